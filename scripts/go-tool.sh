@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Prints the path of a pinned CLI tool built from the Go module proxy, building it first if missing.
+#
+# Why: no binary download site is reachable on our CI machines, but the Go module proxy is.
+# Each tool is built once into a cache directory keyed by its version, outside the checkout,
+# so CI runs and later sessions reuse it.
+#
+#   scripts/go-tool.sh helm3        -> /var/cache/todo-platform/go-tools/helm-v3.x.y/helm
+#   TODO_CACHE_DIR=/somewhere scripts/go-tool.sh kind
+set -euo pipefail
+
+tool="${1:?usage: go-tool.sh <kind|helm3|helm4|kubeconform>}"
+cache="${TODO_CACHE_DIR:-/var/cache/todo-platform}"
+
+case "$tool" in
+  kind)        pkg=sigs.k8s.io/kind;                          ver=v0.30.0; bin=kind ;;
+  helm3)       pkg=helm.sh/helm/v3/cmd/helm;                  ver=v3.22.0; bin=helm ;;
+  helm4)       pkg=helm.sh/helm/v4/cmd/helm;                  ver=v4.3.1;  bin=helm ;;
+  kubeconform) pkg=github.com/yannh/kubeconform/cmd/kubeconform; ver=v0.7.0; bin=kubeconform ;;
+  *) echo "go-tool.sh: unknown tool '$tool' (known: kind helm3 helm4 kubeconform)" >&2; exit 2 ;;
+esac
+
+dir="$cache/go-tools/$tool-$ver"
+if [ ! -x "$dir/$bin" ]; then
+  command -v go >/dev/null || { echo "go-tool.sh: Go is needed to build $tool $ver; install Go 1.24+ first" >&2; exit 1; }
+  mkdir -p "$dir.tmp"
+  echo "go-tool.sh: building $tool $ver from the Go module proxy (once; cached in $dir)" >&2
+  GOBIN="$dir.tmp" GOFLAGS=-trimpath GOCACHE="${GOCACHE:-$cache/go-build}" GOMODCACHE="${GOMODCACHE:-$cache/go-mod}" \
+    CGO_ENABLED=0 nice -n 10 go install "$pkg@$ver" >&2
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+fi
+echo "$dir/$bin"
