@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Makes a working Docker engine available on this machine; safe to run any number of times.
+#
+# Why each step (facts in /work/shared/docs/DESIGN.md, "The machine we test on"):
+#   - Docker is not preinstalled; Debian's docker.io (engine 20.10) is.
+#   - There is no systemd on the VM (PID 1 is the VM's init), so dockerd is started in the background here.
+#   - The VM's capability bounding set lacks CAP_SYS_RESOURCE, so `--privileged` (kind's nodes) fails in runc.
+#     tools/offline-kind/node/runc-nosysresource removes that capability from the request; we register
+#     it as dockerd's default runtime.
+#   - /usr/local/bin/docker (a newer client without buildx) shadows Debian's /usr/bin/docker. Scripts that
+#     build images should call /usr/bin/docker with DOCKER_BUILDKIT=1.
+#
+# Environment: DOCKERD_LOG (default /var/log/dockerd.log).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+wrapper_src="$here/../tools/offline-kind/node/runc-nosysresource"
+wrapper=/usr/local/bin/runc-nosysresource
+log="${DOCKERD_LOG:-/var/log/dockerd.log}"
+docker=/usr/bin/docker
+
+say() { echo "start-docker: $*" >&2; }
+
+# 1. Packages. Other jobs may hold the dpkg lock (parallel installs on the same machine): wait for it.
+need=()
+[ -x /usr/sbin/dockerd ] || need+=(docker.io)   # Debian installs it in /usr/sbin
+command -v jq >/dev/null || need+=(jq)   # the runtime wrapper edits OCI JSON with jq
+if [ ${#need[@]} -gt 0 ]; then
+  say "installing ${need[*]}"
+  apt_opts=(-o DPkg::Lock::Timeout=600 -y -q)
+  export DEBIAN_FRONTEND=noninteractive
+  # The package lists may be missing on a fresh machine; refresh them once if the install fails.
+  apt-get "${apt_opts[@]}" install "${need[@]}" >&2 \
+    || { apt-get -o DPkg::Lock::Timeout=600 -q update >&2 && apt-get "${apt_opts[@]}" install "${need[@]}" >&2; }
+fi
+
+# 2. The runtime wrapper, registered as the default runtime (merged into any existing daemon.json).
+install -m 0755 "$wrapper_src" "$wrapper"
+mkdir -p /etc/docker
+current='{}'
+[ -s /etc/docker/daemon.json ] && current="$(cat /etc/docker/daemon.json)"
+desired="$(jq --arg p "$wrapper" \
+  '.runtimes["runc-nosysresource"] = {path: $p} | .["default-runtime"] = "runc-nosysresource"' <<<"$current")"
+config_changed=0
+if [ "$(jq -S . <<<"$current")" != "$(jq -S . <<<"$desired")" ]; then
+  printf '%s\n' "$desired" >/etc/docker/daemon.json
+  config_changed=1
+fi
+
+# 3. kind bind-mounts /lib/modules read-only into every node. This VM has no /lib/modules (its kernel has
+#    no loadable modules). Docker would create the missing source directory itself, but an explicit empty
+#    directory makes that visible and keeps it working with engines that refuse missing bind sources.
+mkdir -p /lib/modules
+
+# 4. dockerd, started once. If it already runs with an older daemon.json, SIGHUP reloads runtimes.
+if pid="$(pgrep -xo dockerd)"; then
+  if [ "$config_changed" = 1 ]; then
+    say "reloading dockerd ($pid) for the new runtime config"
+    kill -HUP "$pid"
+  fi
+else
+  say "starting dockerd (log: $log)"
+  # setsid: detach from our session so the daemon outlives this script and its caller's job control.
+  setsid nohup /usr/sbin/dockerd >>"$log" 2>&1 </dev/null &
+fi
+
+# 5. Wait until the engine answers, and check it is really using the wrapper.
+for _ in $(seq 1 60); do
+  if "$docker" info >/dev/null 2>&1; then
+    rt="$("$docker" info --format '{{.DefaultRuntime}}')"
+    if [ "$rt" = runc-nosysresource ]; then
+      say "docker is ready (default runtime: $rt)"
+      exit 0
+    fi
+  fi
+  sleep 1
+done
+say "dockerd did not become ready with runtime runc-nosysresource within 60s; last lines of $log:"
+tail -n 30 "$log" >&2 || true
+exit 1

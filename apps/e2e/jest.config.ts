@@ -1,0 +1,9 @@
+/* End-to-end tests: real backend + real frontend on loopback, driven by Debian's Chromium. */
+export default {
+  displayName: 'e2e',
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/**/*.e2e.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  testTimeout: 120_000,
+};

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's one test command (README: `npm test`).
+# Runs every project's lint and unit tests through Nx, then the end-to-end tests,
+# and ends with one line that totals every test case: "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NX_DAEMON="${NX_DAEMON:-false}" NEXT_TELEMETRY_DISABLED=1
+
+reports=reports/junit
+rm -rf "$reports" && mkdir -p "$reports"
+status=0
+step() {
+  echo
+  echo "==> $*"
+  "$@" || { echo "!! failed: $*"; status=1; }
+}
+
+step npx nx run-many -t lint test --output-style=stream
+step npx nx run e2e:e2e --output-style=stream
+
+echo
+node scripts/test-summary.mjs "$reports" || status=1
+exit $status
