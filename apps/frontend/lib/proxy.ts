@@ -1,0 +1,225 @@
+/*
+ * Server-side proxy from this origin's /api/* to the backend (BACKEND_URL, read on every request).
+ *
+ * - The JWT lives in an httpOnly cookie: the login/signup responses are intercepted, the token is moved
+ *   into the cookie and removed from the JSON the browser sees; every proxied request gets
+ *   `Authorization: Bearer <cookie>`. POST /api/auth/logout is answered here and clears the cookie.
+ * - Connection failures become 502 `{detail: "backend unreachable: ..."}`, timeouts 504.
+ * - X-Request-ID is taken from the caller when sane, generated otherwise, sent to the backend and returned.
+ */
+import { SESSION_COOKIE } from './session';
+
+export const DEFAULT_BACKEND_URL = 'http://127.0.0.1:8000';
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_SESSION_MAX_AGE_S = 24 * 60 * 60;
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const TOKEN_ROUTES = new Set(['/api/auth/login', '/api/auth/signup']);
+const LOGOUT_ROUTE = '/api/auth/logout';
+
+/** Request headers passed on to the backend; everything else (cookies included) stays here. */
+const FORWARDED_REQUEST_HEADERS = [
+  'accept',
+  'accept-language',
+  'content-type',
+  'user-agent',
+  'if-match',
+  'if-none-match',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+];
+
+/** Response headers not passed back: hop-by-hop ones, ones fetch() already consumed, and cookies. */
+const DROPPED_RESPONSE_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-encoding',
+  'content-length',
+  'set-cookie',
+]);
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function backendUrl(): string {
+  return (process.env.BACKEND_URL?.trim() || DEFAULT_BACKEND_URL).replace(/\/+$/, '');
+}
+
+function timeoutMs(): number {
+  const n = Number(process.env.BACKEND_TIMEOUT_MS);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_TIMEOUT_MS;
+}
+
+export function readCookie(header: string | null, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) {
+      const value = part.slice(eq + 1).trim();
+      try {
+        return decodeURIComponent(value) || undefined;
+      } catch {
+        return value || undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function requestIdFor(request: Request): string {
+  const given = request.headers.get('x-request-id');
+  return given && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
+}
+
+/** https either directly or behind a TLS-terminating ingress. */
+export function isSecureRequest(request: Request): boolean {
+  const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  if (forwarded) return forwarded === 'https';
+  return new URL(request.url).protocol === 'https:';
+}
+
+export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
+  return [
+    `${SESSION_COOKIE}=${encodeURIComponent(token)}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+export function clearedSessionCookie(secure: boolean): string {
+  return sessionCookie('', 0, secure);
+}
+
+/**
+ * Cookie lifetime: the response's `expires_in` when given, else until the JWT's `exp` (read, not
+ * verified: the backend does that), else a day.
+ */
+export function sessionMaxAge(token: string, expiresIn?: unknown, nowMs = Date.now()): number {
+  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn >= 0) return Math.floor(expiresIn);
+  try {
+    const payload = token.split('.')[1];
+    if (payload) {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown };
+      if (typeof claims.exp === 'number') return Math.max(0, Math.floor(claims.exp - nowMs / 1000));
+    }
+  } catch {
+    // not a JWT we can read: fall back to the default
+  }
+  return DEFAULT_SESSION_MAX_AGE_S;
+}
+
+function json(status: number, body: unknown, headers: Headers = new Headers()): Response {
+  headers.set('content-type', 'application/json');
+  headers.set('cache-control', 'no-store');
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+function describeFetchError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  if (cause?.message) return cause.message;
+  if (cause?.code) return cause.code;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function proxy(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const method = request.method.toUpperCase();
+  const requestId = requestIdFor(request);
+  const secure = isSecureRequest(request);
+  const base = new Headers({ 'x-request-id': requestId });
+
+  if (url.pathname === LOGOUT_ROUTE) {
+    if (method !== 'POST') {
+      base.set('allow', 'POST');
+      return json(405, { detail: 'Method Not Allowed' }, base);
+    }
+    base.append('set-cookie', clearedSessionCookie(secure));
+    return json(200, { status: 'ok' }, base);
+  }
+
+  const backend = backendUrl();
+  const target = `${backend}${url.pathname}${url.search}`;
+
+  const headers = new Headers();
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = request.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  headers.set('x-request-id', requestId);
+  const token = readCookie(request.headers.get('cookie'), SESSION_COOKIE);
+  const incomingAuth = request.headers.get('authorization');
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  else if (incomingAuth) headers.set('authorization', incomingAuth);
+
+  let body: ArrayBuffer | undefined;
+  if (method !== 'GET' && method !== 'HEAD') {
+    const buf = await request.arrayBuffer();
+    if (buf.byteLength > MAX_BODY_BYTES) {
+      return json(413, { detail: `request body larger than ${MAX_BODY_BYTES} bytes` }, base);
+    }
+    if (buf.byteLength > 0) body = buf;
+  }
+
+  const limit = timeoutMs();
+  let upstream: Response;
+  try {
+    upstream = await fetch(target, {
+      method,
+      headers,
+      body,
+      redirect: 'manual',
+      cache: 'no-store',
+      signal: AbortSignal.timeout(limit),
+    });
+  } catch (err) {
+    const name = (err as { name?: string })?.name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      return json(504, { detail: `backend timeout: no answer from ${backend} within ${limit} ms` }, base);
+    }
+    return json(502, { detail: `backend unreachable: ${describeFetchError(err)}` }, base);
+  }
+
+  const out = new Headers();
+  upstream.headers.forEach((value, name) => {
+    if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) out.set(name, value);
+  });
+  out.set('x-request-id', requestId);
+  if (!out.has('cache-control')) out.set('cache-control', 'no-store');
+  const location = out.get('location');
+  if (location?.startsWith(backend)) out.set('location', location.slice(backend.length) || '/');
+
+  // A session the backend rejects is of no further use: drop it so the app goes back to log in.
+  if (upstream.status === 401 && token) out.append('set-cookie', clearedSessionCookie(secure));
+
+  if (method === 'POST' && TOKEN_ROUTES.has(url.pathname) && upstream.ok) {
+    const text = await upstream.text();
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+    if (data && typeof data === 'object' && typeof (data as Record<string, unknown>).access_token === 'string') {
+      const { access_token: accessToken, token_type: _tokenType, ...rest } = data as Record<string, unknown>;
+      void _tokenType;
+      const maxAge = sessionMaxAge(accessToken as string, rest.expires_in);
+      out.append('set-cookie', sessionCookie(accessToken as string, maxAge, secure));
+      return json(upstream.status, rest, out);
+    }
+    return new Response(text, { status: upstream.status, headers: out });
+  }
+
+  const noBody = method === 'HEAD' || upstream.status === 204 || upstream.status === 304;
+  return new Response(noBody ? null : upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });
+}

@@ -1,0 +1,296 @@
+/**
+ * @jest-environment node
+ *
+ * The /api/[...path] route handler against a real HTTP server on 127.0.0.1 standing in for the backend.
+ */
+import { AddressInfo } from 'node:net';
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import * as route from '@/app/api/[...path]/route';
+import * as health from '@/app/api/health/route';
+import { SESSION_COOKIE } from '@/lib/session';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, seen: Seen) => void;
+
+interface FakeBackend {
+  url: string;
+  seen: Seen[];
+  handle: (h: Handler) => void;
+  close: () => Promise<void>;
+}
+
+const defaultHandler: Handler = (_req, res, seen) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'x-backend': 'yes' });
+  res.end(JSON.stringify({ echo: seen }));
+};
+
+async function startBackend(): Promise<FakeBackend> {
+  const seen: Seen[] = [];
+  let handler: Handler = defaultHandler;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const s: Seen = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      seen.push(s);
+      handler(req, res, s);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    handle: (h) => (handler = h),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on: bind, note it, close. */
+async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function req(path: string, init: RequestInit & { cookie?: string } = {}, origin = 'http://localhost:3000') {
+  const headers = new Headers(init.headers);
+  if (init.cookie) headers.set('cookie', init.cookie);
+  return new Request(`${origin}${path}`, { ...init, headers });
+}
+
+function makeJwt(claims: Record<string, unknown>): string {
+  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${enc({ alg: 'HS256', typ: 'JWT' })}.${enc(claims)}.signature`;
+}
+
+describe('/api/[...path] proxy route', () => {
+  let backend: FakeBackend;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    backend = await startBackend();
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
+  beforeEach(() => {
+    process.env.BACKEND_URL = backend.url;
+    backend.seen.length = 0;
+    backend.handle(defaultHandler);
+  });
+  afterEach(() => {
+    process.env = { ...savedEnv };
+  });
+
+  it('is dynamic, so nothing about the backend is fixed at build time', () => {
+    expect(route.dynamic).toBe('force-dynamic');
+  });
+
+  it('forwards method, path, query, body and relevant headers', async () => {
+    const res = await route.PATCH(
+      req('/api/tasks/42?x=1&q=milk%20tea', {
+        method: 'PATCH',
+        body: JSON.stringify({ title: 'New' }),
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-request-id': 'abc-123', 'x-other': 'dropped' },
+        cookie: 'unrelated=1',
+      }),
+    );
+    expect(res.status).toBe(200);
+    const [seen] = backend.seen;
+    expect(seen.method).toBe('PATCH');
+    expect(seen.url).toBe('/api/tasks/42?x=1&q=milk%20tea');
+    expect(JSON.parse(seen.body)).toEqual({ title: 'New' });
+    expect(seen.headers['content-type']).toBe('application/json');
+    expect(seen.headers.accept).toBe('application/json');
+    expect(seen.headers['x-request-id']).toBe('abc-123');
+    expect(seen.headers['x-other']).toBeUndefined();
+    expect(seen.headers.cookie).toBeUndefined();
+    expect(seen.headers.authorization).toBeUndefined();
+    expect(res.headers.get('x-request-id')).toBe('abc-123');
+    expect(res.headers.get('x-backend')).toBe('yes');
+  });
+
+  it.each(['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'] as const)('proxies %s', async (method) => {
+    const res = await route[method](req('/api/tasks', { method, body: method === 'POST' || method === 'PUT' ? '{}' : undefined }));
+    expect(res.status).toBe(200);
+    expect(backend.seen[0].method).toBe(method);
+  });
+
+  it('generates an X-Request-ID when the caller has none (or a bad one)', async () => {
+    const res = await route.GET(req('/api/tasks', { headers: { 'x-request-id': 'bad id with spaces' } }));
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(backend.seen[0].headers['x-request-id']).toBe(id);
+  });
+
+  it('adds Authorization from the session cookie', async () => {
+    await route.GET(req('/api/auth/me', { cookie: `other=x; ${SESSION_COOKIE}=tok.en.sig` }));
+    expect(backend.seen[0].headers.authorization).toBe('Bearer tok.en.sig');
+  });
+
+  it('sets an httpOnly cookie on login and strips the token from the response', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const token = makeJwt({ sub: '1', exp });
+    backend.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: token, token_type: 'bearer', user: { id: 1, email: 'a@b.co' } }));
+    });
+    const res = await route.POST(
+      req('/api/auth/login', { method: 'POST', body: JSON.stringify({ email: 'a@b.co', password: 'pw' }), headers: { 'content-type': 'application/json' } }),
+    );
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ user: { id: 1, email: 'a@b.co' } });
+    const cookie = res.headers.get('set-cookie') ?? '';
+    expect(cookie).toContain(`${SESSION_COOKIE}=${token}`);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).toMatch(/Path=\//);
+    expect(cookie).not.toMatch(/Secure/);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(cookie)?.[1]);
+    expect(maxAge).toBeGreaterThan(3500);
+    expect(maxAge).toBeLessThanOrEqual(3600);
+    expect(JSON.parse(backend.seen[0].body)).toEqual({ email: 'a@b.co', password: 'pw' });
+  });
+
+  it('does the same on signup (201), with Secure behind an https ingress', async () => {
+    backend.handle((_req, res) => {
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'opaque', token_type: 'bearer', user: { id: 2, email: 'b@b.co' } }));
+    });
+    const res = await route.POST(req('/api/auth/signup', { method: 'POST', body: '{}', headers: { 'x-forwarded-proto': 'https' } }));
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body).toEqual({ user: { id: 2, email: 'b@b.co' } });
+    expect(JSON.stringify(body)).not.toContain('opaque');
+    expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=opaque;.*HttpOnly.*Max-Age=86400; Secure$`));
+    expect(backend.seen[0].headers['x-forwarded-proto']).toBe('https');
+  });
+
+  it('prefers expires_in from the response for the cookie lifetime', async () => {
+    backend.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: makeJwt({ exp: 1 }), token_type: 'bearer', expires_in: 1800, user: { id: 1 } }));
+    });
+    const res = await route.POST(req('/api/auth/login', { method: 'POST', body: '{}' }));
+    expect(res.headers.get('set-cookie')).toMatch(/Max-Age=1800(;|$)/);
+    expect(await res.json()).toEqual({ expires_in: 1800, user: { id: 1 } });
+  });
+
+  it('passes failed logins through without touching cookies', async () => {
+    backend.handle((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ detail: 'Incorrect email or password' }));
+    });
+    const res = await route.POST(req('/api/auth/login', { method: 'POST', body: '{}' }));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ detail: 'Incorrect email or password' });
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('clears the cookie when the backend rejects the session', async () => {
+    backend.handle((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ detail: 'Could not validate credentials' }));
+    });
+    const res = await route.GET(req('/api/tasks', { cookie: `${SESSION_COOKIE}=expired` }));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
+  });
+
+  it('answers POST /api/auth/logout itself by clearing the cookie', async () => {
+    const res = await route.POST(req('/api/auth/logout', { method: 'POST', cookie: `${SESSION_COOKIE}=tok` }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+    expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0$`));
+    expect(backend.seen).toHaveLength(0);
+  });
+
+  it.each([
+    [204, ''],
+    [404, '{"detail":"Task not found"}'],
+    [409, '{"detail":"Email already registered"}'],
+    [422, '{"detail":[{"loc":["body","title"],"msg":"Field required","type":"missing"}]}'],
+    [500, '{"detail":"Internal Server Error"}'],
+  ])('passes status %i and its body through', async (status, body) => {
+    backend.handle((_req, res) => {
+      res.writeHead(status, body ? { 'content-type': 'application/json' } : {});
+      res.end(body);
+    });
+    const res = await route.DELETE(req('/api/tasks/1', { method: 'DELETE' }));
+    expect(res.status).toBe(status);
+    expect(await res.text()).toBe(body);
+  });
+
+  it('rewrites backend redirects to this origin', async () => {
+    backend.handle((_req, res) => {
+      res.writeHead(307, { location: `${backend.url}/api/tasks` });
+      res.end();
+    });
+    const res = await route.GET(req('/api/tasks/'));
+    expect(res.status).toBe(307);
+    expect(res.headers.get('location')).toBe('/api/tasks');
+  });
+
+  it('answers 502 with a detail when the backend is down', async () => {
+    process.env.BACKEND_URL = `http://127.0.0.1:${await deadPort()}`;
+    const res = await route.GET(req('/api/tasks'));
+    expect(res.status).toBe(502);
+    const body = await res.json();
+    expect(body.detail).toMatch(/^backend unreachable: .*ECONNREFUSED/);
+    expect(res.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('answers 504 when the backend is too slow', async () => {
+    process.env.BACKEND_TIMEOUT_MS = '100';
+    backend.handle((_req, res) => {
+      setTimeout(() => {
+        res.writeHead(200);
+        res.end('{}');
+      }, 1000);
+    });
+    const res = await route.GET(req('/api/chat'));
+    expect(res.status).toBe(504);
+    expect((await res.json()).detail).toMatch(/backend timeout/);
+  });
+
+  it('reads BACKEND_URL on every call', async () => {
+    const other = await startBackend();
+    try {
+      await route.GET(req('/api/tasks'));
+      process.env.BACKEND_URL = `${other.url}/`;
+      await route.GET(req('/api/tasks?q=2'));
+      expect(backend.seen.map((s) => s.url)).toEqual(['/api/tasks']);
+      expect(other.seen.map((s) => s.url)).toEqual(['/api/tasks?q=2']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('refuses bodies over 1 MiB without calling the backend', async () => {
+    const res = await route.POST(req('/api/chat', { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) }));
+    expect(res.status).toBe(413);
+    expect(backend.seen).toHaveLength(0);
+  });
+});
+
+describe('/api/health', () => {
+  it('answers itself, without a backend', async () => {
+    process.env.BACKEND_URL = 'http://127.0.0.1:1';
+    const res = health.GET();
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});
