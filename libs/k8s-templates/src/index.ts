@@ -1,0 +1,43 @@
+/**
+ * @todo/k8s-templates: Handlebars templates for the platform's Dockerfiles, Helm chart, environment
+ * values and local cluster configs, behind a small typed API. Knows nothing about Nx.
+ */
+export {
+  render,
+  renderChart,
+  renderImage,
+  templatePath,
+  urlEnvVar,
+  TEMPLATE_NAMES,
+  SERVICE_TEMPLATES,
+  APP_UID,
+  DEFAULT_BASE_IMAGES,
+} from './render';
+export type { TemplateInputs, TemplateName } from './render';
+export {
+  TemplateInputError,
+  SERVICE_TYPES,
+  DATABASE_MODES,
+  AI_PROVIDERS,
+  RESERVED_NAMESPACES,
+  isDnsLabel,
+  isDnsSubdomain,
+  checkService,
+  checkEnvironment,
+  checkChartInput,
+} from './inputs';
+export type {
+  ServiceType,
+  DatabaseMode,
+  AiProvider,
+  ServiceSpec,
+  ChartMeta,
+  ChartInput,
+  ServiceTemplateInput,
+  EnvironmentSpec,
+  EnvValuesInput,
+  DockerfileInput,
+  KindClusterInput,
+  MinikubeProfileInput,
+  NamespaceInput,
+} from './inputs';

@@ -1,0 +1,322 @@
+/**
+ * The typed template API: `render(name, input)` checks the input, builds the template's view and
+ * returns the text. `renderChart()` and `renderImage()` assemble whole file sets from it.
+ *
+ * Helm syntax: templates are Handlebars; everything Helm must see is written `\{{ ... }}`, which
+ * Handlebars emits verbatim as `{{ ... }}`. Unescaped `{{ ... }}` is always Handlebars.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { parseDocument } from 'yaml';
+import {
+  AI_PROVIDERS,
+  ChartInput,
+  DATABASE_MODES,
+  DockerfileInput,
+  EnvValuesInput,
+  KindClusterInput,
+  MinikubeProfileInput,
+  NamespaceInput,
+  ServiceSpec,
+  ServiceTemplateInput,
+  checkChartInput,
+  checkDockerfileInput,
+  checkEnvValuesInput,
+  checkKindCluster,
+  checkMinikubeProfile,
+  checkNamespace,
+  checkServiceTemplateInput,
+} from './inputs';
+import { HELPERS } from './helpers';
+
+/** Numeric user and group every image runs as (Pod Security "restricted" needs a non-zero number). */
+export const APP_UID = 10001;
+
+export const DEFAULT_BASE_IMAGES = {
+  fastapi: 'python:3.12-slim-bookworm',
+  nextjs: 'node:20-bookworm-slim',
+} as const;
+
+/** Template name -> input type. */
+export interface TemplateInputs {
+  'docker/fastapi.Dockerfile': DockerfileInput;
+  'docker/fastapi.dockerignore': DockerfileInput;
+  'docker/nextjs.Dockerfile': DockerfileInput;
+  'docker/nextjs.dockerignore': DockerfileInput;
+  'chart/Chart.yaml': ChartInput;
+  'chart/values.yaml': ChartInput;
+  'chart/values.schema.json': ChartInput;
+  'chart/.helmignore': ChartInput;
+  'chart/_helpers.tpl': ChartInput;
+  'chart/NOTES.txt': ChartInput;
+  'chart/secret.yaml': ChartInput;
+  'chart/ingress.yaml': ChartInput;
+  'chart/httproute.yaml': ChartInput;
+  'chart/networkpolicy.yaml': ChartInput;
+  'chart/postgres.yaml': ChartInput;
+  'service/deployment.yaml': ServiceTemplateInput;
+  'service/service.yaml': ServiceTemplateInput;
+  'service/serviceaccount.yaml': ServiceTemplateInput;
+  'service/configmap.yaml': ServiceTemplateInput;
+  'service/hpa.yaml': ServiceTemplateInput;
+  'service/pdb.yaml': ServiceTemplateInput;
+  'service/networkpolicy.yaml': ServiceTemplateInput;
+  'env/values.yaml': EnvValuesInput;
+  'cluster/kind.yaml': KindClusterInput;
+  'cluster/minikube.yaml': MinikubeProfileInput;
+  'k8s/namespace.yaml': NamespaceInput;
+}
+export type TemplateName = keyof TemplateInputs;
+
+interface TemplateDef<I> {
+  check(input: unknown): I;
+  view(input: I): Record<string, unknown>;
+  /** Applied to the rendered text (e.g. re-indent JSON, merge overrides into YAML). */
+  post?(text: string, input: I): string;
+}
+
+// ---------------------------------------------------------------- views
+
+const PROBES: Record<ServiceSpec['type'], { liveness: string; readiness: string; startup: string }> = {
+  fastapi: { liveness: '/healthz', readiness: '/readyz', startup: '/healthz' },
+  nextjs: { liveness: '/api/health', readiness: '/api/health', startup: '/api/health' },
+};
+
+const RESOURCES: Record<ServiceSpec['type'], { cpu: string; memory: string; memoryLimit: string }> = {
+  fastapi: { cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' },
+  nextjs: { cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' },
+};
+
+/** FOO-bar -> FOO_BAR_URL: the variable a service reads another service's URL from. */
+export function urlEnvVar(service: string): string {
+  return `${service.toUpperCase().replace(/-/g, '_')}_URL`;
+}
+
+function serviceView(s: ServiceSpec, all: ServiceSpec[]) {
+  const connections = (s.connectsTo ?? []).map((name) => ({ name, envVar: urlEnvVar(name) }));
+  const callers = all.filter((o) => (o.connectsTo ?? []).includes(s.name)).map((o) => o.name);
+  const isFastapi = s.type === 'fastapi';
+  return {
+    name: s.name,
+    type: s.type,
+    port: s.port,
+    ingressPath: s.ingressPath ?? '',
+    asgiApp: s.asgiApp ?? '',
+    migrateModule: s.migrateModule ?? '',
+    isFastapi,
+    isNextjs: s.type === 'nextjs',
+    connections,
+    callers,
+    hasIngressRules: Boolean(s.ingressPath) || callers.length > 0,
+    hasEgressRules: connections.length > 0 || isFastapi,
+    probes: PROBES[s.type],
+    resources: RESOURCES[s.type],
+  };
+}
+
+function chartView(input: ChartInput) {
+  const services = input.services.map((s) => serviceView(s, input.services));
+  return {
+    chart: input.chart,
+    uid: APP_UID,
+    services,
+    serviceNames: services.map((s) => s.name),
+    publicServices: services.filter((s) => s.ingressPath),
+    hasPublicServices: services.some((s) => s.ingressPath),
+    databaseClients: services.filter((s) => s.isFastapi),
+    hasDatabaseClients: services.some((s) => s.isFastapi),
+    databaseModes: DATABASE_MODES,
+    aiProviders: AI_PROVIDERS,
+  };
+}
+
+const chartDef: TemplateDef<ChartInput> = { check: checkChartInput, view: chartView };
+
+const jsonChartDef: TemplateDef<ChartInput> = {
+  ...chartDef,
+  post: (text) => `${JSON.stringify(JSON.parse(text), null, 2)}\n`,
+};
+
+const serviceDef: TemplateDef<ServiceTemplateInput> = {
+  check: checkServiceTemplateInput,
+  view: (input) => {
+    const base = chartView(input);
+    return { ...base, service: base.services.find((s) => s.name === input.service) };
+  },
+};
+
+function dockerDef(type: ServiceSpec['type']): TemplateDef<DockerfileInput> {
+  return {
+    check: checkDockerfileInput(type),
+    view: (input) => ({
+      service: serviceView(input.service, [input.service]),
+      baseImage: input.baseImage ?? DEFAULT_BASE_IMAGES[type],
+      uid: APP_UID,
+    }),
+  };
+}
+
+/** Sets every leaf of `overrides` in the YAML document, keeping the comments of the rendered file. */
+function mergeOverrides(text: string, overrides: Record<string, unknown> | undefined): string {
+  if (!overrides || Object.keys(overrides).length === 0) return text;
+  const doc = parseDocument(text);
+  const walk = (value: unknown, path: string[]) => {
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    } else {
+      doc.setIn(path, value);
+    }
+  };
+  walk(overrides, []);
+  return doc.toString({ lineWidth: 0 });
+}
+
+const envValuesDef: TemplateDef<EnvValuesInput> = {
+  check: checkEnvValuesInput,
+  view: (input) => {
+    const env = input.environment;
+    return {
+      ...chartView(input),
+      environment: env,
+      registry: env.registry ?? '',
+      isExternalDatabase: env.database === 'external',
+      externalSecret: `${input.chart.name}-database`,
+      isGroq: env.ai === 'groq',
+      groqSecret: `${input.chart.name}-groq`,
+    };
+  },
+  post: (text, input) => mergeOverrides(text, input.environment.values),
+};
+
+const DEFS: { [N in TemplateName]: TemplateDef<TemplateInputs[N]> } = {
+  'docker/fastapi.Dockerfile': dockerDef('fastapi'),
+  'docker/fastapi.dockerignore': dockerDef('fastapi'),
+  'docker/nextjs.Dockerfile': dockerDef('nextjs'),
+  'docker/nextjs.dockerignore': dockerDef('nextjs'),
+  'chart/Chart.yaml': chartDef,
+  'chart/values.yaml': chartDef,
+  'chart/values.schema.json': jsonChartDef,
+  'chart/.helmignore': chartDef,
+  'chart/_helpers.tpl': chartDef,
+  'chart/NOTES.txt': chartDef,
+  'chart/secret.yaml': chartDef,
+  'chart/ingress.yaml': chartDef,
+  'chart/httproute.yaml': chartDef,
+  'chart/networkpolicy.yaml': chartDef,
+  'chart/postgres.yaml': chartDef,
+  'service/deployment.yaml': serviceDef,
+  'service/service.yaml': serviceDef,
+  'service/serviceaccount.yaml': serviceDef,
+  'service/configmap.yaml': serviceDef,
+  'service/hpa.yaml': serviceDef,
+  'service/pdb.yaml': serviceDef,
+  'service/networkpolicy.yaml': serviceDef,
+  'env/values.yaml': envValuesDef,
+  'cluster/kind.yaml': { check: checkKindCluster, view: (i) => ({ ...i }) },
+  'cluster/minikube.yaml': {
+    check: checkMinikubeProfile,
+    view: (i) => ({
+      ...i,
+      flags: [
+        `--kubernetes-version=${i.kubernetesVersion}`,
+        `--driver=${i.driver}`,
+        `--cpus=${i.cpus}`,
+        `--memory=${i.memoryMb}mb`,
+        '--addons=metrics-server',
+      ],
+    }),
+  },
+  'k8s/namespace.yaml': { check: checkNamespace, view: (i) => ({ ...i }) },
+};
+
+export const TEMPLATE_NAMES = Object.keys(DEFS) as TemplateName[];
+
+// ---------------------------------------------------------------- rendering
+
+const TEMPLATE_DIR = join(__dirname, 'templates');
+const env = Handlebars.create();
+for (const [name, fn] of Object.entries(HELPERS)) env.registerHelper(name, fn);
+const compiled = new Map<TemplateName, Handlebars.TemplateDelegate>();
+
+/** Path of a template's source file. */
+export function templatePath(name: TemplateName): string {
+  return join(TEMPLATE_DIR, `${name}.hbs`);
+}
+
+function compile(name: TemplateName): Handlebars.TemplateDelegate {
+  let fn = compiled.get(name);
+  if (!fn) {
+    fn = env.compile(readFileSync(templatePath(name), 'utf8'), {
+      // YAML/Dockerfiles, not HTML: no entity escaping.
+      noEscape: true,
+      // A missing field is an error, not an empty string.
+      strict: true,
+      // Only the documented helpers exist: an unescaped Helm expression fails here, at compile time.
+      knownHelpersOnly: true,
+      knownHelpers: Object.fromEntries(Object.keys(HELPERS).map((h) => [h, true])),
+    });
+    compiled.set(name, fn);
+  }
+  return fn;
+}
+
+/** Renders one template. Throws `TemplateInputError` (naming the field) when the input is invalid. */
+export function render<N extends TemplateName>(name: N, input: TemplateInputs[N]): string {
+  const def = DEFS[name] as TemplateDef<TemplateInputs[N]>;
+  if (!def) throw new Error(`Unknown template "${name}"; known: ${TEMPLATE_NAMES.join(', ')}`);
+  const checked = def.check(input);
+  const text = compile(name)(def.view(checked));
+  return def.post ? def.post(text, checked) : text;
+}
+
+/** Chart-level template -> path in the chart. */
+const CHART_FILES: Array<[TemplateName, string]> = [
+  ['chart/Chart.yaml', 'Chart.yaml'],
+  ['chart/values.yaml', 'values.yaml'],
+  ['chart/values.schema.json', 'values.schema.json'],
+  ['chart/.helmignore', '.helmignore'],
+  ['chart/_helpers.tpl', 'templates/_helpers.tpl'],
+  ['chart/NOTES.txt', 'templates/NOTES.txt'],
+  ['chart/secret.yaml', 'templates/secret.yaml'],
+  ['chart/ingress.yaml', 'templates/ingress.yaml'],
+  ['chart/httproute.yaml', 'templates/httproute.yaml'],
+  ['chart/networkpolicy.yaml', 'templates/networkpolicy.yaml'],
+  ['chart/postgres.yaml', 'templates/postgres.yaml'],
+];
+
+export const SERVICE_TEMPLATES = [
+  'deployment',
+  'service',
+  'serviceaccount',
+  'configmap',
+  'hpa',
+  'pdb',
+  'networkpolicy',
+] as const;
+
+/**
+ * Every file of the chart, keyed by its path relative to the chart directory: the skeleton, the
+ * chart-level templates, `templates/<service>/*.yaml` for each service, and `values-<env>.yaml` for
+ * each environment given.
+ */
+export function renderChart(input: ChartInput & { environments?: EnvValuesInput['environment'][] }): Record<string, string> {
+  const base: ChartInput = { chart: input.chart, services: input.services };
+  const files: Record<string, string> = {};
+  for (const [name, path] of CHART_FILES) files[path] = render(name, base);
+  for (const s of input.services)
+    for (const t of SERVICE_TEMPLATES)
+      files[`templates/${s.name}/${t}.yaml`] = render(`service/${t}.yaml`, { ...base, service: s.name });
+  for (const environment of input.environments ?? [])
+    files[`values-${environment.name}.yaml`] = render('env/values.yaml', { ...base, environment });
+  return files;
+}
+
+/** The image files of one service: `Dockerfile` and its `Dockerfile.dockerignore`. */
+export function renderImage(input: DockerfileInput): Record<string, string> {
+  const t = input.service.type;
+  return {
+    Dockerfile: render(`docker/${t}.Dockerfile`, input),
+    'Dockerfile.dockerignore': render(`docker/${t}.dockerignore`, input),
+  };
+}

@@ -1,0 +1,43 @@
+/* createNodes: deploy-/status-/rollback-/uninstall-<env> on the chart project, from environments.json alone. */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CreateNodesContext } from '@nx/devkit';
+import { createNodes } from '../plugin';
+import { seedConfig, serializeConfig } from '../platform/config';
+
+function workspace(withProject: boolean) {
+  const root = mkdtempSync(join(tmpdir(), 'plugin-'));
+  const config = seedConfig();
+  config.environments.qa = { cluster: 'minikube', namespace: 'todo-qa', host: 'qa.todo.localhost', replicas: 1, database: 'sqlite', ai: 'mock' };
+  writeFileSync(join(root, 'environments.json'), serializeConfig(config));
+  if (withProject) {
+    mkdirSync(join(root, 'charts/todo'), { recursive: true });
+    writeFileSync(join(root, 'charts/todo/project.json'), '{"name":"todo"}');
+  }
+  return { workspaceRoot: root, nxJsonConfiguration: {} } as unknown as CreateNodesContext;
+}
+
+describe('createNodes', () => {
+  const [glob, fn] = createNodes;
+
+  it('matches environments.json at the root', () => expect(glob).toBe('environments.json'));
+
+  it('adds the targets of every environment to charts/todo', async () => {
+    const results = await fn(['environments.json'], {}, workspace(true));
+    const targets = results[0][1].projects!['charts/todo'].targets!;
+    expect(Object.keys(targets)).toEqual([
+      'deploy-local', 'status-local', 'rollback-local', 'uninstall-local',
+      'deploy-dev', 'status-dev', 'rollback-dev', 'uninstall-dev',
+      'deploy-qa', 'status-qa', 'rollback-qa', 'uninstall-qa',
+    ]);
+    expect(targets['deploy-qa']).toMatchObject({ executor: '@todo/generators:deploy', options: { environment: 'qa' }, cache: false });
+    expect(targets['status-qa'].metadata?.description).toContain('context todo');
+    expect(Object.keys(targets).some((t) => /^(backup|restore)-/.test(t))).toBe(false);
+  });
+
+  it('adds nothing before the chart project exists', async () => {
+    const results = await fn(['environments.json'], {}, workspace(false));
+    expect(results[0][1]).toEqual({});
+  });
+});

@@ -1,0 +1,3 @@
+export interface ChartLintExecutorSchema {
+  helm?: Array<'helm3' | 'helm4'>;
+}

@@ -1,0 +1,4 @@
+export interface ChartTemplateExecutorSchema {
+  outputPath?: string;
+  helm?: 'helm3' | 'helm4';
+}

@@ -1,0 +1,52 @@
+/** What every environment executor needs: the platform config, the environment, Helm, the kube context. */
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { EnvironmentEntry, PlatformConfig, environmentOrThrow, kubeContext, readConfigFromDisk } from '../../platform/config';
+import { Helm, findHelm } from './helm';
+
+export interface EnvExecutorOptions {
+  /** Environment name (a key of environments.json "environments"). */
+  environment: string;
+  /** Helm release name; default: the chart name. */
+  release?: string;
+  /** Kube context; default: derived from the environment's cluster. */
+  context?: string;
+  /** Print the commands instead of running them. */
+  dryRun?: boolean;
+}
+
+export interface EnvContext {
+  workspaceRoot: string;
+  config: PlatformConfig;
+  name: string;
+  env: EnvironmentEntry;
+  release: string;
+  namespace: string;
+  kubeContext: string;
+  chartDir: string;
+  helm: Helm;
+  dryRun: boolean;
+}
+
+export function envContext(options: EnvExecutorOptions, context: ExecutorContext): EnvContext {
+  const workspaceRoot = context.root;
+  const config = readConfigFromDisk(workspaceRoot);
+  const env = environmentOrThrow(config, options.environment);
+  return {
+    workspaceRoot,
+    config,
+    name: options.environment,
+    env,
+    release: options.release ?? config.chart.name,
+    namespace: env.namespace,
+    kubeContext: options.context ?? kubeContext(config, env),
+    chartDir: join(workspaceRoot, config.chart.directory),
+    helm: findHelm(workspaceRoot),
+    dryRun: options.dryRun ?? false,
+  };
+}
+
+/** --kube-context / --namespace, common to every helm call of an environment. */
+export function helmScope(ctx: EnvContext): string[] {
+  return ['--kube-context', ctx.kubeContext, '--namespace', ctx.namespace];
+}

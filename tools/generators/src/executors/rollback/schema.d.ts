@@ -1,0 +1,7 @@
+import type { EnvExecutorOptions } from '../lib/context';
+
+export interface RollbackExecutorSchema extends EnvExecutorOptions {
+  /** Revision; 0 or absent: the previous one. */
+  revision?: number;
+  timeout?: string;
+}

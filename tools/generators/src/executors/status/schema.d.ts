@@ -1,0 +1,3 @@
+import type { EnvExecutorOptions } from '../lib/context';
+
+export type StatusExecutorSchema = EnvExecutorOptions;

@@ -1,0 +1,5 @@
+import type { EnvExecutorOptions } from '../lib/context';
+
+export interface UninstallExecutorSchema extends EnvExecutorOptions {
+  timeout?: string;
+}

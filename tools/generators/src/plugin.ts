@@ -1,0 +1,68 @@
+/**
+ * Inferred targets: reads environments.json (the only list of environments) and adds, for each
+ * environment, deploy-<env>, status-<env>, rollback-<env> and uninstall-<env> to the chart project
+ * (charts/todo, project "todo"). All environments share the same executors; only the option differs.
+ *
+ * Registered in nx.json `plugins` as "@todo/generators"; Nx loads this TypeScript through the
+ * tsconfig path of that name, without a build step.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
+import { CONFIG_FILE, ENV_TARGET_VERBS, PlatformConfig, kubeContext, readConfigFromDisk } from './platform/config';
+
+export interface PluginOptions {
+  /** Prefix of the executors (the plugin's package name). */
+  executorPrefix?: string;
+}
+
+const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
+  deploy: 'helm upgrade --install --wait (namespace first; rolls back on failure)',
+  status: 'helm status and the pods',
+  rollback: 'helm rollback to the previous revision',
+  uninstall: 'helm uninstall',
+};
+
+export function environmentTargets(config: PlatformConfig, prefix = '@todo/generators'): Record<string, TargetConfiguration> {
+  const targets: Record<string, TargetConfiguration> = {};
+  for (const [name, env] of Object.entries(config.environments)) {
+    for (const verb of ENV_TARGET_VERBS) {
+      targets[`${verb}-${name}`] = {
+        executor: `${prefix}:${verb}`,
+        options: { environment: name },
+        cache: false,
+        metadata: {
+          description: `${DESCRIPTIONS[verb]}: environment ${name}, namespace ${env.namespace}, context ${kubeContext(config, env)}`,
+          technologies: ['helm'],
+        },
+      };
+    }
+  }
+  return targets;
+}
+
+export const createNodes: CreateNodes<PluginOptions> = [
+  CONFIG_FILE,
+  (configFiles, options, context) =>
+    configFiles
+      .filter((file) => file === CONFIG_FILE)
+      .map((file): readonly [string, CreateNodesResult] => {
+        const config = readConfigFromDisk(context.workspaceRoot);
+        const root = config.chart.directory;
+        // The chart project is generated output; until `nx g chart` ran there is nothing to attach to.
+        if (!existsSync(join(context.workspaceRoot, root, 'project.json'))) return [file, {}];
+        return [
+          file,
+          {
+            projects: {
+              [root]: {
+                targets: environmentTargets(config, options?.executorPrefix),
+                metadata: {
+                  targetGroups: { Environments: Object.keys(config.environments).flatMap((e) => ENV_TARGET_VERBS.map((v) => `${v}-${e}`)) },
+                },
+              },
+            },
+          },
+        ];
+      }),
+];
