@@ -1,9 +1,12 @@
 /* End-to-end tests: real backend + real frontend on loopback, driven by Debian's Chromium. */
+import junitReporters from '../../jest.junit';
+
 export default {
   displayName: 'e2e',
   rootDir: __dirname,
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/**/*.e2e.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  reporters: junitReporters('e2e'),
   testTimeout: 120_000,
 };

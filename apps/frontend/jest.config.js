@@ -1,6 +1,7 @@
 // Jest via next/jest (SWC transform, CSS mocks, tsconfig paths). Components run in jsdom; the proxy
 // route tests opt into Node with a `@jest-environment node` docblock.
 const nextJest = require('next/jest');
+const junitReporters = require('../../jest.junit');
 
 const createJestConfig = nextJest({ dir: __dirname });
 
@@ -12,6 +13,7 @@ const config = {
   testMatch: ['<rootDir>/tests/**/*.test.ts?(x)'],
   setupFilesAfterEnv: ['<rootDir>/tests/setup.ts'],
   moduleNameMapper: { '^@/(.*)$': '<rootDir>/$1' },
+  reporters: junitReporters('frontend'),
   clearMocks: true,
   restoreMocks: true,
 };

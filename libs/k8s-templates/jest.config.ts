@@ -1,10 +1,6 @@
 /* Unit tests of the template library: render every template with fixtures, parse YAML, helm lint/template. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import junitReporters from '../../jest.junit';
 
-const junit = existsSync(join(__dirname, '../../node_modules/jest-junit'))
-  ? [['jest-junit', { outputDirectory: join(__dirname, '../../reports/junit'), outputName: 'k8s-templates.xml' }]]
-  : [];
 
 export default {
   displayName: 'k8s-templates',
@@ -12,6 +8,6 @@ export default {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }] },
-  reporters: ['default', ...junit],
+  reporters: junitReporters('k8s-templates'),
   testTimeout: 120_000,
 };

@@ -1,10 +1,6 @@
 /* Tests of the local Nx plugin: generators on createTreeWithEmptyWorkspace, executors with a recording helm, e2e in a workspace copy, drift. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import junitReporters from '../../jest.junit';
 
-const junit = existsSync(join(__dirname, '../../node_modules/jest-junit'))
-  ? [['jest-junit', { outputDirectory: join(__dirname, '../../reports/junit'), outputName: 'generators.xml' }]]
-  : [];
 
 export default {
   displayName: 'generators',
@@ -13,6 +9,6 @@ export default {
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   moduleNameMapper: { '^@todo/k8s-templates$': '<rootDir>/../../libs/k8s-templates/src/index.ts' },
-  reporters: ['default', ...junit],
+  reporters: junitReporters('generators'),
   testTimeout: 300_000,
 };
