@@ -1,0 +1,123 @@
+"""Settings, read only from environment variables (no .env files).
+
+`load_settings()` validates the environment and raises `ConfigError` with a message meant for a
+person (which variable, what is wrong, how to fix it); `require_serving_config()` adds the checks
+that only matter when serving HTTP (the migrate command needs none of them).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./todo.db"
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"  # noqa: S105 - used only when APP_ENV=dev
+
+
+class ConfigError(Exception):
+    """The environment is not usable; the message says what to set."""
+
+
+class AppEnv(StrEnum):
+    dev = "dev"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", env_file=None)
+
+    app_env: AppEnv = AppEnv.production
+    database_url: str = DEFAULT_DATABASE_URL
+    jwt_secret: str | None = None
+    jwt_expire_minutes: int = Field(default=1440, ge=1, le=60 * 24 * 365)
+    ai_provider: Literal["mock", "groq"] = "mock"
+    groq_api_key: str | None = None
+    groq_base_url: str = "https://api.groq.com/openai/v1"
+    groq_model: str = "llama-3.3-70b-versatile"
+    groq_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    cors_origins: str = ""
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    port: int = Field(default=8000, ge=1, le=65535)
+    host: str = "0.0.0.0"  # noqa: S104 - the container's server listens on all interfaces
+    migrate_on_start: bool | None = None
+
+    @field_validator("app_env", "ai_provider", "log_level", mode="before")
+    @classmethod
+    def _normalise_choice(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip().lower()
+        aliases = {"development": "dev", "develop": "dev", "prod": "production", "testing": "test"}
+        return aliases.get(value, value)
+
+    @field_validator("jwt_secret", "groq_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _blank_database_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return DEFAULT_DATABASE_URL
+        return value.strip() if isinstance(value, str) else value
+
+    @property
+    def is_dev(self) -> bool:
+        return self.app_env == AppEnv.dev
+
+    @cached_property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        if self.migrate_on_start is None:
+            return self.is_dev
+        return self.migrate_on_start
+
+    @property
+    def effective_jwt_secret(self) -> str:
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.is_dev:
+            return DEV_JWT_SECRET
+        raise ConfigError(_missing_jwt_secret_message(self.app_env))
+
+
+def _missing_jwt_secret_message(app_env: str) -> str:
+    return (
+        f"JWT_SECRET is not set (APP_ENV={app_env}). It signs login tokens and is required "
+        "outside dev mode. Set it to a long random value, for example:\n"
+        "  export JWT_SECRET=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\"\n"
+        "or run with APP_ENV=dev for local development (uses a fixed, insecure secret)."
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment (plus explicit overrides), or ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+            problems.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid environment configuration:\n" + "\n".join(problems)) from None
+
+
+def require_serving_config(settings: Settings) -> None:
+    """Checks that only matter for the HTTP server; raises ConfigError."""
+    _ = settings.effective_jwt_secret
+    if settings.ai_provider == "groq" and not settings.groq_api_key:
+        raise ConfigError(
+            "GROQ_API_KEY is not set but AI_PROVIDER=groq. Set GROQ_API_KEY to your Groq API key, "
+            "or use AI_PROVIDER=mock for the offline, rule-based assistant."
+        )

@@ -1,0 +1,140 @@
+"""CRUD for the caller's tasks. Another user's task is indistinguishable from a missing one (404).
+
+Each endpoint is async and does its database work in one `run_db` call (see todo_api.deps).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlalchemy.orm import Session
+
+from todo_api import tasks_repo
+from todo_api.deps import UserId, require_user, run_db
+from todo_api.models import Task
+from todo_api.schemas import (
+    ErrorOut,
+    SearchText,
+    TaskCreate,
+    TaskOut,
+    TaskPage,
+    TaskUpdate,
+    task_page_json,
+)
+from todo_api.tasks_repo import MAX_DB_INT, StatusFilter
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"model": ErrorOut}})
+
+MAX_LIMIT = 500
+_not_found = {404: {"model": ErrorOut, "description": "no such task (or not yours)"}}
+
+
+def _load(session: Session, user_id: int, task_id: int) -> Task:
+    require_user(session, user_id)
+    task = tasks_repo.get_task(session, user_id, task_id)
+    if task is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Task {task_id} not found")
+    return task
+
+
+def _list(
+    session: Session, user_id: int, status_: StatusFilter | None, q: str | None, limit: int, offset: int
+) -> bytes:
+    rows, total = tasks_repo.list_tasks(session, user_id, status=status_, q=q, limit=limit, offset=offset)
+    if total == 0:
+        # The user check is only needed when nothing came back: tasks reference their owner (FK),
+        # so any row proves the user exists. Saves a query on the hot path.
+        require_user(session, user_id)
+    return task_page_json(rows, total, limit, offset)
+
+
+@router.get("", response_model=TaskPage)
+async def list_tasks(
+    request: Request,
+    user_id: UserId,
+    status_: Annotated[Literal["open", "done"] | None, Query(alias="status")] = None,
+    q: Annotated[
+        SearchText | None, Query(description="case-insensitive text in title or description")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
+) -> Response:
+    body = await run_db(request, _list, user_id, status_, q or None, limit, offset)
+    return Response(body, media_type="application/json")
+
+
+def _create(session: Session, user_id: int, body: TaskCreate) -> TaskOut:
+    require_user(session, user_id)
+    task = tasks_repo.create_task(
+        session,
+        user_id,
+        title=body.title,
+        description=body.description,
+        due_date=body.due_date,
+        done=body.done,
+    )
+    return TaskOut.model_validate(task)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_task(body: TaskCreate, request: Request, user_id: UserId) -> TaskOut:
+    return await run_db(request, _create, user_id, body)
+
+
+def _get(session: Session, user_id: int, task_id: int) -> TaskOut:
+    return TaskOut.model_validate(_load(session, user_id, task_id))
+
+
+@router.get("/{task_id}", responses=_not_found)
+async def get_task(task_id: int, request: Request, user_id: UserId) -> TaskOut:
+    return await run_db(request, _get, user_id, task_id)
+
+
+def _update(session: Session, user_id: int, task_id: int, body: TaskUpdate) -> TaskOut:
+    task = _load(session, user_id, task_id)
+    fields = body.model_fields_set
+    if "title" in fields:
+        if body.title is None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                [{"loc": ["body", "title"], "msg": "title cannot be null", "type": "value_error"}],
+            )
+        task.title = body.title
+    if "description" in fields:
+        task.description = body.description
+    if "due_date" in fields:
+        task.due_date = body.due_date
+    if "done" in fields and body.done is not None:
+        tasks_repo.set_done(session, task, body.done)
+    session.commit()
+    return TaskOut.model_validate(task)
+
+
+@router.patch("/{task_id}", responses=_not_found)
+async def update_task(task_id: int, body: TaskUpdate, request: Request, user_id: UserId) -> TaskOut:
+    return await run_db(request, _update, user_id, task_id, body)
+
+
+def _delete(session: Session, user_id: int, task_id: int) -> None:
+    tasks_repo.delete_task(session, _load(session, user_id, task_id))
+
+
+@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_not_found)
+async def delete_task(task_id: int, request: Request, user_id: UserId) -> Response:
+    await run_db(request, _delete, user_id, task_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _set_done(session: Session, user_id: int, task_id: int, done: bool) -> TaskOut:
+    return TaskOut.model_validate(tasks_repo.set_done(session, _load(session, user_id, task_id), done))
+
+
+@router.post("/{task_id}/complete", responses=_not_found)
+async def complete_task(task_id: int, request: Request, user_id: UserId) -> TaskOut:
+    return await run_db(request, _set_done, user_id, task_id, True)
+
+
+@router.post("/{task_id}/reopen", responses=_not_found)
+async def reopen_task(task_id: int, request: Request, user_id: UserId) -> TaskOut:
+    return await run_db(request, _set_done, user_id, task_id, False)

@@ -1,0 +1,177 @@
+"""Request and response bodies (the JSON contract the frontend relies on)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
+
+from todo_api.models import DESCRIPTION_MAX, EMAIL_MAX, TITLE_MAX
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_WHITESPACE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+$")
+
+
+def _encodable(value: str) -> str:
+    # JSON allows lone surrogates ("\ud800"); no database or hash function can store them.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _single_line(value: str) -> str:
+    value = _encodable(value).strip()
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+def _text(value: str) -> str:
+    if _CONTROL_EXCEPT_WHITESPACE.search(_encodable(value)):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _email(value: str) -> str:
+    value = _encodable(value).strip().lower()
+    if not _EMAIL.match(value):
+        raise ValueError("must be an email address like name@example.com")
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]  # naive values from SQLite are UTC
+Email = Annotated[str, Field(max_length=EMAIL_MAX), AfterValidator(_email)]
+Password = Annotated[str, Field(min_length=8, max_length=128), AfterValidator(_text)]
+Title = Annotated[str, Field(max_length=TITLE_MAX), AfterValidator(_single_line), AfterValidator(_not_blank)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_text)]
+SearchText = Annotated[str, Field(max_length=200), AfterValidator(_single_line)]
+ChatMessage = Annotated[
+    str, Field(min_length=1, max_length=2000), AfterValidator(_text), AfterValidator(str.strip)
+]
+
+
+class Credentials(BaseModel):
+    email: Email
+    password: Password
+
+
+class LoginIn(BaseModel):
+    """Login does not re-apply the signup password policy; it only bounds the size."""
+
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_encodable)]
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
+    expires_in: int = Field(description="seconds until the token expires")
+    user: UserOut
+
+
+class TaskCreate(BaseModel):
+    title: Title
+    description: Description | None = None
+    due_date: date | None = None
+    done: bool = False
+
+
+class TaskUpdate(BaseModel):
+    """Only the fields present in the body change; `description`/`due_date` may be set to null."""
+
+    title: Title | None = None
+    description: Description | None = None
+    due_date: date | None = None
+    done: bool | None = None
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str | None
+    done: bool
+    due_date: date | None
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
+    completed_at: UTCDatetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> Literal["open", "done"]:
+        return "done" if self.done else "open"
+
+
+class TaskPage(BaseModel):
+    items: list[TaskOut]
+    total: int
+    limit: int
+    offset: int
+
+
+TASK_FIELDS = ("id", "title", "description", "done", "due_date", "created_at", "updated_at", "completed_at")
+
+
+def task_page_json(rows: Iterable[Sequence[Any]], total: int, limit: int, offset: int) -> bytes:
+    """The JSON of a TaskPage, straight from database rows (TASK_FIELDS order, UTC datetimes; naive
+    ones are taken as UTC).
+
+    The task list is the hot path: this skips building and validating a pydantic model per task
+    (about a third of the request's CPU time for 100 tasks). The output is byte-for-byte what
+    TaskPage would produce; tests compare the two.
+    """
+    items = []
+    for row in rows:
+        item = dict(zip(TASK_FIELDS, row, strict=False))
+        item["status"] = "done" if item["done"] else "open"
+        items.append(item)
+    page = {"items": items, "total": total, "limit": limit, "offset": offset}
+    return orjson.dumps(page, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
+
+
+class ChatIn(BaseModel):
+    message: ChatMessage
+
+
+class ChatAction(BaseModel):
+    """What the assistant did: add/complete/reopen/delete carry `task` (for delete: as it was),
+    list carries `tasks`."""
+
+    type: Literal["add", "list", "complete", "reopen", "delete"]
+    task: TaskOut | None = None
+    tasks: list[TaskOut] | None = None
+
+
+class ChatOut(BaseModel):
+    reply: str
+    actions: list[ChatAction]
+
+
+class ErrorOut(BaseModel):
+    detail: str

@@ -1,0 +1,166 @@
+"""Task queries, always scoped to one owner. Used by the REST routes and by the assistant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from functools import cache
+from typing import Literal
+
+from sqlalchemy import DateTime, Row, Select, bindparam, func, over, select, type_coerce
+from sqlalchemy.orm import Session
+
+from todo_api.models import Task, UTCDateTime, utcnow
+
+MAX_DB_INT = 2**31 - 1
+StatusFilter = Literal["open", "done"]
+
+# The list query is the hot path: plain columns (no ORM entities), statements built once per shape
+# with bound parameters, executed on the session's connection (Core), so a request pays neither
+# for building SQL expressions nor for ORM bookkeeping.
+LIST_COLUMNS = (
+    Task.id,
+    Task.title,
+    Task.description,
+    Task.done,
+    Task.due_date,
+    Task.created_at,
+    Task.updated_at,
+    Task.completed_at,
+)
+# SQLite keeps UTC timestamps without an offset. For the list, read them as plain (naive) datetimes
+# and let the serializer mark them UTC, instead of a Python call per value (schemas.task_page_json).
+_SQLITE_LIST_COLUMNS = tuple(
+    type_coerce(c, DateTime()).label(c.key) if isinstance(c.type, UTCDateTime) else c for c in LIST_COLUMNS
+)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _conditions(with_status: bool, with_q: bool) -> list:
+    conditions = [Task.owner_id == bindparam("owner_id")]
+    if with_status:
+        conditions.append(Task.done == bindparam("done"))
+    if with_q:
+        pattern = bindparam("pattern")
+        conditions.append(
+            func.lower(Task.title).like(pattern, escape="\\")
+            | func.lower(func.coalesce(Task.description, "")).like(pattern, escape="\\")
+        )
+    return conditions
+
+
+@cache
+def _list_statement(sqlite: bool, with_status: bool, with_q: bool) -> Select:
+    columns = _SQLITE_LIST_COLUMNS if sqlite else LIST_COLUMNS
+    return (
+        select(*columns, over(func.count()).label("total"))
+        .where(*_conditions(with_status, with_q))
+        .order_by(Task.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@cache
+def _count_statement(with_status: bool, with_q: bool) -> Select:
+    return select(func.count()).select_from(Task).where(*_conditions(with_status, with_q))
+
+
+def list_tasks(
+    session: Session,
+    owner_id: int,
+    *,
+    status: StatusFilter | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[Row], int]:
+    """(rows of LIST_COLUMNS + total, total); the total comes from a window over the filtered set.
+
+    Datetimes in the rows are UTC: timezone-aware, or naive on SQLite.
+    """
+    params: dict[str, object] = {"owner_id": owner_id, "limit": limit, "offset": offset}
+    if status is not None:
+        params["done"] = status == "done"
+    if q:
+        params["pattern"] = f"%{_escape_like(q.lower())}%"
+    shape = (status is not None, bool(q))
+    conn = session.connection()
+    rows = conn.execute(_list_statement(conn.dialect.name == "sqlite", *shape), params).all()
+    if rows:
+        return rows, rows[0].total
+    if offset == 0:
+        return [], 0
+    # Past the end of the list: the window saw no rows, so count separately.
+    return [], conn.execute(_count_statement(*shape), params).scalar_one()
+
+
+def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:
+    if not 0 < task_id <= MAX_DB_INT:
+        return None
+    task = session.get(Task, task_id)
+    if task is None or task.owner_id != owner_id:
+        return None
+    return task
+
+
+def find_by_title(session: Session, owner_id: int, title: str) -> list[Task]:
+    """Exact case-insensitive title matches; failing that, tasks whose title contains the text."""
+    needle = title.strip().lower()
+    exact = list(
+        session.scalars(
+            select(Task).where(Task.owner_id == owner_id, func.lower(Task.title) == needle).order_by(Task.id)
+        )
+    )
+    if exact:
+        return exact
+    pattern = f"%{_escape_like(needle)}%"
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.owner_id == owner_id, func.lower(Task.title).like(pattern, escape="\\"))
+            .order_by(Task.id)
+        )
+    )
+
+
+def create_task(
+    session: Session,
+    owner_id: int,
+    *,
+    title: str,
+    description: str | None = None,
+    due_date: date | None = None,
+    done: bool = False,
+) -> Task:
+    now = utcnow()
+    task = Task(
+        owner_id=owner_id,
+        title=title,
+        description=description,
+        due_date=due_date,
+        done=done,
+        created_at=now,
+        updated_at=now,
+        completed_at=now if done else None,
+    )
+    session.add(task)
+    session.commit()
+    return task
+
+
+def set_done(session: Session, task: Task, done: bool) -> Task:
+    if task.done != done:
+        task.done = done
+        task.completed_at = utcnow() if done else None
+        task.updated_at = utcnow()
+        session.commit()
+    return task
+
+
+def delete_task(session: Session, task: Task) -> None:
+    session.delete(task)
+    session.commit()
