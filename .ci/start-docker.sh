@@ -5,7 +5,7 @@
 #   - Docker is not preinstalled; Debian's docker.io (engine 20.10) is.
 #   - There is no systemd on the VM (PID 1 is the VM's init), so dockerd is started in the background here.
 #   - The VM's capability bounding set lacks CAP_SYS_RESOURCE, so `--privileged` (kind's nodes) fails in runc.
-#     tools/offline-kind/node/runc-nosysresource removes that capability from the request; we register
+#     tools/offline-kind/node/files/usr/local/bin/runc-nosysresource removes that capability from the request; we register
 #     it as dockerd's default runtime.
 #   - /usr/local/bin/docker (a newer client without buildx) shadows Debian's /usr/bin/docker. Scripts that
 #     build images should call /usr/bin/docker with DOCKER_BUILDKIT=1.
@@ -14,7 +14,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-wrapper_src="$here/../tools/offline-kind/node/runc-nosysresource"
+wrapper_src="$here/../tools/offline-kind/node/files/usr/local/bin/runc-nosysresource"
 wrapper=/usr/local/bin/runc-nosysresource
 log="${DOCKERD_LOG:-/var/log/dockerd.log}"
 docker=/usr/bin/docker

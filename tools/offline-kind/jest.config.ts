@@ -1,0 +1,13 @@
+/* Acceptance test of the offline kind cluster: one serial suite, minutes long (it may build the node image). */
+import junitReporters from '../../jest.junit';
+
+export default {
+  displayName: 'offline-kind',
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }] },
+  reporters: junitReporters('offline-kind'),
+  testTimeout: 300_000,
+  maxWorkers: 1,
+};

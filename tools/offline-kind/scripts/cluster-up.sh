@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Creates the offline kind cluster with the Traefik ingress controller ready. Idempotent: an existing
+# cluster of that name is reused. This is `nx run offline-kind:cluster-up`.
+#
+# Environment:
+#   KIND_CLUSTER_NAME      cluster name (default todo-test)
+#   OFFLINE_KIND_HTTP_PORT / OFFLINE_KIND_HTTPS_PORT   host ports on 127.0.0.1 for the ingress (80/443)
+# Prints the kubeconfig path ($OK_CACHE/kubeconfig/<name>; the user's ~/.kube/config is not touched).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+start=$(date +%s)
+bash "$OK_REPO/.ci/start-docker.sh"
+image="$("$OK_ROOT/scripts/build-node.sh")"
+kind="$(kind_bin)"
+kubectl="$("$OK_ROOT/scripts/build-go.sh" kubernetes)/kubectl"
+kubeconfig="$OK_CACHE/kubeconfig/$CLUSTER_NAME"
+mkdir -p "$(dirname "$kubeconfig")"
+
+if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+  log "cluster $CLUSTER_NAME exists; reusing it"
+  running="$("$DOCKER" inspect -f '{{.Config.Image}}' "$CLUSTER_NAME-control-plane" 2>/dev/null || true)"
+  [ "$running" = "$image" ] || log "note: it runs $running, not the current $image; cluster-down + cluster-up to switch"
+  "$kind" export kubeconfig --name "$CLUSTER_NAME" --kubeconfig "$kubeconfig" >&2
+else
+  config="$OK_CACHE/tmp/kind-config-$CLUSTER_NAME.yaml"
+  mkdir -p "$OK_CACHE/tmp"
+  sed -e "s|@NAME@|$CLUSTER_NAME|" -e "s|@HTTP_PORT@|${OFFLINE_KIND_HTTP_PORT:-80}|" \
+      -e "s|@HTTPS_PORT@|${OFFLINE_KIND_HTTPS_PORT:-443}|" "$OK_ROOT/manifests/kind-config.yaml" >"$config"
+  log "creating cluster $CLUSTER_NAME from $image"
+  timed "kind-create" "$kind" create cluster --config "$config" --image "$image" \
+    --kubeconfig "$kubeconfig" --wait 3m >&2 \
+    || die "kind create cluster failed; for details: $kind export logs --name $CLUSTER_NAME"
+fi
+
+k() { "$kubectl" --kubeconfig "$kubeconfig" "$@"; }
+traefik_image="offline-kind.local/traefik:$TRAEFIK_VERSION"
+sed "s|@TRAEFIK_IMAGE@|$traefik_image|" "$OK_ROOT/manifests/traefik.yaml" | k apply -f - >&2
+k -n traefik rollout status deployment/traefik --timeout=180s >&2
+k -n kube-system rollout status deployment/coredns --timeout=180s >&2
+log "cluster $CLUSTER_NAME ready in $(( $(date +%s) - start ))s (kubeconfig: $kubeconfig)"
+echo "$(date -u +%FT%TZ) cluster-up $(( $(date +%s) - start ))s" >>"$OK_CACHE/logs/timings"
+echo "$kubeconfig"

@@ -1,0 +1,52 @@
+# Shared settings for the offline-kind scripts. Source it; it defines paths and small helpers only.
+#
+# Cache layout (outside the checkout, survives between CI runs on the same machine):
+#   ${TODO_CACHE_DIR:-/var/cache/todo-platform}/
+#     go-build/, go-mod/            Go build and module caches (shared with scripts/go-tool.sh)
+#     offline-kind/bin/<component>-<key>/     binaries, one directory per recipe key
+#     offline-kind/rootfs/<suite>-minbase-<key>.tar   debootstrap root filesystem
+#     offline-kind/images/<name>-<key>.tar            `docker save` archives preloaded into the node
+#     offline-kind/logs/            build logs (the last one per component)
+
+OK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # tools/offline-kind
+OK_REPO="$(cd "$OK_ROOT/../.." && pwd)"
+OK_CACHE_ROOT="${TODO_CACHE_DIR:-/var/cache/todo-platform}"
+OK_CACHE="$OK_CACHE_ROOT/offline-kind"
+# shellcheck source=../versions.env
+. "$OK_ROOT/versions.env"
+
+export GOCACHE="${GOCACHE:-$OK_CACHE_ROOT/go-build}"
+export GOMODCACHE="${GOMODCACHE:-$OK_CACHE_ROOT/go-mod}"
+export GOTOOLCHAIN=local            # never download a Go toolchain; Go 1.26 builds every pinned component
+export PATH="$PATH:/usr/local/go/bin"
+
+# Debian's docker client: /usr/local/bin/docker (newer, no buildx) shadows it, and we need BuildKit.
+DOCKER="${DOCKER:-/usr/bin/docker}"
+export DOCKER_BUILDKIT=1
+
+CLUSTER_NAME="${KIND_CLUSTER_NAME:-todo-test}"
+mkdir -p "$OK_CACHE/logs" "$OK_CACHE/tmp"
+
+log() { echo "offline-kind: $*" >&2; }
+die() { echo "offline-kind: error: $*" >&2; exit 1; }
+
+# Short content key of its arguments (strings or files, prefixed with @).
+key_of() {
+  local a
+  for a in "$@"; do
+    if [ "${a#@}" != "$a" ]; then cat "${a#@}"; else printf '%s\n' "$a"; fi
+  done | sha256sum | cut -c1-12
+}
+
+# Measures a step: `timed <label> <command...>` appends "<label> <seconds>" to $OK_CACHE/logs/timings.
+timed() {
+  local label="$1" start rc=0
+  shift
+  start=$(date +%s)
+  "$@" || rc=$?
+  mkdir -p "$OK_CACHE/logs"
+  echo "$(date -u +%FT%TZ) $label $(( $(date +%s) - start ))s rc=$rc" >>"$OK_CACHE/logs/timings"
+  return $rc
+}
+
+kind_bin() { "$OK_REPO/scripts/go-tool.sh" kind; }
