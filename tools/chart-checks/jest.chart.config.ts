@@ -1,0 +1,13 @@
+/* The chart check suite (`nx run todo:test`): lint/template with Helm 3 and 4, kubeconform, policy, template logic, over the committed charts/todo. */
+import junitReporters from '../../jest.junit';
+
+export default {
+  displayName: 'todo',
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/chart/**/*.spec.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  moduleNameMapper: { '^@todo/k8s-templates$': '<rootDir>/../../libs/k8s-templates/src/index.ts' },
+  reporters: junitReporters('todo'),
+  testTimeout: 600_000,
+};

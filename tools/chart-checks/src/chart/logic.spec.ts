@@ -1,0 +1,365 @@
+/*
+ * The templates' logic, over `helm template` output of the committed chart: each database mode,
+ * Ingress vs HTTPRoute, HPA on/off, existingSecrets, Groq, backup and restore, the helm test pod,
+ * and bad values refused (by the schema or the chart's checks) with the expected message.
+ * Runs with Helm 4 (helm.spec.ts shows Helm 3 renders the same) except where noted.
+ */
+import { K8sObject } from '../manifests';
+import { environments, find, kinds, rendered, scenario, templateError, withValues } from './suite';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const objects = (set: string[]) => rendered('helm4', withValues(set)).objects;
+const local = () => rendered('helm4', environments[0]).objects;
+const pod = (o: K8sObject) => (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.kind === 'Pod' ? o.spec : o.spec.template.spec);
+const container = (o: K8sObject, name?: string) => {
+  const p = pod(o);
+  return [...(p.initContainers ?? []), ...p.containers].find((c: any) => name === undefined || c.name === name);
+};
+const env = (c: any, name: string) => (c.env ?? []).find((e: any) => e.name === name);
+const policies = (objs: K8sObject[]) => Object.fromEntries(objs.filter((o) => o.kind === 'NetworkPolicy').map((o) => [o.metadata.name, o.spec]));
+
+describe('database.mode=postgres (the default)', () => {
+  const objs = local();
+  const sts = find(objs, 'StatefulSet', 'todo-postgres');
+
+  it('a StatefulSet of the official image, uid 999, restricted, read-only root, writable emptyDirs', () => {
+    const c = container(sts, 'postgres');
+    expect(c.image).toMatch(/^postgres:1[78]\.\d+/);
+    expect(pod(sts).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 999 });
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(c.volumeMounts.map((m: any) => m.mountPath).sort()).toEqual(['/dev/shm', '/tmp', '/var/lib/postgresql', '/var/run/postgresql']);
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(c[probe].exec.command.slice(0, 3)).toEqual(['pg_isready', '--host', '127.0.0.1']);
+  });
+
+  it('data on a volumeClaimTemplate that is retained on uninstall and scale-down; a headless Service', () => {
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('1Gi');
+    expect(find(objs, 'Service', 'todo-postgres').spec.clusterIP).toBe('None');
+    const custom = find(objects(['database.postgres.persistence.storageClass=fast', 'database.postgres.persistence.size=5Gi']), 'StatefulSet');
+    expect(custom.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '5Gi' } } });
+  });
+
+  it('the backend waits for the database and migrates in init containers, DATABASE_URL composed from the Secret', () => {
+    const backend = find(objs, 'Deployment', 'todo-backend');
+    expect(pod(backend).initContainers.map((c: any) => c.name)).toEqual(['wait-for-database', 'migrate']);
+    expect(container(backend, 'migrate').command).toEqual(['python', '-m', 'todo_api.migrate']);
+    const c = container(backend, 'backend');
+    expect(env(c, 'DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'todo-secrets', key: 'POSTGRES_PASSWORD' });
+    expect(env(c, 'DATABASE_URL').value).toBe('postgresql://todo:$(DATABASE_PASSWORD)@todo-postgres:5432/todo');
+    expect(env(c, 'JWT_SECRET').valueFrom.secretKeyRef).toEqual({ name: 'todo-secrets', key: 'JWT_SECRET' });
+    expect(backend.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+  });
+
+  it('one Secret, generated, kept on uninstall; no secret in a ConfigMap', () => {
+    const secret = find(objs, 'Secret', 'todo-secrets');
+    expect(Object.keys(secret.data!).sort()).toEqual(['JWT_SECRET', 'POSTGRES_PASSWORD']);
+    expect(Buffer.from(secret.data!.JWT_SECRET, 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(secret.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
+    expect(find(objects(['secrets.keepOnUninstall=false']), 'Secret').metadata.annotations).toBeUndefined();
+    const cm = find(objs, 'ConfigMap', 'todo-backend');
+    expect(cm.data).toMatchObject({ APP_ENV: 'production', AI_PROVIDER: 'mock', PORT: '8000', LOG_LEVEL: 'info' });
+    expect(Object.keys(cm.data!).filter((k) => /SECRET|PASSWORD|KEY|DATABASE_URL/.test(k))).toEqual([]);
+  });
+
+  it('network policies: default deny, controller -> frontend -> backend -> postgres, DNS, nothing to the internet', () => {
+    const np = policies(objs);
+    expect(np['todo-default-deny']).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(np['todo-frontend'].ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'traefik' });
+    expect(np['todo-frontend'].egress[0].to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('backend');
+    expect(np['todo-backend'].ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('frontend');
+    expect(np['todo-backend'].egress).toEqual([{ to: [{ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': 'postgres' }) } }], ports: [{ protocol: 'TCP', port: 5432 }] }]);
+    expect(np['todo-postgres'].ingress[0].from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/component'])).toEqual(['backend', 'backup']);
+    expect(np['todo-allow-dns'].egress[0].ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
+    expect(JSON.stringify(np)).not.toContain('ipBlock');
+  });
+});
+
+describe('database.mode=sqlite', () => {
+  const objs = rendered('helm4', scenario('sqlite')).objects;
+
+  it('a kept PVC at /data for the single backend replica, Recreate, DATABASE_URL in the ConfigMap, no postgres', () => {
+    const pvc = find(objs, 'PersistentVolumeClaim', 'todo-backend-data');
+    expect(pvc.metadata.annotations!['helm.sh/resource-policy']).toBe('keep');
+    const backend = find(objs, 'Deployment', 'todo-backend');
+    expect(backend.spec).toMatchObject({ replicas: 1, strategy: { type: 'Recreate' } });
+    expect(pod(backend).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'todo-backend-data' } });
+    expect(container(backend, 'backend').volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
+    expect(pod(backend).initContainers.map((c: any) => c.name)).toEqual(['migrate']);
+    expect(find(objs, 'ConfigMap', 'todo-backend').data!.DATABASE_URL).toBe('sqlite:////data/todo.db');
+    expect(kinds(objs).filter((k) => k.includes('postgres'))).toEqual([]);
+    expect(Object.keys(find(objs, 'Secret').data!)).toEqual(['JWT_SECRET']);
+    const own = objects(['database.mode=sqlite', 'database.sqlite.persistence.existingClaim=my-data']);
+    expect(kinds(own).some((k) => k.startsWith('PersistentVolumeClaim/'))).toBe(false);
+    expect(pod(find(own, 'Deployment', 'todo-backend')).volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: 'my-data' } });
+  });
+
+  it.each([
+    ['two replicas', ['services.backend.replicaCount=2'], 'database.mode is sqlite, so services.backend.replicaCount must be 1, not 2'],
+    ['autoscaling', ['services.backend.autoscaling.enabled=true'], 'database.mode is sqlite, so services.backend.autoscaling.enabled must be false'],
+    ['backups', ['backup.enabled=true'], 'backup.enabled needs database.mode postgres or external'],
+  ])('refuses %s with a clear message', (_label, set, message) => {
+    expect(templateError('helm4', scenario('sqlite'), set.flatMap((s) => ['--set', s]))).toContain(message);
+    expect(templateError('helm3', scenario('sqlite'), set.flatMap((s) => ['--set', s]))).toContain(message);
+  });
+});
+
+describe('database.mode=external', () => {
+  const objs = rendered('helm4', scenario('external-groq')).objects;
+
+  it('DATABASE_URL from the given Secret, PGSSLMODE=require, egress to the database port outside the cluster', () => {
+    const c = container(find(objs, 'Deployment', 'todo-backend'), 'backend');
+    expect(env(c, 'DATABASE_URL').valueFrom.secretKeyRef).toEqual({ name: 'todo-database', key: 'DATABASE_URL' });
+    expect(find(objs, 'ConfigMap', 'todo-backend').data!.PGSSLMODE).toBe('require');
+    const egress = policies(objs)['todo-backend'].egress;
+    expect(egress[0]).toEqual({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } }],
+      ports: [{ protocol: 'TCP', port: 5432 }],
+    });
+    expect(kinds(objs).some((k) => k.startsWith('StatefulSet'))).toBe(false);
+  });
+
+  it('refuses external mode without a Secret', () => {
+    expect(templateError('helm4', withValues(['database.mode=external']))).toContain('database.external.existingSecret is required when database.mode is external');
+  });
+});
+
+describe('AI provider', () => {
+  it('groq with an existingSecret: GROQ_API_KEY from it, HTTPS egress outside the cluster only', () => {
+    const objs = rendered('helm4', scenario('external-groq')).objects;
+    const c = container(find(objs, 'Deployment', 'todo-backend'), 'backend');
+    expect(env(c, 'GROQ_API_KEY').valueFrom.secretKeyRef).toEqual({ name: 'todo-groq', key: 'GROQ_API_KEY' });
+    expect(policies(objs)['todo-backend'].egress[1]).toEqual({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } }],
+      ports: [{ protocol: 'TCP', port: 443 }],
+    });
+    const custom = policies(objects(['ai.provider=groq', 'ai.groq.existingSecret=k', 'ai.groq.egressCidrs[0]=203.0.113.0/24']))['todo-backend'];
+    expect(custom.egress[1].to).toEqual([{ ipBlock: { cidr: '203.0.113.0/24' } }]);
+  });
+
+  it('groq with --set ai.groq.apiKey: stored in the chart Secret', () => {
+    const objs = rendered('helm4', scenario('groq-apikey')).objects;
+    expect(Buffer.from(find(objs, 'Secret').data!.GROQ_API_KEY, 'base64').toString()).toBe('gsk_not_a_real_key');
+    expect(env(container(find(objs, 'Deployment', 'todo-backend'), 'backend'), 'GROQ_API_KEY').valueFrom.secretKeyRef.name).toBe('todo-secrets');
+  });
+
+  it('groq without a key is refused', () => {
+    expect(templateError('helm4', withValues(['ai.provider=groq']))).toContain('ai.provider is groq but no API key is given');
+  });
+});
+
+describe('existingSecret', () => {
+  it('auth and postgres passwords from existing Secrets: the chart makes no Secret', () => {
+    const objs = rendered('helm4', scenario('existing-secrets')).objects;
+    expect(kinds(objs).some((k) => k.startsWith('Secret/'))).toBe(false);
+    const c = container(find(objs, 'Deployment', 'todo-backend'), 'backend');
+    expect(env(c, 'JWT_SECRET').valueFrom.secretKeyRef).toEqual({ name: 'todo-auth', key: 'JWT_SECRET' });
+    expect(env(c, 'DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'todo-postgres', key: 'POSTGRES_PASSWORD' });
+    expect(env(container(find(objs, 'StatefulSet'), 'postgres'), 'POSTGRES_PASSWORD').valueFrom.secretKeyRef.name).toBe('todo-postgres');
+  });
+
+  it('only auth from an existing Secret: the chart still generates the database password', () => {
+    const secret = find(objects(['auth.existingSecret=todo-auth']), 'Secret');
+    expect(Object.keys(secret.data!)).toEqual(['POSTGRES_PASSWORD']);
+  });
+
+  it('a new existingSecret rolls the pods (checksum/secret)', () => {
+    const a = find(local(), 'Deployment', 'todo-backend').spec.template.metadata.annotations['checksum/secret'];
+    const b = find(objects(['auth.existingSecret=other']), 'Deployment', 'todo-backend').spec.template.metadata.annotations['checksum/secret'];
+    expect(a).toMatch(/^[a-f0-9]{64}$/);
+    expect(b).not.toBe(a);
+  });
+});
+
+describe('traffic', () => {
+  it('Ingress of class traefik routing / to the frontend, no nginx anything', () => {
+    const ing = find(local(), 'Ingress');
+    expect(ing.spec.ingressClassName).toBe('traefik');
+    expect(ing.spec.rules[0].http.paths).toEqual([{ path: '/', pathType: 'Prefix', backend: { service: { name: 'todo-frontend', port: { name: 'http' } } } }]);
+    expect(JSON.stringify(local())).not.toMatch(/nginx/i);
+  });
+
+  it('/api routed to the backend when configured, and the backend opened to the controller', () => {
+    const objs = objects(['services.backend.ingressPath=/api']);
+    expect(find(objs, 'Ingress').spec.rules[0].http.paths.map((p: any) => `${p.path} ${p.backend.service.name}`)).toEqual(['/api todo-backend', '/ todo-frontend']);
+    expect(policies(objs)['todo-backend'].ingress[0].from[0].namespaceSelector).toBeDefined();
+  });
+
+  it('HTTPRoute instead of the Ingress', () => {
+    const objs = rendered('helm4', scenario('httproute-hpa')).objects;
+    const route = find(objs, 'HTTPRoute');
+    expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(route.spec.parentRefs).toEqual([{ name: 'traefik-gateway', namespace: 'traefik' }]);
+    expect(route.spec.rules).toEqual([{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'todo-frontend', port: 3000 }] }]);
+    expect(kinds(objs).some((k) => k.startsWith('Ingress/'))).toBe(false);
+  });
+
+  it('TLS with a named certificate Secret', () => {
+    expect(find(rendered('helm4', scenario('existing-secrets')).objects, 'Ingress').spec.tls).toEqual([{ hosts: ['todo.localhost'], secretName: 'todo-tls' }]);
+  });
+
+  it.each([
+    ['Ingress and HTTPRoute both on', ['httpRoute.enabled=true'], 'ingress.enabled and httpRoute.enabled are both true: pick one'],
+    ['TLS without a Secret', ['ingress.tls.enabled=true'], 'ingress.tls.secretName is required when ingress.tls.enabled is true'],
+    ['routing with nothing routed', ['services.frontend.ingressPath='], 'no enabled service has an ingressPath'],
+  ])('refuses %s', (_label, set, message) => {
+    expect(templateError('helm4', withValues(set))).toContain(message);
+  });
+});
+
+describe('replicas and autoscaling', () => {
+  it('HPA off: replicas from the values, no HPA; topology spread and soft anti-affinity', () => {
+    const objs = rendered('helm4', environments[environments.length - 1]).objects;
+    const d = find(objs, 'Deployment', 'todo-frontend');
+    expect(d.spec.replicas).toBeGreaterThanOrEqual(1);
+    expect(kinds(objs).some((k) => k.startsWith('HorizontalPodAutoscaler'))).toBe(false);
+    expect(pod(d).topologySpreadConstraints.map((t: any) => `${t.topologyKey} ${t.whenUnsatisfiable}`)).toEqual([
+      'topology.kubernetes.io/zone ScheduleAnyway',
+      'kubernetes.io/hostname ScheduleAnyway',
+    ]);
+    expect(pod(d).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+  });
+
+  it('HPA on: autoscaling/v2 on CPU (and memory), and the Deployment leaves replicas to it', () => {
+    const objs = rendered('helm4', scenario('httproute-hpa')).objects;
+    for (const name of ['todo-backend', 'todo-frontend']) {
+      expect(find(objs, 'Deployment', name).spec.replicas).toBeUndefined();
+      const hpa = find(objs, 'HorizontalPodAutoscaler', name);
+      expect(hpa.apiVersion).toBe('autoscaling/v2');
+      expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name } });
+      expect(hpa.spec.metrics.map((m: any) => m.resource.name)).toEqual(['cpu', 'memory']);
+    }
+  });
+
+  it('refuses minReplicas above maxReplicas', () => {
+    expect(templateError('helm4', withValues(['services.frontend.autoscaling.enabled=true', 'services.frontend.autoscaling.minReplicas=6']))).toContain(
+      'services.frontend.autoscaling.minReplicas (6) is greater than maxReplicas (5)',
+    );
+  });
+
+  it('PDBs allow disruption and evict unhealthy pods', () => {
+    expect(find(local(), 'PodDisruptionBudget', 'todo-backend').spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+  });
+});
+
+describe('configuration rolls the pods', () => {
+  it('checksum/config changes with the ConfigMap only', () => {
+    const sum = (objs: K8sObject[], name: string) => find(objs, 'Deployment', name).spec.template.metadata.annotations['checksum/config'];
+    const debug = objects(['config.logLevel=debug']);
+    expect(sum(debug, 'todo-backend')).not.toBe(sum(local(), 'todo-backend'));
+    expect(sum(objects(['services.backend.replicaCount=1']), 'todo-backend')).toBe(sum(local(), 'todo-backend'));
+  });
+});
+
+describe('backup and restore', () => {
+  const objs = rendered('helm4', scenario('backup')).objects;
+
+  it('a CronJob running pg_dump -Fc into a kept PVC, never overlapping, keeping the newest N', () => {
+    const cron = find(objs, 'CronJob', 'todo-backup');
+    expect(cron.spec).toMatchObject({ schedule: '0 3 * * *', timeZone: 'Europe/Berlin', concurrencyPolicy: 'Forbid' });
+    const c = container(cron, 'pg-dump');
+    expect(c.args[0]).toContain('pg_dump --format=custom');
+    expect(c.args[0]).toContain('tail -n +$((KEEP + 1))');
+    expect(env(c, 'KEEP').value).toBe('7');
+    expect(env(c, 'PGPASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'todo-secrets', key: 'POSTGRES_PASSWORD' });
+    expect(pod(cron).volumes[0]).toEqual({ name: 'backups', persistentVolumeClaim: { claimName: 'todo-backup' } });
+    expect(c.args[0]).toContain('rm -f /backups/*.partial');
+    expect(find(objs, 'PersistentVolumeClaim', 'todo-backup').metadata.annotations!['helm.sh/resource-policy']).toBe('keep');
+    expect(policies(objs)['todo-backup'].egress[0].to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('postgres');
+  });
+
+  it('the database pod mounts the backup PVC read-only (binds it for helm --wait), and backup pods follow it to its node', () => {
+    const sts = find(objs, 'StatefulSet', 'todo-postgres');
+    expect(pod(sts).volumes).toContainEqual({ name: 'backups', persistentVolumeClaim: { claimName: 'todo-backup', readOnly: true } });
+    expect(container(sts, 'postgres').volumeMounts).toContainEqual({ name: 'backups', mountPath: '/backups', readOnly: true });
+    const affinity = pod(find(objs, 'CronJob')).affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0];
+    expect(affinity.topologyKey).toBe('kubernetes.io/hostname');
+    expect(affinity.labelSelector.matchLabels['app.kubernetes.io/component']).toBe('postgres');
+    expect(pod(find(local(), 'StatefulSet')).volumes.some((v: any) => v.name === 'backups')).toBe(false);
+  });
+
+  it('an existingClaim replaces the chart PVC; external mode requires one', () => {
+    const own = objects(['backup.enabled=true', 'backup.persistence.existingClaim=my-backups']);
+    expect(kinds(own).some((k) => k.startsWith('PersistentVolumeClaim/'))).toBe(false);
+    expect(pod(find(own, 'CronJob')).volumes[0].persistentVolumeClaim.claimName).toBe('my-backups');
+    expect(templateError('helm4', withValues(['database.mode=external', 'database.external.existingSecret=db', 'backup.enabled=true']))).toContain(
+      'backup.enabled with database.mode external needs backup.persistence.existingClaim',
+    );
+  });
+
+  it('no restore Job in a normal render', () => {
+    expect(kinds(objs).some((k) => k.startsWith('Job/'))).toBe(false);
+  });
+
+  it('the restore Job: pg_restore --clean --if-exists of the newest dump (or a named one), same security and network rules', () => {
+    const job = find(rendered('helm4', scenario('restore')).objects, 'Job');
+    expect(job.metadata.name).toBe('todo-restore-check');
+    expect(job.metadata.labels!['app.kubernetes.io/component']).toBe('backup');
+    const c = container(job, 'pg-restore');
+    expect(c.args[0]).toContain('pg_restore --clean --if-exists --single-transaction');
+    expect(env(c, 'RESTORE_FILE').value).toBe('latest');
+    expect(c.volumeMounts).toContainEqual({ name: 'backups', mountPath: '/backups', readOnly: true });
+    const named = find(objects(['backup.enabled=true', 'backup.restore.file=todo-20260101T030000Z.dump']), 'Job');
+    expect(env(container(named), 'RESTORE_FILE').value).toBe('todo-20260101T030000Z.dump');
+  });
+
+  it('external mode dumps through the URL Secret with PGSSLMODE', () => {
+    const c = container(find(rendered('helm4', scenario('external-groq')).objects, 'CronJob'), 'pg-dump');
+    expect(c.args[0]).toContain('--dbname="$DATABASE_URL"');
+    expect(env(c, 'PGSSLMODE').value).toBe('require');
+    expect(pod(find(rendered('helm4', scenario('external-groq')).objects, 'CronJob')).affinity).toBeUndefined();
+  });
+});
+
+describe('helm test', () => {
+  it('a restricted pod of the backend image calling every service through its Service', () => {
+    const objs = local();
+    const t = find(objs, 'Pod', 'todo-test');
+    expect(t.metadata.annotations!['helm.sh/hook']).toBe('test');
+    const c = container(t, 'check');
+    expect(c.image).toBe(container(find(objs, 'Deployment', 'todo-backend'), 'backend').image);
+    expect(c.args).toEqual(['http://todo-backend:8000/readyz', 'http://todo-frontend:3000/api/health']);
+    expect(policies(objs)['todo-test'].egress.map((e: any) => e.ports[0].port)).toEqual([8000, 3000]);
+    expect(kinds(objects(['tests.enabled=false'])).some((k) => k.startsWith('Pod/'))).toBe(false);
+  });
+});
+
+describe('probes and resources', () => {
+  it.each([
+    ['todo-backend', '/healthz', '/readyz'],
+    ['todo-frontend', '/api/health', '/api/health'],
+  ])('%s: startup, liveness %s, readiness %s; requests and a memory limit', (name, live, ready) => {
+    const c = container(find(local(), 'Deployment', name), name.replace('todo-', ''));
+    expect(c.livenessProbe.httpGet.path).toBe(live);
+    expect(c.readinessProbe.httpGet.path).toBe(ready);
+    expect(c.startupProbe.httpGet.port).toBe('http');
+    expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(c.resources.limits.memory).toBeDefined();
+  });
+
+  it('the frontend has a writable .next/cache and HOSTNAME=0.0.0.0, BACKEND_URL to the backend Service', () => {
+    const objs = local();
+    expect(container(find(objs, 'Deployment', 'todo-frontend')).volumeMounts).toContainEqual({ name: 'next-cache', mountPath: '/app/apps/frontend/.next/cache' });
+    expect(find(objs, 'ConfigMap', 'todo-frontend').data).toMatchObject({ HOSTNAME: '0.0.0.0', BACKEND_URL: 'http://todo-backend:8000', PORT: '3000' });
+  });
+});
+
+describe('bad values are refused by values.schema.json with a clear message (Helm 3 and 4)', () => {
+  it.each([
+    ['wrong type', 'services.backend.replicaCount=two', /services\/backend\/replicaCount'?: got string, want integer/],
+    ['unknown top-level key', 'foo=1', /additional properties 'foo' not allowed/],
+    ['unknown nested key (a typo)', 'ingress.clasName=x', /additional properties 'clasName' not allowed/],
+    ['bad database mode', 'database.mode=mysql', /database\/mode'?: value must be one of 'postgres', 'sqlite', 'external'/],
+    ['bad AI provider', 'ai.provider=openai', /ai\/provider'?: value must be one of 'mock', 'groq'/],
+    ['image tag latest', 'services.frontend.image.tag=latest', /services\/frontend\/image\/tag'?: 'not' failed/],
+    ['bad log level', 'config.logLevel=verbose', /config\/logLevel'?: value must be one of/],
+    ['privileged port', 'services.frontend.port=80', /services\/frontend\/port'?: minimum: got 80, want 1,?024/],
+    ['PDB that blocks drains', 'services.backend.podDisruptionBudget.maxUnavailable=0', /services\/backend\/podDisruptionBudget\/maxUnavailable/],
+    ['bad anti-affinity preset', 'services.backend.podAntiAffinityPreset=always', /podAntiAffinityPreset'?: value must be one of 'soft', 'hard', 'none'/],
+    ['bad retention', 'database.postgres.persistence.retention.whenDeleted=Keep', /whenDeleted'?: value must be one of 'Retain', 'Delete'/],
+  ])('%s', (_label, set, message) => {
+    for (const helm of ['helm3', 'helm4'] as const) {
+      const err = templateError(helm, withValues([set]));
+      expect([helm, err]).toEqual([helm, expect.stringMatching(message)]);
+    }
+  });
+});
