@@ -8,12 +8,20 @@ export {
   renderImage,
   templatePath,
   urlEnvVar,
+  libraryChartName,
+  serviceTemplates,
   TEMPLATE_NAMES,
   SERVICE_TEMPLATES,
   APP_UID,
+  POSTGRES_UID,
   DEFAULT_BASE_IMAGES,
+  BASE_IMAGE_FLAVORS,
+  imageName,
+  pythonPackageOf,
 } from './render';
 export type { TemplateInputs, TemplateName } from './render';
+export { KUBE_LINTER_DEFAULT_CHECKS, valuesTable } from './docs';
+export type { ValueRow } from './docs';
 export {
   TemplateInputError,
   SERVICE_TYPES,

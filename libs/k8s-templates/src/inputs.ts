@@ -42,6 +42,8 @@ export interface ChartMeta {
   /** SemVer range of Kubernetes versions the chart supports. */
   kubeVersion: string;
   description: string;
+  /** Chart.yaml maintainers; default: the platform team. */
+  maintainers?: Array<{ name: string; email?: string }>;
 }
 
 /** Input of every chart-level template. */
@@ -80,8 +82,10 @@ export interface EnvValuesInput extends ChartInput {
 
 export interface DockerfileInput {
   service: ServiceSpec;
-  /** Base image, passed on as the default of a build argument (offline builds override it). */
+  /** Base of the runtime stage: default of the BASE_IMAGE build argument (offline builds override it). */
   baseImage?: string;
+  /** Base of the build stages (needs pip / npm): default of BUILDER_IMAGE; defaults to baseImage. */
+  builderImage?: string;
 }
 
 export interface KindClusterInput {
@@ -122,6 +126,8 @@ export class TemplateInputError extends Error {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 const PY_ASGI = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$/;
+/** name[:tag][@sha256:digest], with a tag or a digest (an untagged name means "latest"). */
+const IMAGE_REF = /^[a-z0-9]+([._\/-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/;
 const PY_MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** Names a Kubernetes cluster already uses for namespaces; environments may not take them. */
 export const RESERVED_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -194,6 +200,14 @@ export function checkChartInput(value: unknown): ChartInput {
   checkString('chart.appVersion', c.appVersion);
   checkString('chart.kubeVersion', c.kubeVersion, /^[<>=~^0-9.\s|x*-]+$/, 'a SemVer range such as ">=1.33.0-0 <1.38.0-0"');
   checkString('chart.description', c.description);
+  if (c.maintainers !== undefined) {
+    if (!Array.isArray(c.maintainers) || c.maintainers.length === 0) fail('chart.maintainers', c.maintainers, 'a non-empty list of { name, email? }');
+    c.maintainers.forEach((m, i) => {
+      checkObject(`chart.maintainers[${i}]`, m);
+      checkString(`chart.maintainers[${i}].name`, m.name);
+      if (m.email !== undefined) checkString(`chart.maintainers[${i}].email`, m.email, /^[^@\s]+@[^@\s]+$/, 'an e-mail address');
+    });
+  }
   if (!Array.isArray(value.services) || value.services.length === 0)
     fail('services', value.services, 'a non-empty list of services');
   const services = value.services.map((s, i) => checkService(s, `services[${i}]`));
@@ -253,7 +267,12 @@ export function checkDockerfileInput(type: ServiceType) {
     checkObject('input', value);
     const service = checkService(value.service);
     if (service.type !== type) fail('service.type', service.type, type);
-    if (value.baseImage !== undefined) checkString('baseImage', value.baseImage, /^[^\s:]+(:[^\s]+)?$/, 'an image reference');
+    for (const field of ['baseImage', 'builderImage'] as const) {
+      const ref = value[field];
+      if (ref === undefined) continue;
+      checkString(field, ref, IMAGE_REF, 'an image reference with a tag or digest, such as python:3.12.12-alpine3.22');
+      if (/:latest$/.test(ref as string)) fail(field, ref, 'a pinned tag, not latest');
+    }
     return value as unknown as DockerfileInput;
   };
 }

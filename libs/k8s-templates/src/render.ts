@@ -29,14 +29,41 @@ import {
   checkServiceTemplateInput,
 } from './inputs';
 import { HELPERS } from './helpers';
+import { KUBE_LINTER_DEFAULT_CHECKS, valuesTable } from './docs';
 
 /** Numeric user and group every image runs as (Pod Security "restricted" needs a non-zero number). */
 export const APP_UID = 10001;
 
+/** uid/gid of the postgres user in the official Debian-based postgres images. */
+export const POSTGRES_UID = 999;
+
+const DEFAULT_MAINTAINERS: NonNullable<ChartInput['chart']['maintainers']> = [{ name: 'Platform team' }];
+
+/**
+ * Default base of each image type: the official image a user would pull, pinned to an exact version
+ * (Alpine: the smallest official variant both apps run on). Build arguments replace them (a mirror,
+ * or tools/base-images on a machine without a registry). Used for both the build and runtime stages.
+ */
 export const DEFAULT_BASE_IMAGES = {
-  fastapi: 'python:3.12-slim-bookworm',
-  nextjs: 'node:20-bookworm-slim',
+  fastapi: 'python:3.12.12-alpine3.22',
+  nextjs: 'node:20.20.2-alpine3.22',
 } as const;
+
+/** What a base of each image type must provide; tools/base-images builds local bases by these names. */
+export const BASE_IMAGE_FLAVORS = {
+  fastapi: 'python',
+  nextjs: 'node',
+} as const;
+
+/** Name of a service's image (the chart's image.repository). */
+export function imageName(service: string): string {
+  return `todo-${service}`;
+}
+
+/** The Python package of an ASGI app reference: "todo_api.main:app" -> "todo_api". */
+export function pythonPackageOf(asgiApp: string): string {
+  return asgiApp.split(/[.:]/)[0];
+}
 
 /** Template name -> input type. */
 export interface TemplateInputs {
@@ -48,13 +75,26 @@ export interface TemplateInputs {
   'chart/values.yaml': ChartInput;
   'chart/values.schema.json': ChartInput;
   'chart/.helmignore': ChartInput;
+  'chart/README.md': ChartInput;
   'chart/_helpers.tpl': ChartInput;
   'chart/NOTES.txt': ChartInput;
+  'chart/validate.yaml': ChartInput;
   'chart/secret.yaml': ChartInput;
   'chart/ingress.yaml': ChartInput;
   'chart/httproute.yaml': ChartInput;
   'chart/networkpolicy.yaml': ChartInput;
-  'chart/postgres.yaml': ChartInput;
+  'chart/postgres/statefulset.yaml': ChartInput;
+  'chart/postgres/service.yaml': ChartInput;
+  'chart/postgres/serviceaccount.yaml': ChartInput;
+  'chart/postgres/networkpolicy.yaml': ChartInput;
+  'chart/backup/cronjob.yaml': ChartInput;
+  'chart/backup/restore-job.yaml': ChartInput;
+  'chart/backup/pvc.yaml': ChartInput;
+  'chart/backup/serviceaccount.yaml': ChartInput;
+  'chart/backup/networkpolicy.yaml': ChartInput;
+  'chart/tests/test-connection.yaml': ChartInput;
+  'chart/lib/Chart.yaml': ChartInput;
+  'chart/lib/_helpers.tpl': ChartInput;
   'service/deployment.yaml': ServiceTemplateInput;
   'service/service.yaml': ServiceTemplateInput;
   'service/serviceaccount.yaml': ServiceTemplateInput;
@@ -62,6 +102,7 @@ export interface TemplateInputs {
   'service/hpa.yaml': ServiceTemplateInput;
   'service/pdb.yaml': ServiceTemplateInput;
   'service/networkpolicy.yaml': ServiceTemplateInput;
+  'service/pvc.yaml': ServiceTemplateInput;
   'env/values.yaml': EnvValuesInput;
   'cluster/kind.yaml': KindClusterInput;
   'cluster/minikube.yaml': MinikubeProfileInput;
@@ -115,23 +156,40 @@ function serviceView(s: ServiceSpec, all: ServiceSpec[]) {
   };
 }
 
+/** Library chart of a chart: `<chart>-lib`, vendored unpacked under `charts/`. */
+export function libraryChartName(chart: string): string {
+  return `${chart}-lib`;
+}
+
 function chartView(input: ChartInput) {
   const services = input.services.map((s) => serviceView(s, input.services));
+  const databaseClients = services.filter((s) => s.isFastapi);
   return {
-    chart: input.chart,
+    chart: { ...input.chart, maintainers: input.chart.maintainers ?? DEFAULT_MAINTAINERS },
+    libName: libraryChartName(input.chart.name),
     uid: APP_UID,
+    postgresUid: POSTGRES_UID,
+    testRunner: databaseClients[0] ?? false,
+    testRunnerName: databaseClients[0]?.name ?? '',
+    firstDatabaseClient: databaseClients[0]?.name ?? '',
+    lintChecks: KUBE_LINTER_DEFAULT_CHECKS,
     services,
     serviceNames: services.map((s) => s.name),
     publicServices: services.filter((s) => s.ingressPath),
     hasPublicServices: services.some((s) => s.ingressPath),
-    databaseClients: services.filter((s) => s.isFastapi),
-    hasDatabaseClients: services.some((s) => s.isFastapi),
+    databaseClients,
+    hasDatabaseClients: databaseClients.length > 0,
     databaseModes: DATABASE_MODES,
     aiProviders: AI_PROVIDERS,
   };
 }
 
 const chartDef: TemplateDef<ChartInput> = { check: checkChartInput, view: chartView };
+
+const readmeDef: TemplateDef<ChartInput> = {
+  check: checkChartInput,
+  view: (input) => ({ ...chartView(input), valuesTable: valuesTable(render('chart/values.yaml', input)) }),
+};
 
 const jsonChartDef: TemplateDef<ChartInput> = {
   ...chartDef,
@@ -151,7 +209,10 @@ function dockerDef(type: ServiceSpec['type']): TemplateDef<DockerfileInput> {
     check: checkDockerfileInput(type),
     view: (input) => ({
       service: serviceView(input.service, [input.service]),
+      image: imageName(input.service.name),
+      pythonPackage: input.service.asgiApp ? pythonPackageOf(input.service.asgiApp) : '',
       baseImage: input.baseImage ?? DEFAULT_BASE_IMAGES[type],
+      builderImage: input.builderImage ?? input.baseImage ?? DEFAULT_BASE_IMAGES[type],
       uid: APP_UID,
     }),
   };
@@ -198,13 +259,26 @@ const DEFS: { [N in TemplateName]: TemplateDef<TemplateInputs[N]> } = {
   'chart/values.yaml': chartDef,
   'chart/values.schema.json': jsonChartDef,
   'chart/.helmignore': chartDef,
+  'chart/README.md': readmeDef,
   'chart/_helpers.tpl': chartDef,
   'chart/NOTES.txt': chartDef,
+  'chart/validate.yaml': chartDef,
   'chart/secret.yaml': chartDef,
   'chart/ingress.yaml': chartDef,
   'chart/httproute.yaml': chartDef,
   'chart/networkpolicy.yaml': chartDef,
-  'chart/postgres.yaml': chartDef,
+  'chart/postgres/statefulset.yaml': chartDef,
+  'chart/postgres/service.yaml': chartDef,
+  'chart/postgres/serviceaccount.yaml': chartDef,
+  'chart/postgres/networkpolicy.yaml': chartDef,
+  'chart/backup/cronjob.yaml': chartDef,
+  'chart/backup/restore-job.yaml': chartDef,
+  'chart/backup/pvc.yaml': chartDef,
+  'chart/backup/serviceaccount.yaml': chartDef,
+  'chart/backup/networkpolicy.yaml': chartDef,
+  'chart/tests/test-connection.yaml': chartDef,
+  'chart/lib/Chart.yaml': chartDef,
+  'chart/lib/_helpers.tpl': chartDef,
   'service/deployment.yaml': serviceDef,
   'service/service.yaml': serviceDef,
   'service/serviceaccount.yaml': serviceDef,
@@ -212,6 +286,7 @@ const DEFS: { [N in TemplateName]: TemplateDef<TemplateInputs[N]> } = {
   'service/hpa.yaml': serviceDef,
   'service/pdb.yaml': serviceDef,
   'service/networkpolicy.yaml': serviceDef,
+  'service/pvc.yaml': serviceDef,
   'env/values.yaml': envValuesDef,
   'cluster/kind.yaml': { check: checkKindCluster, view: (i) => ({ ...i }) },
   'cluster/minikube.yaml': {
@@ -276,13 +351,34 @@ const CHART_FILES: Array<[TemplateName, string]> = [
   ['chart/values.yaml', 'values.yaml'],
   ['chart/values.schema.json', 'values.schema.json'],
   ['chart/.helmignore', '.helmignore'],
+  ['chart/README.md', 'README.md'],
   ['chart/_helpers.tpl', 'templates/_helpers.tpl'],
   ['chart/NOTES.txt', 'templates/NOTES.txt'],
+  ['chart/validate.yaml', 'templates/validate.yaml'],
   ['chart/secret.yaml', 'templates/secret.yaml'],
   ['chart/ingress.yaml', 'templates/ingress.yaml'],
   ['chart/httproute.yaml', 'templates/httproute.yaml'],
   ['chart/networkpolicy.yaml', 'templates/networkpolicy.yaml'],
-  ['chart/postgres.yaml', 'templates/postgres.yaml'],
+  ['chart/tests/test-connection.yaml', 'templates/tests/test-connection.yaml'],
+];
+
+/** Templates of the in-release database and its backups: only for charts with an API (fastapi) service. */
+const DATABASE_FILES: Array<[TemplateName, string]> = [
+  ['chart/postgres/statefulset.yaml', 'templates/postgres/statefulset.yaml'],
+  ['chart/postgres/service.yaml', 'templates/postgres/service.yaml'],
+  ['chart/postgres/serviceaccount.yaml', 'templates/postgres/serviceaccount.yaml'],
+  ['chart/postgres/networkpolicy.yaml', 'templates/postgres/networkpolicy.yaml'],
+  ['chart/backup/cronjob.yaml', 'templates/backup/cronjob.yaml'],
+  ['chart/backup/restore-job.yaml', 'templates/backup/restore-job.yaml'],
+  ['chart/backup/pvc.yaml', 'templates/backup/pvc.yaml'],
+  ['chart/backup/serviceaccount.yaml', 'templates/backup/serviceaccount.yaml'],
+  ['chart/backup/networkpolicy.yaml', 'templates/backup/networkpolicy.yaml'],
+];
+
+/** Library chart files, relative to the library's directory. */
+const LIBRARY_FILES: Array<[TemplateName, string]> = [
+  ['chart/lib/Chart.yaml', 'Chart.yaml'],
+  ['chart/lib/_helpers.tpl', 'templates/_helpers.tpl'],
 ];
 
 export const SERVICE_TEMPLATES = [
@@ -293,19 +389,29 @@ export const SERVICE_TEMPLATES = [
   'hpa',
   'pdb',
   'networkpolicy',
+  'pvc',
 ] as const;
 
+/** The per-service templates a service of this type gets (the SQLite PVC only for API services). */
+export function serviceTemplates(type: ServiceSpec['type']): ReadonlyArray<(typeof SERVICE_TEMPLATES)[number]> {
+  return SERVICE_TEMPLATES.filter((t) => t !== 'pvc' || type === 'fastapi');
+}
+
 /**
- * Every file of the chart, keyed by its path relative to the chart directory: the skeleton, the
- * chart-level templates, `templates/<service>/*.yaml` for each service, and `values-<env>.yaml` for
- * each environment given.
+ * Every file of the chart, keyed by its path relative to the chart directory: the skeleton and README,
+ * the chart-level templates, the library chart under `charts/<chart>-lib/`, `templates/<service>/*.yaml`
+ * for each service, and `values-<env>.yaml` for each environment given.
  */
 export function renderChart(input: ChartInput & { environments?: EnvValuesInput['environment'][] }): Record<string, string> {
   const base: ChartInput = { chart: input.chart, services: input.services };
   const files: Record<string, string> = {};
   for (const [name, path] of CHART_FILES) files[path] = render(name, base);
+  if (input.services.some((s) => s.type === 'fastapi'))
+    for (const [name, path] of DATABASE_FILES) files[path] = render(name, base);
+  const lib = `charts/${libraryChartName(base.chart.name)}`;
+  for (const [name, path] of LIBRARY_FILES) files[`${lib}/${path}`] = render(name, base);
   for (const s of input.services)
-    for (const t of SERVICE_TEMPLATES)
+    for (const t of serviceTemplates(s.type))
       files[`templates/${s.name}/${t}.yaml`] = render(`service/${t}.yaml`, { ...base, service: s.name });
   for (const environment of input.environments ?? [])
     files[`values-${environment.name}.yaml`] = render('env/values.yaml', { ...base, environment });

@@ -3,7 +3,7 @@
  * Helm 4 for every environment fixture, and the manifests hold the security baseline.
  */
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { renderChart } from '../index';
 import { chart, environments, worker } from './fixtures';
 import { helm, helmBinary, writeTree } from './helm';
@@ -96,7 +96,7 @@ describe.each(HELMS)('%s', (_label, major) => {
       expect.arrayContaining([
         'Service/todo-backend', 'ServiceAccount/todo-frontend', 'PodDisruptionBudget/todo-backend', 'Ingress/todo',
         'NetworkPolicy/todo-default-deny', 'NetworkPolicy/todo-allow-dns', 'NetworkPolicy/todo-frontend',
-        'ConfigMap/todo-frontend', 'Secret/todo-auth', 'Secret/todo-postgres',
+        'ConfigMap/todo-frontend', 'Secret/todo-secrets', 'Service/todo-postgres', 'Pod/todo-test',
       ]),
     );
     const ingress = docs.find((d) => d.kind === 'Ingress')!;
@@ -112,7 +112,8 @@ describe.each(HELMS)('%s', (_label, major) => {
     expect(byName['todo-frontend'].ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'traefik' });
     expect(byName['todo-backend'].ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('frontend');
     expect(byName['todo-backend'].egress[0].to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('postgres');
-    expect(byName['todo-worker'].ingress).toEqual([]);
+    // Nobody calls the worker: only the helm test pod may reach it.
+    expect(byName['todo-worker'].ingress.map((r: any) => r.from[0].podSelector.matchLabels['app.kubernetes.io/component'])).toEqual(['test']);
     expect(byName['todo-allow-dns'].egress[0].ports).toEqual([{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }]);
   });
 
@@ -131,21 +132,31 @@ describe.each(HELMS)('%s', (_label, major) => {
     expect(docs.find((d) => d.kind === 'Ingress')!.spec.tls[0].secretName).toBe('todo-tls');
   });
 
-  it('lite (sqlite): DATABASE_URL in the ConfigMap, /data on an emptyDir, no postgres', () => {
+  it('lite (sqlite): DATABASE_URL in the ConfigMap, /data on a kept PVC per API service, no postgres', () => {
     const docs = manifests(template(major, 'lite').output);
     const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'todo-backend')!;
     expect(cm.data.DATABASE_URL).toBe('sqlite:////data/todo.db');
     expect(docs.some((d) => d.metadata.name === 'todo-postgres')).toBe(false);
+    expect(docs.filter((d) => d.kind === 'PersistentVolumeClaim').map((d) => d.metadata.name).sort()).toEqual(['todo-backend-data', 'todo-worker-data']);
+  });
+
+  it('the library chart is used unpacked: no Chart.lock, no .tgz, no dependency build', () => {
+    const files = renderChart({ ...chart, services: [...chart.services, worker], environments });
+    expect(Object.keys(files).filter((f) => f.startsWith('charts/'))).toEqual(['charts/todo-lib/Chart.yaml', 'charts/todo-lib/templates/_helpers.tpl']);
+    expect(parse(files['Chart.yaml']).dependencies).toEqual([{ name: 'todo-lib', version: '0.1.0', repository: 'file://charts/todo-lib' }]);
+    expect(parse(files['charts/todo-lib/Chart.yaml']).type).toBe('library');
+    const deps = helm(bins[major], ['dependency', 'list', dir]);
+    expect(deps.output).toMatch(/todo-lib\s+0\.1\.0\s+file:\/\/charts\/todo-lib\s+unpacked/);
   });
 
   it.each([
     ['image tag latest (schema)', ['--set', 'services.backend.image.tag=latest'], /services\/backend\/image\/tag/],
     ['image tag latest (template)', ['--skip-schema-validation', '--set', 'services.backend.image.tag=latest'], /never deploys latest/],
     ['Ingress and HTTPRoute both on', ['--set', 'httpRoute.enabled=true'], /pick one/],
-    ['sqlite with 2 replicas', ['--set', 'database.mode=sqlite', '--set', 'services.backend.replicaCount=2'], /one file, one writer/],
+    ['sqlite with 2 replicas', ['--set', 'database.mode=sqlite', '--set', 'services.backend.replicaCount=2'], /services\.backend\.replicaCount must be 1, not 2 \(one SQLite file, one writer\)/],
     ['unknown database mode', ['--set', 'database.mode=mysql'], /mode/],
     ['unknown top-level value', ['--set', 'foo=1'], /foo/],
-    ['groq without a secret', ['--set', 'ai.provider=groq'], /ai\.groq\.existingSecret is required/],
+    ['groq without a key', ['--set', 'ai.provider=groq'], /ai\.provider is groq but no API key is given/],
   ])('fails on %s', (_label, extra, message) => {
     const t = template(major, 'local', extra as string[]);
     expect(t.ok).toBe(false);

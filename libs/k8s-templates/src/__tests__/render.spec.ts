@@ -11,6 +11,7 @@ import {
   renderChart,
   renderImage,
   templatePath,
+  valuesTable,
 } from '../index';
 import { backend, chart, environments, frontend, worker } from './fixtures';
 
@@ -24,13 +25,26 @@ const INPUTS: { [N in TemplateName]: TemplateInputs[N] } = {
   'chart/values.yaml': chart,
   'chart/values.schema.json': chart,
   'chart/.helmignore': chart,
+  'chart/README.md': chart,
   'chart/_helpers.tpl': chart,
   'chart/NOTES.txt': chart,
+  'chart/validate.yaml': chart,
   'chart/secret.yaml': chart,
   'chart/ingress.yaml': chart,
   'chart/httproute.yaml': chart,
   'chart/networkpolicy.yaml': chart,
-  'chart/postgres.yaml': chart,
+  'chart/postgres/statefulset.yaml': chart,
+  'chart/postgres/service.yaml': chart,
+  'chart/postgres/serviceaccount.yaml': chart,
+  'chart/postgres/networkpolicy.yaml': chart,
+  'chart/backup/cronjob.yaml': chart,
+  'chart/backup/restore-job.yaml': chart,
+  'chart/backup/pvc.yaml': chart,
+  'chart/backup/serviceaccount.yaml': chart,
+  'chart/backup/networkpolicy.yaml': chart,
+  'chart/tests/test-connection.yaml': chart,
+  'chart/lib/Chart.yaml': chart,
+  'chart/lib/_helpers.tpl': chart,
   'service/deployment.yaml': { ...chart, service: 'backend' },
   'service/service.yaml': { ...chart, service: 'backend' },
   'service/serviceaccount.yaml': { ...chart, service: 'frontend' },
@@ -38,6 +52,7 @@ const INPUTS: { [N in TemplateName]: TemplateInputs[N] } = {
   'service/hpa.yaml': { ...chart, service: 'backend' },
   'service/pdb.yaml': { ...chart, service: 'frontend' },
   'service/networkpolicy.yaml': { ...chart, service: 'frontend' },
+  'service/pvc.yaml': { ...chart, service: 'backend' },
   'env/values.yaml': { ...chart, environment: environments[0] },
   'cluster/kind.yaml': { name: 'todo', nodeImage: 'kindest/node:v1.34.0', httpPort: 80, httpsPort: 443 },
   'cluster/minikube.yaml': { profile: 'todo', kubernetesVersion: 'v1.34.0', driver: 'docker', cpus: 2, memoryMb: 4096 },
@@ -47,6 +62,7 @@ const INPUTS: { [N in TemplateName]: TemplateInputs[N] } = {
 /** Outputs that are YAML before Helm sees them (the rest are Helm templates, checked in helm.spec.ts). */
 const PLAIN_YAML: TemplateName[] = [
   'chart/Chart.yaml',
+  'chart/lib/Chart.yaml',
   'chart/values.yaml',
   'env/values.yaml',
   'cluster/kind.yaml',
@@ -81,7 +97,7 @@ describe('render()', () => {
     const v = parse(text);
     expect(Object.keys(v.services)).toEqual(['backend', 'frontend', 'worker']);
     expect(v.services.worker).toMatchObject({ port: 8080, image: { repository: 'todo-worker' } });
-    expect(v.services.backend.migrations).toEqual({ enabled: true });
+    expect(v.services.backend.migrations).toMatchObject({ enabled: true, waitSeconds: 300 });
     expect(v.services.worker.migrations).toBeUndefined();
     expect(v.ingress.className).toBe('traefik');
     expect(v.services.backend.image.tag).not.toBe('latest');
@@ -134,16 +150,16 @@ describe('render()', () => {
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
-  it('Dockerfiles: numeric user, base image as a build argument, no latest', () => {
+  it('Dockerfiles: numeric user, base images as build arguments, no latest (details: dockerfile.spec.ts)', () => {
     const files = renderImage({ service: backend });
     expect(files.Dockerfile).toMatch(/^USER 10001:10001$/m);
-    expect(files.Dockerfile).toMatch(/^ARG BASE_IMAGE=python:3\.12-slim-bookworm$/m);
-    expect(files.Dockerfile).toContain('"uvicorn", "todo_api.main:app"');
+    expect(files.Dockerfile).toMatch(/^ARG BASE_IMAGE=python:3\.12\.12-alpine3\.22$/m);
+    expect(files.Dockerfile).toContain('CMD ["todo_api"]');
     expect(files.Dockerfile).toContain('--mount=type=cache');
-    expect(files['Dockerfile.dockerignore'].split('\n')).toEqual(expect.arrayContaining(['*', '!apps/backend/', 'apps/backend/.venv']));
+    expect(files['Dockerfile.dockerignore'].split('\n')).toEqual(expect.arrayContaining(['*', '!apps/backend/todo_api/', '**/.env']));
     const next = renderImage({ service: frontend, baseImage: 'local/node:20' });
     expect(next.Dockerfile).toMatch(/^ARG BASE_IMAGE=local\/node:20$/m);
-    expect(next.Dockerfile).toContain('CMD ["node", "apps/frontend/server.js"]');
+    expect(next.Dockerfile).toContain('CMD ["apps/frontend/server.js"]');
     expect(next.Dockerfile).toMatch(/^USER 10001:10001$/m);
     for (const text of [files.Dockerfile, next.Dockerfile]) expect(text).not.toMatch(/:latest\b/);
   });
@@ -163,7 +179,29 @@ describe('render()', () => {
         'values-cloud.yaml',
       ]),
     );
-    expect(Object.keys(files).filter((f) => f.startsWith('templates/worker/'))).toHaveLength(7);
+    // worker is an API (fastapi) service: it also gets the SQLite PVC; a nextjs service does not.
+    expect(Object.keys(files).filter((f) => f.startsWith('templates/worker/'))).toHaveLength(8);
+    expect(Object.keys(files).filter((f) => f.startsWith('templates/frontend/'))).toHaveLength(7);
+    expect(Object.keys(files)).toEqual(expect.arrayContaining(['README.md', 'charts/todo-lib/Chart.yaml', 'templates/postgres/statefulset.yaml', 'templates/tests/test-connection.yaml']));
+  });
+
+  it('README.md: a row per documented value, the kube-linter checks, no Handlebars left', () => {
+    const readme = render('chart/README.md', chart);
+    const values = render('chart/values.yaml', chart);
+    const documented = values.split('\n').filter((l) => /^\s*# -- /.test(l)).length;
+    const rows = readme.split('\n').filter((l) => /^\| `[A-Za-z]/.test(l));
+    expect(rows).toHaveLength(documented);
+    expect(readme).toContain('| `database.mode` | string | `"postgres"` |');
+    expect(readme).toContain('| `services.backend.image.tag` | string | `"0.1.0"` |');
+    expect(readme).toContain('`no-anti-affinity`');
+    expect(readme).not.toMatch(/\{\{/);
+  });
+
+  it('valuesTable(): keys by indentation, defaults as JSON, pipes escaped', () => {
+    expect(valuesTable('a:\n  # -- the b\n  b: 1\n  # -- list | of c\n  c:\n    - x\nd: 2\n')).toEqual([
+      { key: 'a.b', type: 'number', default: '1', description: 'the b' },
+      { key: 'a.c', type: 'list', default: '["x"]', description: 'list \\| of c' },
+    ]);
   });
 });
 

@@ -46,11 +46,11 @@ describe('chart generator', () => {
     const config = readConfigJson(tree);
     delete config.environments.dev;
     tree.write('environments.json', JSON.stringify(config, null, 2));
-    tree.write('charts/todo/README.md', '# notes\n');
+    tree.write('charts/todo/NOTES.md', '# notes\n');
     await chartGenerator(tree, {});
     expect(tree.exists('charts/todo/values-dev.yaml')).toBe(false);
     expect(tree.exists('charts/todo/values-local.yaml')).toBe(true);
-    expect(tree.exists('charts/todo/README.md')).toBe(true);
+    expect(tree.exists('charts/todo/NOTES.md')).toBe(true);
   });
 
   it('refuses a non-boolean --check', async () => {

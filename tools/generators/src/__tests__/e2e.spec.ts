@@ -75,7 +75,7 @@ describe('in a copy of the workspace', () => {
     const r = nx(['g', 'service', 'worker', '--type=fastapi', '--port=8080']);
     expect([r.status, r.out]).toEqual([0, expect.stringContaining('CREATE apps/worker-image/Dockerfile')]);
     expect(r.out).toContain('CREATE charts/todo/templates/worker/deployment.yaml');
-    expect(targetsOf('worker-image')).toEqual(expect.arrayContaining(['docker:build', 'docker:run']));
+    expect(targetsOf('worker-image')).toEqual(expect.arrayContaining(['docker-build', 'docker-run', 'scan', 'lint']));
     for (const env of ['local', 'dev', 'qa']) expectValidChart(env);
     const t = helmRun('helm4', ['template', 'todo', 'charts/todo', '-f', 'charts/todo/values-qa.yaml', '--kube-version', '1.34.0']);
     const names = parseAllDocuments(t.out).map((d) => d.toJS()).filter(Boolean).map((o) => `${o.kind}/${o.metadata.name}`);

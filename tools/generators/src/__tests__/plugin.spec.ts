@@ -1,4 +1,4 @@
-/* createNodes: deploy-/status-/rollback-/uninstall-<env> on the chart project, from environments.json alone. */
+/* createNodes: deploy-/status-/rollback-/uninstall-/backup-/restore-<env> on the chart project, from environments.json alone. */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,13 +27,14 @@ describe('createNodes', () => {
     const results = await fn(['environments.json'], {}, workspace(true));
     const targets = results[0][1].projects!['charts/todo'].targets!;
     expect(Object.keys(targets)).toEqual([
-      'deploy-local', 'status-local', 'rollback-local', 'uninstall-local',
-      'deploy-dev', 'status-dev', 'rollback-dev', 'uninstall-dev',
-      'deploy-qa', 'status-qa', 'rollback-qa', 'uninstall-qa',
+      'deploy-local', 'status-local', 'rollback-local', 'uninstall-local', 'backup-local', 'restore-local',
+      'deploy-dev', 'status-dev', 'rollback-dev', 'uninstall-dev', 'backup-dev', 'restore-dev',
+      'deploy-qa', 'status-qa', 'rollback-qa', 'uninstall-qa', 'backup-qa', 'restore-qa',
     ]);
     expect(targets['deploy-qa']).toMatchObject({ executor: '@todo/generators:deploy', options: { environment: 'qa' }, cache: false });
     expect(targets['status-qa'].metadata?.description).toContain('context todo');
-    expect(Object.keys(targets).some((t) => /^(backup|restore)-/.test(t))).toBe(false);
+    expect(targets['restore-qa']).toMatchObject({ executor: '@todo/generators:restore', options: { environment: 'qa' }, cache: false });
+    expect(targets['restore-qa'].metadata?.description).toContain('pg_restore --clean --if-exists');
   });
 
   it('adds nothing before the chart project exists', async () => {

@@ -16,11 +16,21 @@ describe('service generator', () => {
     expect(readConfigJson(tree).services.worker).toEqual({ type: 'fastapi', port: 8080, asgiApp: 'worker.main:app' });
     const dockerfile = tree.read('apps/worker-image/Dockerfile', 'utf-8')!;
     expect(dockerfile).toContain('COPY apps/worker/requirements.txt');
-    expect(dockerfile).toContain('"uvicorn", "worker.main:app", "--host", "0.0.0.0", "--port", "8080"');
-    expect(tree.read('apps/worker-image/Dockerfile.dockerignore', 'utf-8')).toContain('!apps/worker/');
+    expect(dockerfile).toContain('COPY apps/worker/worker/ /app/worker/');
+    expect(dockerfile).toContain('CMD ["worker"]');
+    expect(dockerfile).toMatch(/^EXPOSE 8080$/m);
+    expect(tree.read('apps/worker-image/Dockerfile.dockerignore', 'utf-8')).toContain('!apps/worker/worker/');
     const project = JSON.parse(tree.read('apps/worker-image/project.json', 'utf-8')!);
     expect(project.name).toBe('worker-image');
-    expect(Object.keys(project.targets)).toEqual(['docker:build', 'docker:run']);
+    expect(project.implicitDependencies).toEqual(['worker']);
+    expect(Object.keys(project.targets)).toEqual(['docker-build', 'docker-run', 'scan', 'lint']);
+    expect(project.targets['docker-build']).toMatchObject({
+      executor: '@todo/generators:docker-build',
+      cache: false,
+      options: { image: 'todo-worker', dockerfile: 'apps/worker-image/Dockerfile', baseFlavor: 'python', environment: 'local' },
+      configurations: { local: { environment: 'local' }, dev: { environment: 'dev' } },
+    });
+    expect(project.targets['docker-run'].options).toMatchObject({ ports: ['8080:8080'], networkAlias: 'worker', volumes: ['todo-worker-data:/data'] });
     for (const t of ['deployment', 'service', 'serviceaccount', 'configmap', 'hpa', 'pdb', 'networkpolicy'])
       expect(tree.exists(`charts/todo/templates/worker/${t}.yaml`)).toBe(true);
     const values = parse(tree.read('charts/todo/values.yaml', 'utf-8')!);
@@ -31,6 +41,8 @@ describe('service generator', () => {
       expect(parse(tree.read(`charts/todo/values-${env}.yaml`, 'utf-8')!).services.worker.replicaCount).toBeGreaterThan(0);
     // The scaffolded app: health endpoints and what the image needs.
     expect(tree.read('apps/worker/worker/main.py', 'utf-8')).toMatch(/@app\.get\("\/healthz"\)[\s\S]*@app\.get\("\/readyz"\)/);
+    // `python -m worker`, what the image runs: uvicorn on $PORT (default the service's port).
+    expect(tree.read('apps/worker/worker/__main__.py', 'utf-8')).toMatch(/uvicorn\.run\(\s*"worker\.main:app"[\s\S]*"PORT", "8080"/);
     expect(tree.read('apps/worker/requirements.txt', 'utf-8')).toMatch(/^fastapi==/m);
     expect(JSON.parse(tree.read('apps/worker/project.json', 'utf-8')!).name).toBe('worker');
   });
@@ -40,18 +52,21 @@ describe('service generator', () => {
     expect(readConfigJson(tree).services.admin).toEqual({ type: 'nextjs', port: 3000, ingressPath: '/admin', connectsTo: ['backend'] });
     expect(tree.read('charts/todo/templates/admin/configmap.yaml', 'utf-8')).toContain('"BACKEND_URL"');
     expect(tree.read('charts/todo/templates/backend/networkpolicy.yaml', 'utf-8')).toContain('# admin -> backend');
-    expect(tree.read('charts/todo/templates/ingress.yaml', 'utf-8')).toContain('- path: /admin');
+    // Routing is a value (services.<name>.ingressPath, from environments.json), read by ingress.yaml for every service.
+    expect(parse(tree.read('charts/todo/values.yaml', 'utf-8')!).services.admin.ingressPath).toBe('/admin');
+    expect(tree.read('charts/todo/templates/ingress.yaml', 'utf-8')).toContain('index $.Values.services "admin"');
     expect(tree.read('apps/admin/app/api/health/route.js', 'utf-8')).toContain('export function GET');
     expect(JSON.parse(tree.read('apps/admin/package.json', 'utf-8')!).dependencies.next).toBeDefined();
     expect(JSON.parse(tree.read('package.json', 'utf-8')!).workspaces).toEqual(['apps/frontend', 'apps/admin']);
-    expect(tree.read('apps/admin-image/Dockerfile', 'utf-8')).toContain('CMD ["node", "apps/admin/server.js"]');
+    expect(tree.read('apps/admin-image/Dockerfile', 'utf-8')).toContain('CMD ["apps/admin/server.js"]');
+    expect(JSON.parse(tree.read('apps/admin-image/project.json', 'utf-8')!).targets['docker-run'].options.env).toEqual({ BACKEND_URL: 'http://backend:8000' });
   });
 
   it('does not scaffold over an existing app folder', async () => {
     tree.write('apps/api2/own.py', 'print(1)\n');
     await serviceGenerator(tree, { name: 'api2', type: 'fastapi', asgiApp: 'own:app' });
     expect(tree.exists('apps/api2/requirements.txt')).toBe(false);
-    expect(tree.read('apps/api2-image/Dockerfile', 'utf-8')).toContain('"own:app"');
+    expect(tree.read('apps/api2-image/Dockerfile', 'utf-8')).toContain('CMD ["own"]');
   });
 
   it('--force replaces a service, keeping its migrations', async () => {

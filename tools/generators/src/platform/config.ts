@@ -51,9 +51,9 @@ export interface PlatformConfig {
 }
 
 /** Per-environment target verbs: deploy-<env>, status-<env>, ... */
-export const ENV_TARGET_VERBS = ['deploy', 'status', 'rollback', 'uninstall'] as const;
+export const ENV_TARGET_VERBS = ['deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore'] as const;
 /** Target names reserved for later issues: no environment name or target may take them. */
-export const RESERVED_ENV_TARGET_VERBS = ['backup', 'restore'] as const;
+export const RESERVED_ENV_TARGET_VERBS: readonly string[] = [];
 
 /** The platform as it is first generated (`nx g chart` on a workspace without environments.json). */
 export function seedConfig(): PlatformConfig {

@@ -5,12 +5,18 @@
  */
 import type { Tree } from '@nx/devkit';
 import {
+  APP_UID,
+  BASE_IMAGE_FLAVORS,
   ChartInput,
   EnvironmentSpec,
   ServiceSpec,
   render,
   renderChart,
   renderImage,
+  imageName,
+  libraryChartName,
+  pythonPackageOf,
+  urlEnvVar,
 } from '@todo/k8s-templates';
 import { CONFIG_FILE, EnvironmentEntry, PlatformConfig, ServiceEntry, parseConfig, serializeConfig } from './config';
 
@@ -59,16 +65,28 @@ export function chartInput(tree: Tree, config: PlatformConfig): ChartInput {
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
-/** charts/<name>/project.json: the Nx project "todo" with lint/template; deploy-<env> etc. are inferred. */
+/**
+ * charts/<name>/project.json: the Nx project "todo" with lint (helm lint, Helm 3 and 4), template, test
+ * (the chart check suite of tools/chart-checks) and check (the same checks as a report);
+ * deploy-<env>, backup-<env>, restore-<env> etc. are inferred from environments.json.
+ */
 export function chartProjectJson(config: PlatformConfig): string {
   const dir = config.chart.directory;
   const depth = dir.split('/').length;
   const inputs = ['{projectRoot}/**/*', `{workspaceRoot}/${CONFIG_FILE}`, '{workspaceRoot}/scripts/go-tool.sh', { env: 'HELM3' }, { env: 'HELM4' }];
+  const checkInputs = [
+    ...inputs,
+    '{workspaceRoot}/tools/chart-checks/**/*',
+    '{workspaceRoot}/libs/k8s-templates/src/docs.ts',
+    { env: 'KUBECONFORM' },
+    { env: 'TODO_CACHE_DIR' },
+  ];
   return json({
     name: config.chart.name,
     $schema: `${'../'.repeat(depth)}node_modules/nx/schemas/project-schema.json`,
     projectType: 'application',
     tags: ['type:chart'],
+    implicitDependencies: ['chart-checks'],
     targets: {
       lint: {
         executor: '@todo/generators:chart-lint',
@@ -85,58 +103,123 @@ export function chartProjectJson(config: PlatformConfig): string {
         outputs: [`{workspaceRoot}/dist/${dir}`],
         metadata: { description: 'helm template with each values-<env>.yaml into dist/' },
       },
+      test: {
+        executor: 'nx:run-commands',
+        options: { command: 'jest -c tools/chart-checks/jest.chart.config.ts --runInBand' },
+        cache: true,
+        inputs: checkInputs,
+        outputs: [`{workspaceRoot}/reports/junit/${config.chart.name}.xml`],
+        metadata: {
+          description:
+            'Chart check suite: helm lint --strict and template for every environment and scenario (Helm 3 and 4), kubeconform -strict at the lowest and highest Kubernetes version, Pod Security restricted + kube-linter default checks, template logic',
+        },
+      },
+      check: {
+        executor: 'nx:run-commands',
+        options: { command: 'node -r @swc-node/register tools/chart-checks/src/cli.ts check' },
+        cache: true,
+        inputs: checkInputs,
+        metadata: { description: 'The chart checks as one report: resources per environment, kubeconform and policy results' },
+      },
     },
   });
 }
 
-/** apps/<name>-image/project.json: the image project of one service. */
-export function imageProjectJson(name: string, service: ServiceEntry): string {
+/** apps/<name>-image/project.json: the image project of one service (targets docker-build, docker-run, scan, lint). */
+export function imageProjectJson(name: string, service: ServiceEntry, config?: PlatformConfig): string {
   const app = `apps/${name}`;
-  const image = `todo-${name}`;
-  const sources =
-    service.type === 'fastapi'
-      ? [`{workspaceRoot}/${app}/**/*`, `!{workspaceRoot}/${app}/.venv/**/*`, `!{workspaceRoot}/${app}/tests/**/*`]
-      : [`{workspaceRoot}/${app}/**/*`, `!{workspaceRoot}/${app}/.next/**/*`, '{workspaceRoot}/package-lock.json'];
+  const root = `apps/${name}-image`;
+  const image = imageName(name);
+  const isFastapi = service.type === 'fastapi';
+  const pkg = service.asgiApp ? pythonPackageOf(service.asgiApp) : '';
+  // What reaches the build (mirrors Dockerfile.dockerignore); `nx affected` uses implicitDependencies.
+  const sources = isFastapi
+    ? [`{workspaceRoot}/${app}/requirements.txt`, `{workspaceRoot}/${app}/${pkg}/**/*`, `!{workspaceRoot}/${app}/**/__pycache__/**/*`]
+    : [
+        `{workspaceRoot}/${app}/**/*`,
+        `!{workspaceRoot}/${app}/node_modules/**/*`,
+        `!{workspaceRoot}/${app}/.next/**/*`,
+        `!{workspaceRoot}/${app}/tests/**/*`,
+        '{workspaceRoot}/package.json',
+        '{workspaceRoot}/package-lock.json',
+      ];
+  const environments = Object.keys(config?.environments ?? {});
+  const urls = Object.fromEntries(
+    (service.connectsTo ?? []).map((target) => [urlEnvVar(target), `http://${target}:${config?.services[target]?.port ?? 80}`]),
+  );
+  const run = isFastapi
+    ? {
+        env: {
+          APP_ENV: 'production',
+          DATABASE_URL: `sqlite:////data/${name}.db`,
+          AI_PROVIDER: 'mock',
+          ...(service.migrateModule ? { MIGRATE_ON_START: 'true' } : {}),
+          ...urls,
+        },
+        passEnv: ['APP_ENV', 'DATABASE_URL', 'AI_PROVIDER', 'GROQ_API_KEY', 'LOG_LEVEL', ...Object.keys(urls)],
+        generatedSecrets: ['JWT_SECRET'],
+        tmpfs: ['/tmp'],
+        volumes: [`${image}-data:/data`],
+      }
+    : {
+        env: urls,
+        passEnv: Object.keys(urls),
+        tmpfs: ['/tmp', `/app/${app}/.next/cache:uid=${APP_UID},gid=${APP_UID}`],
+      };
   return json({
     name: `${name}-image`,
     $schema: '../../node_modules/nx/schemas/project-schema.json',
     projectType: 'application',
     tags: ['type:image', `image:${service.type}`],
+    implicitDependencies: [name],
     namedInputs: { image: ['{projectRoot}/Dockerfile', '{projectRoot}/Dockerfile.dockerignore', ...sources] },
     targets: {
-      'docker:build': {
-        executor: 'nx:run-commands',
-        options: {
-          cwd: '{workspaceRoot}',
-          command: `docker build --file apps/${name}-image/Dockerfile --tag ${image}:\${IMAGE_TAG:-dev} \${BASE_IMAGE:+--build-arg BASE_IMAGE=$BASE_IMAGE} .`,
-          env: { DOCKER_BUILDKIT: '1' },
-        },
-        inputs: ['image', { env: 'IMAGE_TAG' }, { env: 'BASE_IMAGE' }],
+      'docker-build': {
+        executor: '@todo/generators:docker-build',
+        options: { image, dockerfile: `${root}/Dockerfile`, baseFlavor: BASE_IMAGE_FLAVORS[service.type], environment: 'local' },
+        configurations: Object.fromEntries(environments.map((e) => [e, { environment: e }])),
+        // Never cached by Nx: the executor compares the content key with the daemon (docker image inspect).
         cache: false,
-        metadata: { description: `Build ${image}:$IMAGE_TAG (default dev) from the workspace root; BASE_IMAGE overrides the base image` },
-      },
-      'docker:run': {
-        executor: 'nx:run-commands',
-        dependsOn: ['docker:build'],
-        options: {
-          cwd: '{workspaceRoot}',
-          command: `docker run --rm --read-only --tmpfs /tmp${service.type === 'nextjs' ? ` --tmpfs /app/apps/${name}/.next/cache` : ''} --user 10001:10001 -p ${service.port}:${service.port} ${image}:\${IMAGE_TAG:-dev}`,
+        inputs: ['image', { env: 'TODO_BASE_IMAGES' }],
+        metadata: {
+          description: `Build ${image} unless the daemon has its content tag; tags v<version>-<env>, the commit and content-<key>; writes dist/images/${name}-image.json`,
+          technologies: ['docker'],
         },
+      },
+      'docker-run': {
+        executor: '@todo/generators:docker-run',
+        dependsOn: ['docker-build'],
+        options: { name: image, network: 'todo-local', networkAlias: name, ports: [`${service.port}:${service.port}`], ...run },
         cache: false,
         continuous: true,
-        metadata: { description: `Run ${image} locally the way the cluster runs it (read-only root, numeric user)` },
+        metadata: { description: `Run ${image} on 127.0.0.1:${service.port} the way the cluster runs it (read-only root, numeric user, network todo-local)`, technologies: ['docker'] },
+      },
+      scan: {
+        executor: '@todo/generators:image-scan',
+        dependsOn: ['docker-build'],
+        options: { failOn: 'high' },
+        cache: false,
+        metadata: { description: `Trivy or Grype on ${image}; fails, saying how to install one, when neither is installed`, technologies: ['docker'] },
+      },
+      lint: {
+        executor: '@todo/generators:hadolint',
+        options: { dockerfiles: [`${root}/Dockerfile`] },
+        cache: true,
+        inputs: ['{projectRoot}/Dockerfile', '{workspaceRoot}/scripts/py-tool.sh', { env: 'HADOLINT' }],
+        metadata: { description: 'hadolint on the Dockerfile; any finding fails', technologies: ['docker'] },
       },
     },
   });
 }
 
 /** Files under the chart directory that the generators own (anything else there is left alone). */
-function isManagedChartFile(path: string): boolean {
+function isManagedChartFile(path: string, chartName: string): boolean {
   return (
     path.startsWith('templates/') ||
     path.startsWith('clusters/') ||
+    path.startsWith(`charts/${libraryChartName(chartName)}/`) ||
     /^values(-[a-z0-9-]+)?\.yaml$/.test(path) ||
-    ['Chart.yaml', 'values.schema.json', '.helmignore', 'project.json'].includes(path)
+    ['Chart.yaml', 'values.schema.json', '.helmignore', 'project.json', 'README.md'].includes(path)
   );
 }
 
@@ -182,14 +265,14 @@ export function writeAll(tree: Tree, config: PlatformConfig): void {
     ...clusterFiles(config),
     'project.json': chartProjectJson(config),
   };
-  for (const path of listFiles(tree, dir)) if (isManagedChartFile(path) && !(path in files)) tree.delete(`${dir}/${path}`);
+  for (const path of listFiles(tree, dir)) if (isManagedChartFile(path, config.chart.name) && !(path in files)) tree.delete(`${dir}/${path}`);
   for (const [path, text] of Object.entries(files)) tree.write(`${dir}/${path}`, text);
-  for (const service of input.services) writeImageProject(tree, service);
+  for (const service of input.services) writeImageProject(tree, service, config);
 }
 
-export function writeImageProject(tree: Tree, service: ServiceSpec): void {
+export function writeImageProject(tree: Tree, service: ServiceSpec, config?: PlatformConfig): void {
   const root = `apps/${service.name}-image`;
   for (const [path, text] of Object.entries(renderImage({ service }))) tree.write(`${root}/${path}`, text);
   const { name, ...entry } = service;
-  tree.write(`${root}/project.json`, imageProjectJson(name, entry));
+  tree.write(`${root}/project.json`, imageProjectJson(name, entry, config));
 }

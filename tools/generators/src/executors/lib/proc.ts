@@ -17,12 +17,12 @@ export function commandLine(bin: string, args: string[]): string {
 }
 
 /** Runs and captures output (for checks and version probes). Never throws: status 127 when the binary is missing. */
-export function capture(bin: string, args: string[], options: { input?: string; cwd?: string } = {}): RunResult {
+export function capture(bin: string, args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
   const r = spawnSync(bin, args, {
     encoding: 'utf8',
     input: options.input,
     cwd: options.cwd,
-    env: process.env,
+    env: options.env ?? process.env,
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.error) return { status: 127, stdout: '', stderr: String(r.error.message) };
@@ -30,13 +30,17 @@ export function capture(bin: string, args: string[], options: { input?: string; 
 }
 
 /** Runs with the terminal attached (what the user should see), after printing the command. */
-export function stream(bin: string, args: string[], options: { input?: string; cwd?: string } = {}): number {
-  console.log(`$ ${commandLine(bin, args)}`);
+export function stream(
+  bin: string,
+  args: string[],
+  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; quiet?: boolean } = {},
+): number {
+  if (!options.quiet) console.log(`$ ${commandLine(bin, args)}`);
   const r = spawnSync(bin, args, {
     stdio: [options.input === undefined ? 'inherit' : 'pipe', 'inherit', 'inherit'],
     input: options.input,
     cwd: options.cwd,
-    env: process.env,
+    env: options.env ?? process.env,
   });
   if (r.error) {
     console.error(`${bin}: ${r.error.message}`);

@@ -64,8 +64,10 @@ export async function manifestsGenerator(tree: Tree, options: ManifestsGenerator
   const kept: string[] = [];
   const secrets: Array<{ name: string; keys: string[] }> = [];
   for (const doc of parseAllDocuments(rendered)) {
-    const obj = doc.toJS() as { kind?: string; metadata?: { name: string }; data?: Record<string, string> } | null;
+    const obj = doc.toJS() as { kind?: string; metadata?: { name: string; annotations?: Record<string, string> }; data?: Record<string, string> } | null;
     if (!obj) continue;
+    // Helm hooks (the `helm test` pod) are Helm's to run; kubectl apply would start them as plain objects.
+    if (obj.metadata?.annotations?.['helm.sh/hook']) continue;
     if (obj.kind === 'Secret') secrets.push({ name: obj.metadata!.name, keys: Object.keys(obj.data ?? {}) });
     else kept.push(doc.toString({ lineWidth: 0 }).trimEnd());
   }

@@ -11,7 +11,7 @@ import { scaffoldApp } from './scaffold';
 import type { ServiceGeneratorSchema } from './schema';
 
 /** Component names the chart already uses for its own objects. */
-const RESERVED_SERVICE_NAMES = ['postgres', 'default-deny', 'allow-dns', 'auth', 'database', 'groq'];
+const RESERVED_SERVICE_NAMES = ['postgres', 'default-deny', 'allow-dns', 'auth', 'database', 'groq', 'backup', 'test', 'secrets', 'restore', 'lib'];
 
 export interface NormalizedServiceOptions {
   name: string;

@@ -1,0 +1,67 @@
+/**
+ * restore-<env>: pg_restore of a logical backup into the environment's database.
+ *
+ * The Job is the chart's own templates/backup/restore-job.yaml (restricted security context, the
+ * backup PVC read-only, the database credentials and network policy of the backup jobs), rendered with
+ * the release's values so names, image and database match what is deployed:
+ *   helm get values <release> --all -o yaml  ->  helm template --show-only templates/backup/restore-job.yaml
+ *   --set backup.restore.file=<file> --set backup.restore.runId=<id>  ->  kubectl create -f -  ->  wait, logs.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExecutorContext } from '@nx/devkit';
+import { EnvContext, envContext, helmScope } from '../lib/context';
+import { exec } from '../lib/exec';
+import { kubectlOrThrow, kubectlScope, releaseFullname, runId, waitForJob } from '../lib/jobs';
+import { capture, commandLine } from '../lib/proc';
+import type { RestoreExecutorSchema } from './schema';
+
+export const RESTORE_TEMPLATE = 'templates/backup/restore-job.yaml';
+const FILE = /^(latest|[A-Za-z0-9._-]+\.dump)$/;
+
+export function restoreTemplateArgs(ctx: EnvContext, valuesFile: string, file: string, id: string): string[] {
+  return [
+    'template', ctx.release, ctx.chartDir,
+    '--namespace', ctx.namespace,
+    '--kube-version', ctx.config.chart.kubernetesVersion,
+    '-f', valuesFile,
+    '--set', `backup.restore.file=${file}`,
+    '--set', `backup.restore.runId=${id}`,
+    '--show-only', RESTORE_TEMPLATE,
+  ];
+}
+
+export default async function restoreExecutor(options: RestoreExecutorSchema, context: ExecutorContext) {
+  const file = options.file ?? 'latest';
+  if (!FILE.test(file)) throw new Error(`Invalid --file=${file}: use latest or a dump file name such as todo-20261126T030000Z.dump`);
+  const ctx = envContext(options, context);
+  const kubectl = ctx.dryRun ? process.env.KUBECTL || 'kubectl' : kubectlOrThrow();
+  const id = runId();
+  const job = `${releaseFullname(ctx.release, ctx.config.chart.name)}-restore-${id}`.slice(0, 63).replace(/-+$/, '');
+  const getValues = ['get', 'values', ctx.release, ...helmScope(ctx), '--all', '--output', 'yaml'];
+  const tmp = mkdtempSync(join(tmpdir(), 'todo-restore-'));
+  const valuesFile = join(tmp, 'values.yaml');
+  try {
+    if (ctx.dryRun) {
+      console.log(`$ ${commandLine(ctx.helm.bin, getValues)} > ${valuesFile}  (dry run)`);
+      console.log(`$ ${commandLine(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...kubectlScope(ctx), 'create', '-f', '-'])}  (dry run)`);
+      return { success: waitForJob(ctx, kubectl, job, options.timeout ?? 1800) };
+    }
+    const values = capture(ctx.helm.bin, getValues);
+    if (values.status !== 0) throw new Error(`helm get values ${ctx.release} failed (is ${ctx.name} deployed?): ${values.stderr.trim()}`);
+    writeFileSync(valuesFile, values.stdout);
+    const rendered = capture(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id));
+    if (rendered.status !== 0) {
+      const reason = /could not find template/.test(rendered.stderr) ? ` (backup.enabled is off in release ${ctx.release}, or database.mode is sqlite: there are no backups to restore)` : '';
+      throw new Error(`Rendering the restore Job failed${reason}: ${rendered.stderr.trim()}`);
+    }
+    console.log(`restoring ${file === 'latest' ? 'the newest dump' : file} into ${ctx.name} (job/${job}): pg_restore --clean --if-exists --single-transaction`);
+    if (!exec(false, kubectl, [...kubectlScope(ctx), 'create', '-f', '-'], rendered.stdout)) return { success: false };
+    const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
+    if (ok) console.log(`restored. The API reconnects by itself; to drop cached state: kubectl ${kubectlScope(ctx).join(' ')} rollout restart deployment`);
+    return { success: ok };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
