@@ -1,0 +1,121 @@
+/**
+ * nx run cluster:cluster-up | cluster-down | cluster-status | tools
+ *   node -r @swc-node/register tools/cluster/src/cli.ts <up|down|status|tools> [flags]
+ *
+ * Flags: --env=<environment> (default local; its "cluster" in environments.json picks kind/minikube/context)
+ *        --cluster=kind|minikube|context:<name> (overrides the environment), --name=<cluster name> (default todo),
+ *        --registry (kind: local registry), --http-port=N --https-port=N
+ * Environment: KIND_CLUSTER_NAME, KIND_NODE_IMAGE, KIND_HTTP_PORT, KIND_HTTPS_PORT, KIND_REGISTRY, CLUSTER_KUBECONFIG,
+ *        INGRESS_MANIFESTS, TRAEFIK_IMAGE, CLUSTER_STATE_DIR, TOOLS_MIRROR, <TOOL>_BIN, MINIKUBE_CPUS, MINIKUBE_MEMORY.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from 'node:path';
+import { clusterFor, ClusterTarget, DEFAULT_CLUSTER_NAME } from './environments';
+import { ensureEncryptionConfig } from './encryption';
+import { ClusterError } from './errors';
+import { must, run } from './exec';
+import { ingressManifests } from './ingress';
+import { assertHealthy, kindDown, kindOptions, kindStatus, kindUp, StatusCheck, Tools } from './kind';
+import { minikubeDeleteArgs, minikubeFilesPath, minikubeOptions, minikubeStartArgs, minikubeStatusArgs } from './minikube';
+import { installAll, resolveTool } from './tools';
+
+const log = (m: string) => process.stderr.write(`cluster: ${m}\n`);
+
+export function parseFlags(argv: string[]): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (const a of argv) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+    if (m) out[m[1]] = m[2] ?? true;
+  }
+  return out;
+}
+
+function printChecks(checks: StatusCheck[]): void {
+  const w = Math.max(...checks.map((c) => c.check.length));
+  for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.check.padEnd(w)}  ${c.detail}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  const f = parseFlags(rest);
+  if (cmd === 'tools') {
+    for (const r of await installAll()) log(`${r.tool} ${r.version}: ${r.installed ? 'installed' : 'already installed'} (${r.path})`);
+    return;
+  }
+  if (!['up', 'down', 'status'].includes(cmd ?? '')) {
+    throw new ClusterError('cli', `unknown command "${cmd ?? ''}"`, 'use one of: up, down, status, tools');
+  }
+  const name = typeof f.name === 'string' ? f.name : process.env.KIND_CLUSTER_NAME || DEFAULT_CLUSTER_NAME;
+  const target = clusterFor(typeof f.env === 'string' ? f.env : 'local', { override: typeof f.cluster === 'string' ? f.cluster : undefined, name });
+  if (target.type === 'kind') return kindCommand(cmd, target, f);
+  if (target.type === 'minikube') return minikubeCommand(cmd, target);
+  return contextCommand(cmd, target);
+}
+
+async function kindCommand(cmd: string, target: ClusterTarget, f: Record<string, string | true>): Promise<void> {
+  const o = kindOptions(target.name, process.env, {
+    ...(f.registry ? { registry: true } : {}),
+    ...(typeof f['http-port'] === 'string' ? { httpPort: Number(f['http-port']) } : {}),
+    ...(typeof f['https-port'] === 'string' ? { httpsPort: Number(f['https-port']) } : {}),
+  });
+  const t: Tools = { kind: await resolveTool('kind'), kubectl: cmd === 'down' ? '' : await resolveTool('kubectl'), docker: process.env.DOCKER || 'docker' };
+  if (cmd === 'up') {
+    await kindUp(o, t, run, log);
+    printChecks(kindStatus(o, t, run));
+  } else if (cmd === 'down') {
+    kindDown(o, t, run, log);
+  } else {
+    const checks = kindStatus(o, t, run);
+    printChecks(checks);
+    assertHealthy(o.name, checks);
+  }
+}
+
+async function minikubeCommand(cmd: string, target: ClusterTarget): Promise<void> {
+  const minikube = await resolveTool('minikube');
+  const o = minikubeOptions(target.name);
+  if (cmd === 'up') {
+    const enc = ensureEncryptionConfig(target.name);
+    const home = process.env.MINIKUBE_HOME || join(homedir(), '.minikube');
+    const dest = minikubeFilesPath(home);
+    mkdirSync(join(dest, '..'), { recursive: true, mode: 0o700 });
+    writeFileSync(dest, readFileSync(enc.file), { mode: 0o600 });
+    must(run, 'minikube start', `\`minikube logs --profile=${o.profile}\`; \`minikube delete --profile=${o.profile}\` and retry; lower MINIKUBE_MEMORY/MINIKUBE_CPUS if the machine is small`, minikube, minikubeStartArgs(o), { inherit: true, timeoutMs: 1_200_000 });
+    const kubectl = await resolveTool('kubectl');
+    const ing = ingressManifests();
+    must(run, 'ingress: apply', 'kubectl get events -A', kubectl, ['--context', target.context, 'apply', '-f', '-'], { input: ing.yaml });
+    for (const d of ing.deployments) {
+      const [ns, n] = d.split('/');
+      must(run, `ingress: wait for ${d}`, `kubectl --context ${target.context} -n ${ns} describe deployment/${n}`, kubectl, ['--context', target.context, '-n', ns, 'rollout', 'status', `deployment/${n}`, '--timeout=180s']);
+    }
+    log(`minikube profile "${o.profile}" ready (context ${target.context}); load images with: minikube image load <image> --profile=${o.profile}`);
+  } else if (cmd === 'down') {
+    must(run, 'minikube delete', 'minikube delete --all', minikube, minikubeDeleteArgs(o.profile), { inherit: true });
+  } else {
+    const r = run(minikube, minikubeStatusArgs(o.profile));
+    process.stdout.write(r.stdout);
+    if (r.status !== 0) throw new ClusterError('cluster-status', `minikube profile "${o.profile}" is not running`, 'nx run cluster:cluster-up');
+  }
+}
+
+async function contextCommand(cmd: string, target: ClusterTarget): Promise<void> {
+  const kubectl = await resolveTool('kubectl');
+  if (cmd === 'down') {
+    throw new ClusterError('cluster-down', `context "${target.context}" is an existing cluster that this tool did not create`, 'delete it with the tool that created it');
+  }
+  const r = run(kubectl, ['--context', target.context, 'get', '--raw', '/readyz'], { timeoutMs: 60_000 });
+  if (r.status !== 0) {
+    throw new ClusterError('cluster', `kube context "${target.context}" is not reachable: ${r.stderr.trim().split('\n').pop() || `kubectl exited ${r.status}`}`, '`kubectl config get-contexts` lists the contexts; fix the "cluster" field in environments.json or your kubeconfig');
+  }
+  log(`context "${target.context}" reachable (readyz ok). Ingress and storage are up to whoever runs that cluster; see docs/cluster.md`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((e) => {
+    process.stderr.write(`${e instanceof ClusterError ? e.format() : (e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}
+
+export { main };

@@ -1,0 +1,34 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { deploymentsIn, ingressManifests } from './ingress';
+
+describe('ingress controller manifests', () => {
+  it('defaults to our Traefik manifests with the official pinned image, IfNotPresent, restricted namespace', () => {
+    const m = ingressManifests({});
+    expect(m.deployments).toEqual(['traefik/traefik']);
+    expect(m.yaml).toMatch(/image: "docker\.io\/library\/traefik:v3\.6\.\d+"/);
+    expect(m.yaml).not.toContain('@TRAEFIK_IMAGE@');
+    expect(m.yaml).not.toContain('imagePullPolicy: Never');
+    const docs = parseAllDocuments(m.yaml).map((d) => d.toJS());
+    expect(docs.find((d) => d.kind === 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(docs.find((d) => d.kind === 'IngressClass').metadata.annotations['ingressclass.kubernetes.io/is-default-class']).toBe('true');
+    expect(docs.find((d) => d.kind === 'Service').spec.ports.map((p: { nodePort: number }) => p.nodePort)).toEqual([30080, 30443]);
+  });
+
+  it('takes TRAEFIK_IMAGE and a pluggable INGRESS_MANIFESTS directory', () => {
+    expect(ingressManifests({ TRAEFIK_IMAGE: 'offline-kind.local/traefik:v3.6.12' }).yaml).toContain('image: "offline-kind.local/traefik:v3.6.12"');
+    const dir = mkdtempSync(join(tmpdir(), 'cluster-ing-'));
+    writeFileSync(join(dir, 'b.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ctl\n  namespace: ing\nspec: {}\n');
+    writeFileSync(join(dir, 'a.yml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ing\n');
+    writeFileSync(join(dir, 'README.md'), 'ignored');
+    const m = ingressManifests({ INGRESS_MANIFESTS: dir });
+    expect(m.deployments).toEqual(['ing/ctl']);
+    expect(m.yaml.indexOf('Namespace')).toBeLessThan(m.yaml.indexOf('Deployment'));
+  });
+
+  it('finds Deployments, defaulting the namespace', () => {
+    expect(deploymentsIn('kind: Deployment\nmetadata:\n  name: a\n---\nkind: Service\nmetadata:\n  name: b\n')).toEqual(['default/a']);
+  });
+});

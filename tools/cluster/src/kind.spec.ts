@@ -1,0 +1,130 @@
+/* kind up/down/status with a recording Runner: the commands, their order, and the errors users see. */
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ClusterError } from './errors';
+import { RunResult, Runner } from './exec';
+import { assertHealthy, kindDown, kindOptions, kindStatus, kindUp } from './kind';
+import { versions } from './versions';
+
+const t = { kind: 'kind', kubectl: 'kubectl', docker: 'docker' };
+let dir: string;
+const saved = { ...process.env };
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cluster-kind-'));
+  process.env.CLUSTER_STATE_DIR = dir;
+});
+afterEach(() => {
+  process.env = { ...saved };
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function recorder(answer: (cmd: string, args: string[]) => Partial<RunResult> | undefined) {
+  const calls: string[] = [];
+  const runner: Runner = (cmd, args, opts) => {
+    calls.push([cmd, ...args].join(' ') + (opts?.input ? ' <stdin>' : ''));
+    return { status: 0, stdout: '', stderr: '', ...(answer(cmd, args) ?? {}) };
+  };
+  return { calls, runner };
+}
+
+describe('kind options', () => {
+  it('defaults to the pinned kindest/node image and 80/443; env overrides', () => {
+    expect(versions.kindNodeImage).toMatch(/^kindest\/node:v1\.34\.\d+@sha256:[0-9a-f]{64}$/);
+    expect(kindOptions('todo', {})).toEqual({ name: 'todo', image: versions.kindNodeImage, httpPort: 80, httpsPort: 443, listenAddress: '127.0.0.1', registry: false, workers: 0, kubeconfig: undefined });
+    expect(kindOptions('x', { KIND_NODE_IMAGE: 'offline-kind.local/node:v1.34.4-k', KIND_HTTP_PORT: '18080', KIND_REGISTRY: 'true', CLUSTER_KUBECONFIG: '/k' })).toMatchObject({
+      image: 'offline-kind.local/node:v1.34.4-k',
+      httpPort: 18080,
+      registry: true,
+      kubeconfig: '/k',
+    });
+  });
+});
+
+describe('kindUp', () => {
+  it('fails first on Docker not running, naming step, cause and fix', async () => {
+    const { runner, calls } = recorder((cmd) => (cmd === 'docker' ? { status: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' } : undefined));
+    const err = await kindUp(kindOptions('todo', {}), t, runner, () => undefined).catch((e) => e);
+    expect(err).toBeInstanceOf(ClusterError);
+    expect(err.format()).toContain('step "preflight: docker"');
+    expect(err.cause).toContain('Is the docker daemon running?');
+    expect(err.fix).toContain('start Docker');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('creates the cluster from its config, installs the ingress and waits for it', async () => {
+    process.env.KIND_NODE_IMAGE = '';
+    const { runner, calls } = recorder(() => undefined);
+    const o = kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }); // port 0: always bindable
+    await kindUp(o, t, runner, () => undefined);
+    const cfgFile = join(dir, 'demo', 'kind-config.yaml');
+    expect(calls).toEqual([
+      'docker info --format {{.ServerVersion}}',
+      'kind get clusters',
+      `kind create cluster --config ${cfgFile} --image ${versions.kindNodeImage} --wait 3m`,
+      'kubectl --context kind-demo apply -f - <stdin>',
+      'kubectl --context kind-demo -n traefik rollout status deployment/traefik --timeout=180s',
+      'kubectl --context kind-demo -n kube-system rollout status deployment/coredns --timeout=180s',
+    ]);
+    const cfg = parse(readFileSync(cfgFile, 'utf8'));
+    expect(cfg.nodes[0].extraMounts[0].hostPath).toBe(join(dir, 'demo', 'encryption'));
+  });
+
+  it('reuses an existing cluster and sets up the registry when asked', async () => {
+    const { runner, calls } = recorder((cmd, args) => {
+      if (args[0] === 'get' && args[1] === 'clusters') return { stdout: 'other\ndemo\n' };
+      if (args[0] === 'get' && args[1] === 'nodes') return { stdout: 'demo-control-plane\n' };
+      return undefined;
+    });
+    await kindUp(kindOptions('demo', {}, { registry: true, kubeconfig: '/tmp/kc' }), t, runner, () => undefined);
+    expect(calls).toContain('kind export kubeconfig --name demo --kubeconfig /tmp/kc');
+    expect(calls.some((c) => c.startsWith('kind create'))).toBe(false);
+    expect(calls).toContain('docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry docker.io/library/registry:2');
+    expect(calls).toContain('docker network connect kind kind-registry');
+    expect(calls).toContain('docker exec -i demo-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml <stdin>');
+    expect(calls).toContain('kubectl --kubeconfig /tmp/kc --context kind-demo apply -f - <stdin>');
+  });
+
+  it('names kind create failures with the logs command', async () => {
+    const { runner } = recorder((cmd, args) => (args[0] === 'create' ? { status: 1, stderr: 'ERROR: failed to pull image "kindest/node"' } : undefined));
+    const err = await kindUp(kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }), t, runner, () => undefined).catch((e) => e);
+    expect(err.step).toBe('kind create cluster');
+    expect(err.cause).toContain('failed to pull image');
+    expect(err.fix).toContain('kind export logs --name demo');
+  });
+});
+
+describe('kindStatus / kindDown', () => {
+  it('names a missing cluster and the command that creates it', () => {
+    const { runner } = recorder(() => undefined);
+    expect(() => kindStatus(kindOptions('todo', {}), t, runner)).toThrow(/kind cluster "todo" does not exist[\s\S]*nx run cluster:cluster-up/);
+  });
+
+  it('reports each health check and fails on any', () => {
+    const { runner } = recorder((cmd, args) => {
+      if (args[0] === 'get' && args[1] === 'clusters') return { stdout: 'todo\n' };
+      const a = args.join(' ');
+      if (a.includes('readyz')) return { stdout: 'ok' };
+      if (a.includes('get nodes')) return { stdout: 'todo-control-plane=True ' };
+      if (a.includes('storageclass')) return { stdout: 'standard' };
+      if (a.includes('deployment traefik')) return { stdout: '0/1' };
+      if (a.includes('ingressclass')) return { stdout: 'traefik' };
+      if (a.includes('kube-apiserver')) return { stdout: '["kube-apiserver","--encryption-provider-config=/etc/kubernetes/encryption/config.yaml"]' };
+      return undefined;
+    });
+    const checks = kindStatus(kindOptions('todo', {}), t, runner);
+    expect(checks.filter((c) => !c.ok).map((c) => c.check)).toEqual(['ingress traefik/traefik']);
+    expect(() => assertHealthy('todo', checks)).toThrow(/ingress traefik\/traefik \(0\/1 ready\)/);
+  });
+
+  it('deletes the cluster and its key; a missing cluster is not an error', () => {
+    const { runner, calls } = recorder((cmd, args) => (args[1] === 'clusters' ? { stdout: 'todo\n' } : undefined));
+    kindDown(kindOptions('todo', {}), t, runner, () => undefined);
+    expect(calls).toContain('kind delete cluster --name todo');
+    const r2 = recorder(() => undefined);
+    kindDown(kindOptions('todo', {}), t, r2.runner, () => undefined);
+    expect(r2.calls.some((c) => c.includes('delete'))).toBe(false);
+  });
+});

@@ -1,0 +1,173 @@
+/** cluster-up / cluster-down / cluster-status for kind. Each external step goes through a Runner, so tests can record it. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureEncryptionConfig, clusterStateDir, removeClusterState } from './encryption';
+import { ClusterError, clusterMissing } from './errors';
+import { must, Runner } from './exec';
+import { ingressManifests } from './ingress';
+import { kindConfigYaml } from './kind-config';
+import { checkDocker, checkPorts } from './preflight';
+import { containerdConfigVersion, hostsToml, localRegistryHostingConfigMap, nodeHostsCommands, registryDockerCommands, registryOptions } from './registry';
+import { versions } from './versions';
+
+export interface KindOptions {
+  name: string;
+  image: string;
+  httpPort: number;
+  httpsPort: number;
+  listenAddress: string;
+  registry: boolean;
+  workers: number;
+  /** kubeconfig file to write/use; undefined = kind's default (KUBECONFIG or ~/.kube/config) */
+  kubeconfig?: string;
+}
+
+export interface Tools {
+  kind: string;
+  kubectl: string;
+  docker: string;
+}
+
+export function kindOptions(name: string, env: NodeJS.ProcessEnv = process.env, flags: Partial<KindOptions> = {}): KindOptions {
+  const bool = (v?: string) => v === '1' || v === 'true' || v === 'yes';
+  return {
+    name,
+    image: flags.image ?? (env.KIND_NODE_IMAGE || versions.kindNodeImage),
+    httpPort: flags.httpPort ?? Number(env.KIND_HTTP_PORT || 80),
+    httpsPort: flags.httpsPort ?? Number(env.KIND_HTTPS_PORT || 443),
+    listenAddress: flags.listenAddress ?? (env.CLUSTER_LISTEN_ADDRESS || '127.0.0.1'),
+    registry: flags.registry ?? bool(env.KIND_REGISTRY),
+    workers: flags.workers ?? Number(env.KIND_WORKERS || 0),
+    kubeconfig: flags.kubeconfig ?? (env.CLUSTER_KUBECONFIG || undefined),
+  };
+}
+
+type Log = (m: string) => void;
+
+export function kindClusters(runner: Runner, t: Tools): string[] {
+  const out = must(runner, 'kind get clusters', 'check that Docker runs and `kind get clusters` works', t.kind, ['get', 'clusters']);
+  return out.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+function kubectlArgs(o: KindOptions, args: string[]): string[] {
+  return [...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : []), '--context', `kind-${o.name}`, ...args];
+}
+
+export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log): Promise<void> {
+  checkDocker(runner, t.docker);
+  const kc = o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : [];
+  if (kindClusters(runner, t).includes(o.name)) {
+    log(`kind cluster "${o.name}" exists; reusing it (nx run cluster:cluster-down first to recreate it)`);
+    must(runner, 'kind export kubeconfig', 'nx run cluster:cluster-down, then cluster-up', t.kind, ['export', 'kubeconfig', '--name', o.name, ...kc]);
+  } else {
+    await checkPorts(
+      [
+        { port: o.httpPort, envVar: 'KIND_HTTP_PORT' },
+        { port: o.httpsPort, envVar: 'KIND_HTTPS_PORT' },
+      ],
+      o.listenAddress,
+    );
+    const enc = ensureEncryptionConfig(o.name);
+    log(enc.created ? `generated the Secret encryption key: ${enc.file} (0600)` : `using the existing Secret encryption key: ${enc.file}`);
+    const cfgFile = join(clusterStateDir(o.name), 'kind-config.yaml');
+    mkdirSync(clusterStateDir(o.name), { recursive: true, mode: 0o700 });
+    const ccv = o.registry ? nodeContainerdConfigVersion(o.image, t, runner) : 2;
+    writeFileSync(cfgFile, kindConfigYaml({ ...o, encryptionDir: enc.dir, containerdConfigVersion: ccv }));
+    log(`creating kind cluster "${o.name}" from ${o.image} (config: ${cfgFile})`);
+    must(
+      runner,
+      'kind create cluster',
+      `see the node's logs with \`kind export logs --name ${o.name}\`, then \`nx run cluster:cluster-down\` and retry; a pull error means the node image ${o.image} is unreachable (set KIND_NODE_IMAGE)`,
+      t.kind,
+      ['create', 'cluster', '--config', cfgFile, '--image', o.image, '--wait', '3m', ...kc],
+      { timeoutMs: 900_000 },
+    );
+  }
+  const k = (step: string, fix: string, args: string[], input?: string) => must(runner, step, fix, t.kubectl, kubectlArgs(o, args), { input, timeoutMs: 300_000 });
+
+  if (o.registry) setUpRegistry(o, t, runner, log, k);
+
+  const ing = ingressManifests();
+  log(`installing the ingress controller (${ing.deployments.join(', ')})`);
+  k('ingress: apply', 'check INGRESS_MANIFESTS / TRAEFIK_IMAGE; `kubectl get events -A` shows what failed', ['apply', '-f', '-'], ing.yaml);
+  for (const d of ing.deployments) {
+    const [ns, name] = d.split('/');
+    k(`ingress: wait for ${d}`, `kubectl -n ${ns} describe deployment/${name}; ImagePullBackOff means the image is unreachable (docs/troubleshooting.md)`, ['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s']);
+  }
+  k('wait for CoreDNS', 'kubectl -n kube-system describe deployment/coredns', ['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=180s']);
+  log(`cluster "${o.name}" ready: context kind-${o.name}${o.kubeconfig ? ` in ${o.kubeconfig}` : ''}; ingress on http://${o.listenAddress}:${o.httpPort}/ (http://<name>.localhost${o.httpPort === 80 ? '' : `:${o.httpPort}`}/)`);
+}
+
+/** KIND_CONTAINERD_CONFIG_VERSION, else read from the node image (docker pulls it if needed; kind would anyway). */
+function nodeContainerdConfigVersion(image: string, t: Tools, runner: Runner): 2 | 3 {
+  const forced = process.env.KIND_CONTAINERD_CONFIG_VERSION;
+  if (forced === '2' || forced === '3') return Number(forced) as 2 | 3;
+  const r = runner(t.docker, ['run', '--rm', '--entrypoint', 'cat', image, '/etc/containerd/config.toml'], { timeoutMs: 600_000 });
+  return r.status === 0 ? containerdConfigVersion(r.stdout) : 2;
+}
+
+function setUpRegistry(o: KindOptions, t: Tools, runner: Runner, log: Log, k: (step: string, fix: string, args: string[], input?: string) => string): void {
+  const r = registryOptions();
+  const running = runner(t.docker, ['inspect', '-f', '{{.State.Running}}', r.name]).stdout.trim() === 'true';
+  const nets = runner(t.docker, ['inspect', '-f', '{{json .NetworkSettings.Networks}}', r.name]).stdout;
+  const cmds = registryDockerCommands(r, { running, connected: /"kind"/.test(nets) });
+  for (const [, ...args] of cmds) {
+    must(runner, `registry: docker ${args[0]}`, `the registry needs the image ${r.image} (KIND_REGISTRY_IMAGE) and a free 127.0.0.1:${r.hostPort} (KIND_REGISTRY_PORT)`, t.docker, args);
+  }
+  const nodes = must(runner, 'kind get nodes', '', t.kind, ['get', 'nodes', '--name', o.name]).split('\n').filter(Boolean);
+  for (const [, ...args] of nodeHostsCommands(nodes, r)) {
+    must(runner, 'registry: hosts.toml', 'recreate the cluster with --registry (containerd config_path is set at creation)', t.docker, args, { input: hostsToml(r) });
+  }
+  k('registry: local-registry-hosting', '', ['apply', '-f', '-'], localRegistryHostingConfigMap(r));
+  log(`local registry: push to localhost:${r.hostPort}/<image>; pods use the same name`);
+}
+
+export function kindDown(o: KindOptions, t: Tools, runner: Runner, log: Log): void {
+  checkDocker(runner, t.docker);
+  if (!kindClusters(runner, t).includes(o.name)) {
+    log(`kind cluster "${o.name}" does not exist; nothing to delete`);
+  } else {
+    must(runner, 'kind delete cluster', 'docker ps -a shows leftover node containers; remove them with docker rm -f', t.kind, ['delete', 'cluster', '--name', o.name, ...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : [])]);
+    log(`deleted kind cluster "${o.name}"`);
+  }
+  removeClusterState(o.name);
+}
+
+export interface StatusCheck {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+export function kindStatus(o: KindOptions, t: Tools, runner: Runner): StatusCheck[] {
+  checkDocker(runner, t.docker);
+  if (!kindClusters(runner, t).includes(o.name)) throw clusterMissing(o.name, 'kind');
+  const k = (args: string[]) => runner(t.kubectl, kubectlArgs(o, args), { timeoutMs: 60_000 });
+  const checks: StatusCheck[] = [];
+  const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail: detail.trim() });
+
+  const api = k(['get', '--raw', '/readyz']);
+  add('API server', api.status === 0, api.status === 0 ? 'ready' : api.stderr);
+  const nodes = k(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{" "}{end}']);
+  add('nodes Ready', nodes.status === 0 && nodes.stdout.trim() !== '' && !/=(False|Unknown)/.test(nodes.stdout), nodes.stdout || nodes.stderr);
+  const sc = k(['get', 'storageclass', '-o', 'jsonpath={range .items[?(@.metadata.annotations.storageclass\\.kubernetes\\.io/is-default-class=="true")]}{.metadata.name}{end}']);
+  add('default StorageClass', sc.status === 0 && sc.stdout.trim() !== '', sc.stdout || sc.stderr || 'none');
+  for (const d of ingressManifests().deployments) {
+    const [ns, name] = d.split('/');
+    const r = k(['-n', ns, 'get', 'deployment', name, '-o', 'jsonpath={.status.readyReplicas}/{.spec.replicas}']);
+    const [ready, want] = r.stdout.split('/');
+    add(`ingress ${d}`, r.status === 0 && Number(ready) >= 1 && ready === want, r.status === 0 ? `${ready || 0}/${want} ready` : r.stderr);
+  }
+  const ic = k(['get', 'ingressclass', '-o', 'jsonpath={.items[*].metadata.name}']);
+  add('IngressClass', ic.status === 0 && ic.stdout.trim() !== '', ic.stdout || ic.stderr || 'none');
+  const apiArgs = k(['-n', 'kube-system', 'get', 'pods', '-l', 'component=kube-apiserver', '-o', 'jsonpath={.items[0].spec.containers[0].command}']);
+  add('Secrets encrypted at rest', /encryption-provider-config/.test(apiArgs.stdout), /encryption-provider-config/.test(apiArgs.stdout) ? 'kube-apiserver --encryption-provider-config set' : 'not configured (cluster created without it: cluster-down + cluster-up)');
+  return checks;
+}
+
+export function assertHealthy(name: string, checks: StatusCheck[]): void {
+  const bad = checks.filter((c) => !c.ok);
+  if (bad.length) {
+    throw new ClusterError('cluster-status', `cluster "${name}" is not healthy: ${bad.map((c) => `${c.check} (${c.detail})`).join('; ')}`, 'see docs/troubleshooting.md; `nx run cluster:cluster-up` repairs the ingress, cluster-down + cluster-up starts over');
+  }
+}
