@@ -2,12 +2,14 @@
 # Installs the Debian packages the test suite needs on a fresh Debian 12 machine:
 #   postgresql  - a real PostgreSQL server for the backend tests (the tests start their own instance)
 #   chromium    - the browser the end-to-end tests drive through playwright-core
+#   debootstrap - the root filesystems of the locally made base and kind node images
 # Idempotent: packages already present are not reinstalled.
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v debootstrap >/dev/null || need+=(debootstrap)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

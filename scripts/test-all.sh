@@ -16,7 +16,10 @@ step() {
 }
 
 step npx nx run-many -t lint test --output-style=stream
+# Browser journeys against processes on loopback and against the two containers.
 step npx nx run e2e:e2e --output-style=stream
+# A real kind cluster (the offline node image on machines without a registry): encryption at rest, Traefik.
+step npx nx run cluster:e2e --output-style=stream
 
 echo
 node scripts/test-summary.mjs "$reports" || status=1
