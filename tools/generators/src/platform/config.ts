@@ -2,26 +2,20 @@
  * environments.json: the one file that lists the platform's services and environments.
  * Generators write it; the inferred targets (plugin.ts) and the executors read it.
  *
- * This module only uses node:fs/path so the createNodes plugin stays cheap to load.
+ * This module only uses node:fs/path at run time so the createNodes plugin stays cheap to load;
+ * the entry types are the template library's own (type-only imports cost nothing at run time).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AiProvider, DatabaseMode, ServiceSpec, ServiceType } from '@todo/k8s-templates';
+
+export type { AiProvider, DatabaseMode, ServiceType };
 
 export const CONFIG_FILE = 'environments.json';
 export const CONFIG_SCHEMA = './tools/generators/environments.schema.json';
 
-export type ServiceType = 'fastapi' | 'nextjs';
-export type DatabaseMode = 'postgres' | 'sqlite' | 'external';
-export type AiProvider = 'mock' | 'groq';
-
-export interface ServiceEntry {
-  type: ServiceType;
-  port: number;
-  ingressPath?: string;
-  connectsTo?: string[];
-  asgiApp?: string;
-  migrateModule?: string;
-}
+/** A service as environments.json stores it: keyed by its name, so the name is not repeated. */
+export type ServiceEntry = Omit<ServiceSpec, 'name'>;
 
 export interface EnvironmentEntry {
   /** kind | minikube | context:<kube-context> */
