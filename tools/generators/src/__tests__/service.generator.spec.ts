@@ -22,7 +22,7 @@ describe('service generator', () => {
     expect(tree.read('apps/worker-image/Dockerfile.dockerignore', 'utf-8')).toContain('!apps/worker/worker/');
     const project = JSON.parse(tree.read('apps/worker-image/project.json', 'utf-8')!);
     expect(project.name).toBe('worker-image');
-    expect(project.implicitDependencies).toEqual(['worker']);
+    expect(project.implicitDependencies).toEqual(['worker', 'k8s-templates']);
     expect(Object.keys(project.targets)).toEqual(['docker-build', 'docker-run', 'scan', 'lint']);
     expect(project.targets['docker-build']).toMatchObject({
       executor: '@todo/generators:docker-build',

@@ -86,7 +86,8 @@ export function chartProjectJson(config: PlatformConfig): string {
     $schema: `${'../'.repeat(depth)}node_modules/nx/schemas/project-schema.json`,
     projectType: 'application',
     tags: ['type:chart'],
-    implicitDependencies: ['chart-checks'],
+    // The chart deploys the images, so `nx affected` takes it along when an image (or its app) changes.
+    implicitDependencies: ['chart-checks', ...Object.keys(config.services).sort().map((s) => `${s}-image`)],
     targets: {
       lint: {
         executor: '@todo/generators:chart-lint',
@@ -99,7 +100,8 @@ export function chartProjectJson(config: PlatformConfig): string {
         executor: '@todo/generators:chart-template',
         options: { outputPath: `dist/${dir}` },
         cache: true,
-        inputs,
+        // Like `production`: the chart's docs do not change the rendered manifests.
+        inputs: [inputs[0], '!{projectRoot}/**/*.md', ...inputs.slice(1)],
         outputs: [`{workspaceRoot}/dist/${dir}`],
         metadata: { description: 'helm template with each values-<env>.yaml into dist/' },
       },
@@ -134,12 +136,13 @@ export function imageProjectJson(name: string, service: ServiceEntry, config?: P
   const pkg = service.asgiApp ? pythonPackageOf(service.asgiApp) : '';
   // What reaches the build (mirrors Dockerfile.dockerignore); `nx affected` uses implicitDependencies.
   const sources = isFastapi
-    ? [`{workspaceRoot}/${app}/requirements.txt`, `{workspaceRoot}/${app}/${pkg}/**/*`, `!{workspaceRoot}/${app}/**/__pycache__/**/*`]
+    ? [`{workspaceRoot}/${app}/requirements.txt`, `{workspaceRoot}/${app}/${pkg}/**/*`, `!{workspaceRoot}/${app}/**/__pycache__/**/*`, `!{workspaceRoot}/${app}/**/*.md`]
     : [
         `{workspaceRoot}/${app}/**/*`,
         `!{workspaceRoot}/${app}/node_modules/**/*`,
         `!{workspaceRoot}/${app}/.next/**/*`,
         `!{workspaceRoot}/${app}/tests/**/*`,
+        `!{workspaceRoot}/${app}/**/*.md`,
         '{workspaceRoot}/package.json',
         '{workspaceRoot}/package-lock.json',
       ];
@@ -171,7 +174,8 @@ export function imageProjectJson(name: string, service: ServiceEntry, config?: P
     $schema: '../../node_modules/nx/schemas/project-schema.json',
     projectType: 'application',
     tags: ['type:image', `image:${service.type}`],
-    implicitDependencies: [name],
+    // The app it packages, and the templates its Dockerfile is rendered from.
+    implicitDependencies: [name, 'k8s-templates'],
     namedInputs: { image: ['{projectRoot}/Dockerfile', '{projectRoot}/Dockerfile.dockerignore', ...sources] },
     targets: {
       'docker-build': {

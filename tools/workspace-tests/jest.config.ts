@@ -1,0 +1,12 @@
+/* The workspace's CI contract: workflow files and `nx affected` behaviour, tested in throwaway git copies. */
+import junitReporters from '../../jest.junit';
+
+export default {
+  displayName: 'workspace-tests',
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  reporters: junitReporters('workspace-tests'),
+  testTimeout: 600_000,
+};
