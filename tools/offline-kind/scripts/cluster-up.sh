@@ -17,6 +17,14 @@ kubectl="$("$OK_ROOT/scripts/build-go.sh" kubernetes)/kubectl"
 kubeconfig="$OK_CACHE/kubeconfig/$CLUSTER_NAME"
 mkdir -p "$(dirname "$kubeconfig")"
 
+# A node that is not running (Docker restarted, e.g. after a reboot or when the session that made it
+# ended) cannot be reused: kind still lists the cluster, but its API server is gone. Recreate it.
+if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME" \
+  && [ "$("$DOCKER" inspect -f '{{.State.Running}}' "$CLUSTER_NAME-control-plane" 2>/dev/null)" != true ]; then
+  log "cluster $CLUSTER_NAME exists but its node is not running; deleting it to create it again"
+  "$kind" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$kubeconfig" >&2
+fi
+
 if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   log "cluster $CLUSTER_NAME exists; reusing it"
   running="$("$DOCKER" inspect -f '{{.Config.Image}}' "$CLUSTER_NAME-control-plane" 2>/dev/null || true)"
