@@ -65,6 +65,7 @@ describe('env generator', () => {
     const cases: Array<[string, EnvGeneratorSchema, RegExp]> = [
       ['uppercase name', { name: 'Staging' }, /^Invalid environment name "Staging": use a DNS-1123 label .*e\.g\. "staging"$/],
       ['underscore', { name: 'my_env' }, /Invalid environment name "my_env".*e\.g\. "my-env"/],
+      ['invalid and, once fixed, reserved', { name: 'Kube_System' }, /^Invalid environment name "Kube_System": .*e\.g\. "staging"$/],
       ['leading dash', { name: '-qa' }, /Invalid environment name "-qa"/],
       ['too long', { name: 'a'.repeat(64) }, /Invalid environment name "a{64}"/],
       ['missing name', { name: '' }, /^Missing environment name: pass it as the first argument/],

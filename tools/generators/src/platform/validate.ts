@@ -22,14 +22,24 @@ export function isDnsLabel(value: string): boolean {
   return value.length <= 63 && DNS_LABEL.test(value);
 }
 
+function isReserved(name: string): boolean {
+  return RESERVED_NAMES.includes(name) || name.startsWith('kube-');
+}
+
+/** The valid name closest to what was typed, for the error message; never a reserved one. */
+function suggestName(value: string): string {
+  const label = value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  return label && !isReserved(label) ? label : 'staging';
+}
+
 export function checkName(kind: 'environment' | 'service' | 'namespace', value: unknown, flag: string): string {
   if (typeof value !== 'string' || value.length === 0)
     throw new OptionError(`Missing ${kind} name: pass it as ${flag}, e.g. ${kind === 'service' ? 'worker' : 'staging'}`);
   if (!isDnsLabel(value))
     throw new OptionError(
-      `Invalid ${kind} name "${value}": use a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), e.g. "${value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63) || 'staging'}"`,
+      `Invalid ${kind} name "${value}": use a DNS-1123 label (lowercase letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), e.g. "${suggestName(value)}"`,
     );
-  if (RESERVED_NAMES.includes(value) || value.startsWith('kube-'))
+  if (isReserved(value))
     throw new OptionError(
       `The ${kind} name "${value}" is reserved (${RESERVED_NAMES.join(', ')} and every kube-* name belong to Kubernetes): choose another, e.g. "${kind === 'namespace' ? 'todo-' : ''}staging"`,
     );
