@@ -2,6 +2,7 @@
  * Option checks shared by the generators. Each failure is one line: what is wrong, and the fix.
  * They run in normalizeOptions, before a generator touches the tree.
  */
+import { RESERVED_NAMESPACES } from '@todo/k8s-templates';
 import { ENV_TARGET_VERBS, RESERVED_ENV_TARGET_VERBS } from './config';
 
 export class OptionError extends Error {
@@ -12,8 +13,6 @@ export class OptionError extends Error {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Namespaces every cluster already has; environments may not use them (nor take them as names). */
-export const RESERVED_NAMES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 /** kube context names as kubeconfigs hold them (kind-x, gke_p_z_c, arn:aws:eks:...:cluster/x, user@cluster). */
 const CONTEXT_NAME = /^[A-Za-z0-9][A-Za-z0-9._@:/+-]{0,252}$/;
 const REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -23,7 +22,8 @@ export function isDnsLabel(value: string): boolean {
 }
 
 function isReserved(name: string): boolean {
-  return RESERVED_NAMES.includes(name) || name.startsWith('kube-');
+  // Namespaces every cluster already has (the template library's list); environments may not use them.
+  return RESERVED_NAMESPACES.includes(name) || name.startsWith('kube-');
 }
 
 /** The valid name closest to what was typed, for the error message; never a reserved one. */
@@ -41,7 +41,7 @@ export function checkName(kind: 'environment' | 'service' | 'namespace', value: 
     );
   if (isReserved(value))
     throw new OptionError(
-      `The ${kind} name "${value}" is reserved (${RESERVED_NAMES.join(', ')} and every kube-* name belong to Kubernetes): choose another, e.g. "${kind === 'namespace' ? 'todo-' : ''}staging"`,
+      `The ${kind} name "${value}" is reserved (${RESERVED_NAMESPACES.join(', ')} and every kube-* name belong to Kubernetes): choose another, e.g. "${kind === 'namespace' ? 'todo-' : ''}staging"`,
     );
   return value;
 }
