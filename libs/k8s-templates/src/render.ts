@@ -312,6 +312,8 @@ export const TEMPLATE_NAMES = Object.keys(DEFS) as TemplateName[];
 const TEMPLATE_DIR = join(__dirname, 'templates');
 const env = Handlebars.create();
 for (const [name, fn] of Object.entries(HELPERS)) env.registerHelper(name, fn);
+// Partials: blocks several templates share. File `<dir>/_<name>.hbs` is used as `{{> <dir>/<name>}}`.
+env.registerPartial('docker/oci-labels', readFileSync(join(TEMPLATE_DIR, 'docker/_oci-labels.hbs'), 'utf8'));
 const compiled = new Map<TemplateName, Handlebars.TemplateDelegate>();
 
 /** Path of a template's source file. */
