@@ -6,10 +6,13 @@
 #   todo-base/python:3.11-bookworm-<key>           python3 and its libraries only (backend runtime)
 #   todo-base/node-builder:20.20.2-bookworm-<key>  node + npm                     (frontend build stages)
 #   todo-base/node:20.20.2-bookworm-<key>          node and its libraries only    (frontend runtime)
+#   todo-base/postgres:15-bookworm-<key>           Debian postgresql-15 with an entrypoint like the
+#                                                  official image's (test stand-in for charts/todo)
 #
 # and dist/base-images/images.json:
-#   { "python": { "BASE_IMAGE": "...", "BUILDER_IMAGE": "..." }, "node": { ... } }
-# which the image projects' docker-build reads when TODO_BASE_IMAGES points at it.
+#   { "python": { "BASE_IMAGE": "...", "BUILDER_IMAGE": "..." }, "node": { ... }, "postgres": { "IMAGE": "..." } }
+# which the image projects' docker-build reads when TODO_BASE_IMAGES points at it (python, node); the
+# deploy tests set the chart's database.postgres.image.repository/tag from "postgres".
 #
 # Usage: scripts/build.sh [--json]   (--json: print the JSON instead of the summary)
 set -euo pipefail
@@ -113,6 +116,24 @@ if ! have_image "$node_runtime"; then
     || die "$node_runtime does not run node"
 fi
 
+# ------------------------------------------------------------------ PostgreSQL (test stand-in)
+pg_key="$(key_of "${common[@]}" "@$BI_ROOT/postgres/Dockerfile" "@$BI_ROOT/postgres/docker-entrypoint.sh")"
+pg_image="todo-base/postgres:$POSTGRES_MAJOR-$DEBIAN_SUITE-$pg_key"
+if ! have_image "$pg_image"; then
+  log "building $pg_image"
+  logged postgres "$DOCKER" build --build-arg "DEBIAN_IMAGE=$debian" --build-arg "DEBIAN_REFRESH=$DEBIAN_REFRESH" \
+    --build-arg "POSTGRES_MAJOR=$POSTGRES_MAJOR" \
+    --label "org.opencontainers.image.title=todo-base/postgres" \
+    --label "org.opencontainers.image.description=Debian $DEBIAN_SUITE postgresql-$POSTGRES_MAJOR with an entrypoint compatible with the official postgres image (POSTGRES_USER/PASSWORD/DB, PGDATA); a test stand-in" \
+    --label "org.opencontainers.image.version=$POSTGRES_MAJOR" \
+    --label "org.opencontainers.image.base.name=$debian" \
+    --label "org.opencontainers.image.source=tools/base-images" \
+    -t "$pg_image" "$BI_ROOT/postgres"
+  "$DOCKER" run --rm --network none --read-only --user 999:999 "$pg_image" \
+    sh -c 'postgres --version && psql --version && pg_dump --version && pg_restore --version && pg_isready --version && [ "$(id -un)" = postgres ]' >&2 \
+    || die "$pg_image does not run postgres and its client tools as postgres (999)"
+fi
+
 for img in "$py_runtime" "$node_runtime"; do
   if "$DOCKER" run --rm --network none --entrypoint /bin/sh "$img" -c true >/dev/null 2>&1; then
     die "$img has a shell; the runtime bases must not"
@@ -123,13 +144,15 @@ prune_older todo-base/python-builder "$py_builder"
 prune_older todo-base/python "$py_runtime"
 prune_older todo-base/node-builder "$node_builder"
 prune_older todo-base/node "$node_runtime"
+prune_older todo-base/postgres "$pg_image"
 
 out="$BI_REPO/dist/base-images/images.json"
 mkdir -p "$(dirname "$out")"
 cat >"$out.tmp" <<EOF
 {
   "python": { "BASE_IMAGE": "$py_runtime", "BUILDER_IMAGE": "$py_builder" },
-  "node": { "BASE_IMAGE": "$node_runtime", "BUILDER_IMAGE": "$node_builder" }
+  "node": { "BASE_IMAGE": "$node_runtime", "BUILDER_IMAGE": "$node_builder" },
+  "postgres": { "IMAGE": "$pg_image" }
 }
 EOF
 mv "$out.tmp" "$out"
@@ -142,5 +165,6 @@ else
   "$DOCKER" image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' todo-base/python-builder >&2
   "$DOCKER" image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' todo-base/node >&2
   "$DOCKER" image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' todo-base/node-builder >&2
+  "$DOCKER" image ls --format '  {{.Repository}}:{{.Tag}}  {{.Size}}' todo-base/postgres >&2
   echo "export TODO_BASE_IMAGES=$out"
 fi
