@@ -2,11 +2,15 @@
  * The environment executors, against recording stand-ins for helm and kubectl: the exact commands
  * for Helm 3 and Helm 4, the namespace step's skip logic, and the errors.
  */
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { gzipSync } from 'node:zlib';
 import deployExecutor from '../executors/deploy/executor';
+import { DeployContext, deployContext } from '../executors/deploy/context';
+import { containerdNames, decodeRelease, loadStep, releaseStep, upgradeArgs } from '../executors/deploy/steps';
+import type { ImageRecord } from '../executors/lib/docker';
 import rollbackExecutor from '../executors/rollback/executor';
 import statusExecutor from '../executors/status/executor';
 import uninstallExecutor from '../executors/uninstall/executor';
@@ -29,9 +33,13 @@ const kubectl = fake(
   'kubectl',
   `case "$*" in
   *"get namespace"*) if [ -n "$FAKE_NS_JSON" ]; then echo "$FAKE_NS_JSON"; else echo 'Error from server (NotFound): namespaces "x" not found' >&2; exit 1; fi ;;
+  *"get secret -l owner=helm"*) echo "$FAKE_SECRETS" ;;
+  *"get deployment,statefulset"*|*"get statefulset,deployment"*) echo "$FAKE_WORKLOADS" ;;
   *"apply -f -"*) cat >> "${log}" ;;
 esac`,
 );
+const docker = fake('docker', `case "$*" in *"crictl images"*) echo "$FAKE_CRICTL" ;; esac`);
+const kind = fake('kind', `case "$*" in "get nodes"*) echo todo-control-plane ;; esac`);
 
 const context = { root: dir, cwd: dir, isVerbose: false } as unknown as ExecutorContext;
 const calls = () => readFileSync(log, 'utf8').trim().split('\n');
@@ -40,12 +48,22 @@ beforeAll(() => {
   const config = seedConfig();
   config.environments.prod = { cluster: 'context:prod-admin@eks', namespace: 'todo-prod', host: 'todo.example.com', replicas: 2, database: 'external', ai: 'mock' };
   writeFileSync(join(dir, 'environments.json'), serializeConfig(config));
+  // A minimal chart and image projects: what the deploy context reads.
+  mkdirSync(join(dir, 'charts/todo/templates'), { recursive: true });
+  writeFileSync(join(dir, 'charts/todo/Chart.yaml'), 'apiVersion: v2\nname: todo\nversion: 0.1.0\n');
+  writeFileSync(join(dir, 'charts/todo/templates/a.yaml'), 'kind: ConfigMap\n');
+  for (const f of ['values', 'values-local', 'values-dev', 'values-prod']) writeFileSync(join(dir, `charts/todo/${f}.yaml`), 'database:\n  mode: postgres\n');
+  for (const s of ['backend', 'frontend']) {
+    mkdirSync(join(dir, `apps/${s}-image`), { recursive: true });
+    writeFileSync(join(dir, `apps/${s}-image/project.json`), JSON.stringify({ targets: { 'docker-build': { options: { image: `todo-${s}`, dockerfile: `apps/${s}-image/Dockerfile` } } } }));
+  }
 });
 
 beforeEach(() => {
   writeFileSync(log, '');
   process.env.HELM = helm;
   process.env.KUBECTL = kubectl;
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
   process.env.FAKE_HELM_VERSION = 'v3.22.0';
   delete process.env.FAKE_NS_JSON;
   delete process.env.FAKE_HELM_EXIT;
@@ -54,59 +72,159 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 describe('deploy', () => {
-  it('Helm 3: namespace with restricted Pod Security, then upgrade --install --atomic', async () => {
-    await expect(deployExecutor({ environment: 'local' }, context)).resolves.toEqual({ success: true });
-    const c = calls();
-    expect(c).toContain('kubectl --context kind-todo --request-timeout=15s get namespace todo-local -o json');
-    expect(c).toContain('kubectl --context kind-todo apply -f -');
-    expect(c).toContain('    pod-security.kubernetes.io/enforce: restricted');
-    expect(c.find((l) => l.startsWith('helm upgrade'))).toBe(
-      `helm upgrade --install todo ${dir}/charts/todo --kube-context kind-todo --namespace todo-local --create-namespace ` +
-        `-f ${dir}/charts/todo/values.yaml -f ${dir}/charts/todo/values-local.yaml --wait --timeout 5m --atomic`,
+  // A DeployContext over the temp workspace, with the recording stand-ins as tools.
+  function ctxFor(environment: string, helmMajor = 3): DeployContext {
+    const c = deployContextFor(environment);
+    c.tools = { docker, kubectl, kind, helm: { bin: helm, major: helmMajor, version: `v${helmMajor}.0.0` } };
+    c.images[0].record = { image: 'todo-backend', ref: 'todo-backend:content-b1', contentTag: 'content-b1', id: 'sha256:bbbb000000001111' } as ImageRecord;
+    c.images[1].record = { image: 'todo-frontend', ref: 'todo-frontend:content-f1', contentTag: 'content-f1', id: 'sha256:ffff000000001111' } as ImageRecord;
+    return c;
+  }
+  function deployContextFor(environment: string): DeployContext {
+    return deployContext({ environment }, context);
+  }
+  const secret = (version: number, status: string, labels: Record<string, string>, manifest: string) => ({
+    metadata: { labels: { owner: 'helm', name: 'todo', version: String(version), status, ...labels } },
+    data: { release: Buffer.from(gzipSync(JSON.stringify({ manifest })).toString('base64')).toString('base64') },
+  });
+  const manifest = 'kind: Deployment\nmetadata:\n  name: todo-backend\n---\nkind: StatefulSet\nmetadata:\n  name: todo-postgres\n---\nkind: Service\nmetadata:\n  name: todo-backend\n';
+  const live = (readyBackend: number) =>
+    JSON.stringify({
+      items: [
+        { kind: 'Deployment', metadata: { name: 'todo-backend' }, spec: { replicas: 1 }, status: { readyReplicas: readyBackend } },
+        { kind: 'StatefulSet', metadata: { name: 'todo-postgres' }, spec: { replicas: 1 }, status: { readyReplicas: 1 } },
+      ],
+    });
+
+  it('Helm 3: upgrade --install with the values files, content tags, digest label, --wait and --atomic', () => {
+    const c = ctxFor('local');
+    expect(upgradeArgs(c, 'abc').join(' ')).toBe(
+      `upgrade --install todo ${dir}/charts/todo --kube-context kind-todo --namespace todo-local --create-namespace ` +
+        `-f ${dir}/charts/todo/values.yaml -f ${dir}/charts/todo/values-local.yaml ` +
+        '--set services.backend.image.repository=todo-backend --set services.backend.image.tag=content-b1 ' +
+        '--set services.frontend.image.repository=todo-frontend --set services.frontend.image.tag=content-f1 ' +
+        '--labels deploy-digest=abc --wait --timeout 5m --atomic',
     );
   });
 
-  it('Helm 4: --rollback-on-failure instead of --atomic; --set pairs passed on', async () => {
-    process.env.FAKE_HELM_VERSION = 'v4.3';
-    await deployExecutor({ environment: 'prod', set: ['services.backend.image.tag=abc123'], timeout: '10m' }, context);
-    const upgrade = calls().find((l) => l.startsWith('helm upgrade'))!;
-    expect(upgrade).toContain('--kube-context prod-admin@eks --namespace todo-prod');
-    expect(upgrade).toContain('--set services.backend.image.tag=abc123 --wait --timeout 10m --rollback-on-failure');
-    expect(upgrade).not.toContain('--atomic');
+  it('Helm 4: --rollback-on-failure; a context environment; --set after the image tags', () => {
+    const c = ctxFor('prod', 4);
+    c.sets = ['ai.provider=groq'];
+    const args = upgradeArgs(c, 'abc').join(' ');
+    expect(args).toContain('--kube-context prod-admin@eks --namespace todo-prod');
+    expect(args).toContain('--set services.frontend.image.tag=content-f1 --set ai.provider=groq --labels deploy-digest=abc --wait --timeout 5m --rollback-on-failure');
+    expect(args).not.toContain('--atomic');
   });
 
-  it('skips the namespace step when it already has the labels', async () => {
-    process.env.FAKE_NS_JSON = JSON.stringify({ metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } });
-    await deployExecutor({ environment: 'local' }, context);
-    expect(calls().some((l) => l.includes('apply -f -'))).toBe(false);
-    expect(console.log).toHaveBeenCalledWith(expect.stringMatching(/namespace: skipped \(namespace todo-local exists with restricted Pod Security\)/));
+  it('KIND_CLUSTER_NAME picks the kind cluster and its context', () => {
+    process.env.KIND_CLUSTER_NAME = 'other';
+    try {
+      const c = deployContextFor('local');
+      expect([c.cluster.name, c.kubeContext]).toEqual(['other', 'kind-other']);
+    } finally {
+      delete process.env.KIND_CLUSTER_NAME;
+    }
   });
 
-  it('reports failure when the upgrade fails', async () => {
+  it('helm release: skipped only when the deployed revision has this digest and its workloads are ready', async () => {
+    const c = ctxFor('local');
+    const step = releaseStep();
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
+    expect((await step.needed(c)).reason).toMatch(/^no release todo in todo-local yet/);
+
+    // Learn the digest the step computes, then store it on revision 2.
+    const digest = /deploy-digest=(\w+)/.exec(upgradeArgsFromStep(c, step))![1];
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(1, 'superseded', {}, manifest), secret(2, 'deployed', { 'deploy-digest': digest }, manifest)] });
+    process.env.FAKE_WORKLOADS = live(1);
+    expect(await step.needed(c)).toEqual({ needed: false, reason: 'revision 2 already has these chart files, values and images; 2 workloads ready' });
+
+    process.env.FAKE_WORKLOADS = live(0);
+    expect((await step.needed(c)).reason).toMatch(/^revision 2 is current but Deployment todo-backend has 0\/1 ready/);
+
+    c.images[0].record!.ref = 'todo-backend:content-b2';
+    process.env.FAKE_WORKLOADS = live(1);
+    expect((await step.needed(c)).reason).toMatch(/^revision 2 was made from other chart files, values or images/);
+
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(3, 'deployed', {}, manifest)] });
+    expect((await step.needed(c)).reason).toMatch(/^revision 3 was not made by this deploy \(changed by hand or rolled back\)/);
+
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(4, 'pending-upgrade', {}, manifest)] });
+    await expect(Promise.resolve().then(() => step.needed(c))).rejects.toThrow(/revision 4 of todo is "pending-upgrade": another Helm operation is in progress[\s\S]*fix: .*rollback-local/);
+  });
+
+  it('helm release: a failed upgrade names the rollback and the fix', async () => {
+    const c = ctxFor('local');
+    const step = releaseStep();
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
+    await step.needed(c);
     process.env.FAKE_HELM_EXIT = '1';
-    await expect(deployExecutor({ environment: 'local' }, context)).resolves.toEqual({ success: false });
-    expect(console.log).toHaveBeenCalledWith('[2/2] helm release: failed');
+    await expect(Promise.resolve().then(() => step.run(c))).rejects.toThrow(/helm upgrade failed \(first install: nothing to roll back to\)/);
   });
 
-  it('refuses a helm whose version it cannot read, or a Helm 2', async () => {
-    process.env.FAKE_HELM_VERSION = 'unknown';
-    await expect(deployExecutor({ environment: 'local' }, context)).rejects.toThrow(/Cannot read the Helm version from "unknown"/);
-    process.env.FAKE_HELM_VERSION = 'v2.17.0';
-    await expect(deployExecutor({ environment: 'local' }, context)).rejects.toThrow(/is Helm v2\.17\.0; the platform supports Helm 3 and Helm 4/);
+  it('load: skipped when the node has the image id under its name, kind load otherwise', async () => {
+    const c = ctxFor('local');
+    const cache = new Map();
+    const step = loadStep(c.images[0], cache);
+    process.env.FAKE_CRICTL = JSON.stringify({ images: [{ id: 'sha256:bbbb000000001111', repoTags: ['docker.io/library/todo-backend:content-b1'] }] });
+    expect(await step.needed(c)).toEqual({ needed: false, reason: 'the node already has todo-backend:content-b1 (bbbb00000000)' });
+    cache.clear();
+    process.env.FAKE_CRICTL = JSON.stringify({ images: [{ id: 'sha256:0ld', repoTags: ['docker.io/library/todo-backend:content-b1'] }] });
+    expect((await step.needed(c)).reason).toBe('node todo-control-plane lacks todo-backend:content-b1 (bbbb00000000): kind load');
+    expect(await step.run(c)).toBe(true);
+    expect(calls()).toContain('kind load docker-image todo-backend:content-b1 --name todo');
   });
 
-  it('dry run prints the commands and runs none', async () => {
-    await expect(deployExecutor({ environment: 'local', dryRun: true }, context)).resolves.toEqual({ success: true });
-    expect(calls()).toEqual(['helm version --template {{.Version}}']);
-    expect(console.log).toHaveBeenCalledWith(expect.stringMatching(/^\$ .*helm upgrade --install todo .* --atomic {2}\(dry run\)$/));
+  it('load: an existing cluster without a registry cannot get our images, and says what to do', async () => {
+    const c = ctxFor('prod');
+    await expect(Promise.resolve().then(() => loadStep(c.images[0], new Map()).needed(c))).rejects.toThrow(/npx nx g env prod --force --cluster=context:prod-admin@eks --registry=<registry>/);
+  });
+
+  it('containerd names of Docker references', () => {
+    expect(containerdNames('todo-backend:c1')).toEqual(['todo-backend:c1', 'docker.io/library/todo-backend:c1']);
+    expect(containerdNames('team/app:1')).toEqual(['team/app:1', 'docker.io/team/app:1']);
+    expect(containerdNames('localhost:5001/app:1')).toEqual(['localhost:5001/app:1']);
+  });
+
+  it('decodeRelease reads the workloads of a stored release', () => {
+    expect(decodeRelease(secret(7, 'deployed', { a: 'b' }, manifest))).toEqual({
+      revision: 7,
+      status: 'deployed',
+      labels: expect.objectContaining({ a: 'b' }),
+      workloads: [
+        { kind: 'Deployment', name: 'todo-backend' },
+        { kind: 'StatefulSet', name: 'todo-postgres' },
+      ],
+    });
   });
 
   it('unknown environment: names the known ones and the fix', async () => {
-    await expect(deployExecutor({ environment: 'qa' }, context)).rejects.toThrow(
-      'Unknown environment "qa"; environments.json has: local, dev, prod (add one with `npx nx g env qa`)',
-    );
+    await expect(deployExecutor({ environment: 'qa' }, context)).resolves.toEqual({ success: false });
+    expect(console.error).toHaveBeenCalledWith('deploy: Unknown environment "qa"; environments.json has: local, dev, prod (add one with `npx nx g env qa`)');
+  });
+
+  it('a service without its image project: names it and the generator that makes it', async () => {
+    rmSync(join(dir, 'apps/backend-image/project.json'));
+    await expect(deployExecutor({ environment: 'local' }, { ...context, projectsConfigurations: { version: 2, projects: {} } } as ExecutorContext)).resolves.toEqual({ success: false });
+    expect(console.error).toHaveBeenCalledWith(expect.stringContaining('Service "backend" has no image project: apps/backend-image/project.json with a docker-build target is missing. Re-create it with `npx nx g service backend`'));
+    writeFileSync(join(dir, 'apps/backend-image/project.json'), JSON.stringify({ targets: { 'docker-build': { options: { image: 'todo-backend', dockerfile: 'x' } } } }));
   });
 });
+
+/** The upgrade command the release step would run (its needed() computes the digest). */
+function upgradeArgsFromStep(c: DeployContext, step: ReturnType<typeof releaseStep>): string {
+  const seen: string[] = [];
+  const orig = process.env.FAKE_HELM_EXIT;
+  process.env.FAKE_HELM_EXIT = '0';
+  try {
+    // run() prints the command before anything else; capture it.
+    const spy = jest.spyOn(console, 'log').mockImplementation((l: string) => void seen.push(l));
+    (step.run(c) as boolean);
+    spy.mockRestore();
+  } finally {
+    process.env.FAKE_HELM_EXIT = orig;
+  }
+  return seen.find((l) => l.includes('upgrade --install')) ?? '';
+}
 
 describe('status, rollback, uninstall', () => {
   it('status: helm status, then the pods', async () => {
@@ -157,8 +275,9 @@ describe('helpers', () => {
     });
     const lines: string[] = [];
     const r = await runSteps([step('a', false), step('b', true), step('c', true, false), step('d', true)], {}, (l) => lines.push(l));
-    expect(r).toEqual({ success: false, ran: ['b'], skipped: ['a'] });
+    expect(r).toMatchObject({ success: false, ran: ['b'], skipped: ['a'] });
+    expect(r.steps.map((t) => [t.name, t.outcome])).toEqual([['a', 'skipped'], ['b', 'ran'], ['c', 'failed']]);
     expect(ran).toEqual(['b', 'c']);
-    expect(lines).toEqual(['[1/4] a: skipped (already there)', '[2/4] b: do it', '[3/4] c: do it', '[3/4] c: failed']);
+    expect(lines.map((l) => l.replace(/ ?(in |after )?\d+\.\ds$/, ''))).toEqual(['[1/4] a: skipped (already there)', '[2/4] b: do it', '[2/4] b: done', '[3/4] c: do it', '[3/4] c: failed']);
   });
 });

@@ -3,6 +3,10 @@ import type { EnvExecutorOptions } from '../lib/context';
 export interface DeployExecutorSchema extends EnvExecutorOptions {
   /** Helm --timeout; default 5m. */
   timeout?: string;
-  /** Extra --set key=value pairs. */
+  /** Extra --set key=value pairs (after the values files). */
   set?: string[];
+  /** Extra values files, after values.yaml and values-<env>.yaml. */
+  values?: string[];
+  /** Check the app through the ingress at the end (default true). */
+  smoke?: boolean;
 }

@@ -136,55 +136,67 @@ export function buildArgsFor(plan: BuildPlan, options: DockerBuildExecutorSchema
   ];
 }
 
-export default async function dockerBuildExecutor(options: DockerBuildExecutorSchema, context: ExecutorContext) {
+/**
+ * Makes sure the image of `plan` is in the daemon (building it when its content tag is missing), tags
+ * it and writes its record. Returns the record (undefined in a dry run); throws when the build fails.
+ * The deploy executor calls this for each service image.
+ */
+export function ensureImage(
+  options: DockerBuildExecutorSchema,
+  workspaceRoot: string,
+  project: string,
+  plan: BuildPlan = planBuild(options, workspaceRoot, dockerBin()),
+): ImageRecord | undefined {
   const started = Date.now();
-  const workspaceRoot = context.root;
-  const project = context.projectName ?? options.image;
   const docker = dockerBin();
-  try {
-    const plan = planBuild(options, workspaceRoot, docker);
-    const refs = plan.tags.map((t) => `${plan.image}:${t}`);
-    console.log(`${plan.contentRef}: key over ${plan.files} context files, ${relative(workspaceRoot, join(workspaceRoot, options.dockerfile))}, build args ${Object.keys(plan.keyArgs).join(', ')}`);
+  const refs = plan.tags.map((t) => `${plan.image}:${t}`);
+  console.log(`${plan.contentRef}: key over ${plan.files} context files, ${relative(workspaceRoot, join(workspaceRoot, options.dockerfile))}, build args ${Object.keys(plan.keyArgs).join(', ')}`);
 
-    let image = options.force ? undefined : inspectImage(plan.contentRef, docker);
-    const built = !image;
-    if (image) {
-      console.log(`${plan.contentRef} is in the daemon (${image.Id.slice(7, 19)}): inputs unchanged, nothing to build.`);
-      for (const ref of refs.filter((r) => !(image!.RepoTags ?? []).includes(r))) {
-        if (options.dryRun) console.log(`$ ${commandLine(docker, ['tag', plan.contentRef, ref])}  (dry run)`);
-        else if (capture(docker, ['tag', plan.contentRef, ref]).status !== 0) throw new Error(`docker tag ${plan.contentRef} ${ref} failed`);
-      }
-    } else {
-      const args = buildArgsFor(plan, options, caBundle(options));
-      if (options.dryRun) {
-        console.log(`$ DOCKER_BUILDKIT=1 ${commandLine(docker, args)}  (dry run)`);
-        return { success: true };
-      }
-      console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
-      if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) return { success: false };
-      image = inspectImage(plan.contentRef, docker);
-      if (!image) throw new Error(`docker build succeeded but ${plan.contentRef} is not in the daemon`);
+  let image = options.force ? undefined : inspectImage(plan.contentRef, docker);
+  const built = !image;
+  if (image) {
+    console.log(`${plan.contentRef} is in the daemon (${image.Id.slice(7, 19)}): inputs unchanged, nothing to build.`);
+    for (const ref of refs.filter((r) => !(image!.RepoTags ?? []).includes(r))) {
+      if (options.dryRun) console.log(`$ ${commandLine(docker, ['tag', plan.contentRef, ref])}  (dry run)`);
+      else if (capture(docker, ['tag', plan.contentRef, ref]).status !== 0) throw new Error(`docker tag ${plan.contentRef} ${ref} failed`);
     }
-    if (options.dryRun) return { success: true };
+  } else {
+    const args = buildArgsFor(plan, options, caBundle(options));
+    if (options.dryRun) {
+      console.log(`$ DOCKER_BUILDKIT=1 ${commandLine(docker, args)}  (dry run)`);
+      return undefined;
+    }
+    console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
+    if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) throw new Error(`docker build of ${plan.contentRef} failed (its output is above)`);
+    image = inspectImage(plan.contentRef, docker);
+    if (!image) throw new Error(`docker build succeeded but ${plan.contentRef} is not in the daemon`);
+  }
+  if (options.dryRun) return undefined;
 
-    const record: ImageRecord = {
-      project,
-      image: plan.image,
-      environment: plan.environment,
-      ref: plan.contentRef,
-      id: image.Id,
-      tags: refs,
-      contentTag: plan.tags[0],
-      key: plan.key,
-      size: image.Size,
-      sizeHuman: humanSize(image.Size),
-      built,
-      buildArgs: plan.buildArgs,
-      baseImages: plan.baseImages,
-      recordedAt: new Date().toISOString(),
-    };
-    const path = writeRecord(workspaceRoot, record);
-    console.log(`${built ? 'Built' : 'Up to date:'} ${refs.join(', ')} (${record.sizeHuman}) in ${((Date.now() - started) / 1000).toFixed(1)}s; record: ${relative(workspaceRoot, path)}`);
+  const record: ImageRecord = {
+    project,
+    image: plan.image,
+    environment: plan.environment,
+    ref: plan.contentRef,
+    id: image.Id,
+    tags: refs,
+    contentTag: plan.tags[0],
+    key: plan.key,
+    size: image.Size,
+    sizeHuman: humanSize(image.Size),
+    built,
+    buildArgs: plan.buildArgs,
+    baseImages: plan.baseImages,
+    recordedAt: new Date().toISOString(),
+  };
+  const path = writeRecord(workspaceRoot, record);
+  console.log(`${built ? 'Built' : 'Up to date:'} ${refs.join(', ')} (${record.sizeHuman}) in ${((Date.now() - started) / 1000).toFixed(1)}s; record: ${relative(workspaceRoot, path)}`);
+  return record;
+}
+
+export default async function dockerBuildExecutor(options: DockerBuildExecutorSchema, context: ExecutorContext) {
+  try {
+    ensureImage(options, context.root, context.projectName ?? options.image);
     return { success: true };
   } catch (err) {
     console.error((err as Error).message);

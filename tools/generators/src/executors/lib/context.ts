@@ -39,7 +39,7 @@ export function envContext(options: EnvExecutorOptions, context: ExecutorContext
     env,
     release: options.release ?? config.chart.name,
     namespace: env.namespace,
-    kubeContext: options.context ?? kubeContext(config, env),
+    kubeContext: options.context ?? defaultKubeContext(config, env),
     chartDir: join(workspaceRoot, config.chart.directory),
     helm: findHelm(workspaceRoot),
     dryRun: options.dryRun ?? false,
@@ -49,4 +49,13 @@ export function envContext(options: EnvExecutorOptions, context: ExecutorContext
 /** --kube-context / --namespace, common to every helm call of an environment. */
 export function helmScope(ctx: EnvContext): string[] {
   return ['--kube-context', ctx.kubeContext, '--namespace', ctx.namespace];
+}
+
+/**
+ * The environment's kube context. A kind environment's cluster is named after the chart ("todo",
+ * context kind-todo) unless KIND_CLUSTER_NAME names another, as for `nx run cluster:cluster-up`.
+ */
+export function defaultKubeContext(config: PlatformConfig, env: EnvironmentEntry): string {
+  if (env.cluster === 'kind' && process.env.KIND_CLUSTER_NAME) return `kind-${process.env.KIND_CLUSTER_NAME}`;
+  return kubeContext(config, env);
 }

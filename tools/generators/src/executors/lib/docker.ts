@@ -24,6 +24,7 @@ export function dockerEnv(): NodeJS.ProcessEnv {
 export interface InspectedImage {
   Id: string;
   RepoTags: string[] | null;
+  RepoDigests?: string[] | null;
   Size: number;
   Created: string;
   Config: { Labels: Record<string, string> | null; User: string; ExposedPorts?: Record<string, unknown> };

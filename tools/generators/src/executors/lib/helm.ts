@@ -1,7 +1,7 @@
 /**
  * Finding Helm and telling Helm 3 from Helm 4.
  *
- * Order: the HELM environment variable, then `helm` on PATH, then the pinned build that
+ * Order: HELM or HELM_BIN, then `helm` on PATH, then .tools/bin/helm (`nx run cluster:tools`), then the pinned build that
  * `scripts/go-tool.sh helm3` prints (built from the Go module proxy on first use).
  * For the chart's lint target, which checks both majors, HELM3 / HELM4 override the go-tool builds.
  */
@@ -48,7 +48,9 @@ export function probeHelm(bin: string): Helm {
 
 /** The Helm that deploy/status/rollback/uninstall use. */
 export function findHelm(workspaceRoot: string): Helm {
-  const bin = process.env.HELM || onPath('helm') || goTool(workspaceRoot, 'helm3');
+  const installed = join(process.env.TOOLS_DIR || join(workspaceRoot, '.tools'), 'bin', 'helm');
+  const bin =
+    process.env.HELM || process.env.HELM_BIN || onPath('helm') || (existsSync(installed) ? installed : undefined) || goTool(workspaceRoot, 'helm3');
   return probeHelm(bin);
 }
 
@@ -66,5 +68,5 @@ export function rollbackOnFailureFlag(helm: Helm): string {
 }
 
 export function findKubectl(): string | undefined {
-  return process.env.KUBECTL || onPath('kubectl');
+  return process.env.KUBECTL || process.env.KUBECTL_BIN || onPath('kubectl');
 }

@@ -1,7 +1,6 @@
 /**
  * A deployment as a list of steps. Each step says whether it is needed (comparing what it would do
- * with the real state) and how to run it. The image chain (build, kind load / registry push) adds
- * steps here later without changing the runner.
+ * with the real state) and how to run it. The runner prints each step's outcome and time.
  */
 export interface StepCheck {
   needed: boolean;
@@ -16,30 +15,49 @@ export interface Step<C> {
   run(ctx: C): boolean | Promise<boolean>;
 }
 
+export interface StepTiming {
+  name: string;
+  outcome: 'ran' | 'skipped' | 'failed';
+  reason: string;
+  /** Seconds, check included. */
+  seconds: number;
+}
+
 export interface StepsResult {
   success: boolean;
   ran: string[];
   skipped: string[];
+  steps: StepTiming[];
 }
 
 export async function runSteps<C>(steps: Step<C>[], ctx: C, log: (line: string) => void = console.log): Promise<StepsResult> {
   const ran: string[] = [];
   const skipped: string[] = [];
+  const timings: StepTiming[] = [];
   for (const [i, step] of steps.entries()) {
     const label = `[${i + 1}/${steps.length}] ${step.name}`;
+    const t0 = Date.now();
+    const secs = () => (Date.now() - t0) / 1000;
     const check = await step.needed(ctx);
     if (!check.needed) {
-      log(`${label}: skipped (${check.reason})`);
+      log(`${label}: skipped (${check.reason}) ${secs().toFixed(1)}s`);
       skipped.push(step.name);
+      timings.push({ name: step.name, outcome: 'skipped', reason: check.reason, seconds: secs() });
       continue;
     }
     log(`${label}: ${check.reason}`);
-    const ok = await step.run(ctx);
-    if (!ok) {
-      log(`${label}: failed`);
-      return { success: false, ran, skipped };
+    let ok = false;
+    try {
+      ok = await step.run(ctx);
+    } finally {
+      timings.push({ name: step.name, outcome: ok ? 'ran' : 'failed', reason: check.reason, seconds: secs() });
     }
+    if (!ok) {
+      log(`${label}: failed after ${secs().toFixed(1)}s`);
+      return { success: false, ran, skipped, steps: timings };
+    }
+    log(`${label}: done in ${secs().toFixed(1)}s`);
     ran.push(step.name);
   }
-  return { success: true, ran, skipped };
+  return { success: true, ran, skipped, steps: timings };
 }
