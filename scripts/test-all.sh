@@ -20,6 +20,8 @@ step npx nx run-many -t lint test --output-style=stream
 step npx nx run e2e:e2e --output-style=stream
 # A real kind cluster (the offline node image on machines without a registry): encryption at rest, Traefik.
 step npx nx run cluster:e2e --output-style=stream
+# The main job on a real cluster: nx run todo:deploy-local and everything around it (docs/deploy.md).
+step npx nx run e2e:cluster --output-style=stream
 
 echo
 node scripts/test-summary.mjs "$reports" || status=1

@@ -28,7 +28,9 @@ die() { echo "base-images: error: $*" >&2; exit 1; }
 key_of() {
   local a
   for a in "$@"; do
-    if [ "${a#@}" != "$a" ]; then printf '%s\n' "${a#@}"; cat "${a#@}"; else printf '%s\n' "$a"; fi
+    # A file is keyed by its path inside the repository (not where the checkout lives: every clone
+    # must find the same images) and its content.
+    if [ "${a#@}" != "$a" ]; then printf '%s\n' "${a#@"$BI_REPO"/}"; cat "${a#@}"; else printf '%s\n' "$a"; fi
   done | sha256sum | cut -c1-12
 }
 

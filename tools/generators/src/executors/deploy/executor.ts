@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { ClusterError } from '../../../../cluster/src/errors';
-import { Step, runSteps } from '../lib/steps';
+import { Step, StepTiming, StepsResult, runSteps } from '../lib/steps';
 import { DeployContext, appUrl, deployContext } from './context';
 import { buildStep, clusterStep, loadStep, namespaceStep, otherImagesStep, releaseStep, smokeStep, toolsStep } from './steps';
 import type { DeployExecutorSchema } from './schema';
@@ -38,23 +38,27 @@ export default async function deployExecutor(options: DeployExecutorSchema, cont
     return { success: false };
   }
   console.log(`Deploying ${ctx.config.chart.name} to environment ${ctx.name}: ${ctx.cluster.type} ${ctx.cluster.name}, context ${ctx.kubeContext}, namespace ${ctx.namespace}${ctx.dryRun ? ' (dry run)' : ''}`);
-  let result;
+  let result: StepsResult;
+  let failure: string | undefined;
   try {
-    result = await runSteps(deploySteps(ctx), ctx);
+    result = await runSteps(deploySteps(ctx), ctx, console.log);
   } catch (e) {
     // Our own errors (ClusterError, or a plain Error with a message that says what to do) print as
     // text; anything else is a bug and keeps its stack.
-    if (e instanceof ClusterError) console.error(`deploy: ${e.format().replace(/^cluster: /, '')}`);
-    else if (e instanceof Error && e.constructor === Error) console.error(`deploy: ${e.message}`);
-    else console.error(`deploy: ${(e as Error).stack ?? e}`);
-    return { success: false };
+    if (e instanceof ClusterError) failure = `deploy: ${e.format().replace(/^cluster: /, '')}`;
+    else if (e instanceof Error && e.constructor === Error) failure = `deploy: ${e.message}`;
+    else failure = `deploy: ${(e as Error).stack ?? e}`;
+    console.error(failure);
+    result = { success: false, ran: [], skipped: [], steps: (e as { steps?: StepTiming[] }).steps ?? [] };
   }
   const seconds = (Date.now() - started) / 1000;
   if (!ctx.dryRun) {
+    // Written on failure too, so nobody reads an earlier run's success.
     const dir = join(ctx.workspaceRoot, 'dist', 'deploy');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${ctx.name}.json`), `${JSON.stringify({ environment: ctx.name, success: result.success, seconds, steps: result.steps }, null, 2)}\n`);
+    writeFileSync(join(dir, `${ctx.name}.json`), `${JSON.stringify({ environment: ctx.name, success: result.success, seconds, ...(failure ? { error: failure } : {}), steps: result.steps }, null, 2)}\n`);
   }
+  if (!result.success) return { success: false };
   if (result.success) console.log(ctx.dryRun ? 'Dry run: nothing was changed.' : `\nReady in ${seconds.toFixed(1)}s: ${appUrl(ctx)}`);
   return { success: result.success };
 }

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseAllDocuments } from 'yaml';
 import { ClusterError, dockerNotRunning } from '../../../../cluster/src/errors';
 import { run as clusterRun } from '../../../../cluster/src/exec';
+import { ingressManifests } from '../../../../cluster/src/ingress';
 import { kindUp } from '../../../../cluster/src/kind';
 import { minikubeImageLoadArgs } from '../../../../cluster/src/minikube';
 import { resolveTool } from '../../../../cluster/src/tools';
@@ -27,8 +28,10 @@ import { deployDigest, effectiveValues, thirdPartyImages } from './values';
 export const DIGEST_LABEL = 'deploy-digest';
 
 const firstLine = (s: string) => s.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+/** --kubeconfig when the cluster tool was told to keep the kind context elsewhere (CLUSTER_KUBECONFIG). */
+const kubeconfigArgs = (ctx: DeployContext) => (ctx.kind?.kubeconfig ? ['--kubeconfig', ctx.kind.kubeconfig] : []);
 const kubectl = (ctx: DeployContext, args: string[], input?: string) =>
-  capture(ctx.tools.kubectl, ['--context', ctx.kubeContext, '--request-timeout=20s', ...args], { input });
+  capture(ctx.tools.kubectl, [...kubeconfigArgs(ctx), '--context', ctx.kubeContext, '--request-timeout=20s', ...args], { input });
 
 // ------------------------------------------------------------------------------------------ tools
 
@@ -109,9 +112,13 @@ export const clusterStep: Step<DeployContext> = {
     if (!clusters.stdout.split('\n').map((s) => s.trim()).includes(c.name)) return { needed: true, reason: `kind cluster ${c.name} does not exist: creating it` };
     const running = capture(ctx.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(ctx)]).stdout.trim();
     if (running !== 'true') return { needed: true, reason: `kind node ${kindNode(ctx)} is not running: starting it` };
-    const ing = kubectl(ctx, ['-n', 'traefik', 'get', 'deployment', 'traefik', '-o', 'jsonpath={.status.readyReplicas}']);
-    if (ing.status !== 0 || !(Number(ing.stdout) >= 1))
-      return { needed: true, reason: `cluster ${c.name} exists but ${ing.status !== 0 ? `is not reachable through context ${ctx.kubeContext} (${firstLine(ing.stderr)})` : 'its ingress controller is not ready'}: repairing` };
+    // The ingress controller's Deployments, as cluster-up installs them (INGRESS_MANIFESTS; Traefik by default).
+    for (const d of ingressManifests().deployments) {
+      const [ns, name] = d.split('/');
+      const ing = kubectl(ctx, ['-n', ns, 'get', 'deployment', name, '-o', 'jsonpath={.status.readyReplicas}']);
+      if (ing.status !== 0 || !(Number(ing.stdout) >= 1))
+        return { needed: true, reason: `cluster ${c.name} exists but ${ing.status !== 0 ? `${d} cannot be read through context ${ctx.kubeContext} (${firstLine(ing.stderr)})` : `its ingress controller ${d} is not ready`}: repairing` };
+    }
     return { needed: false, reason: `kind cluster ${c.name} running, ingress ready` };
   },
   async run(ctx) {
@@ -148,7 +155,7 @@ export const namespaceStep: Step<DeployContext> = {
   },
   run(ctx) {
     const manifest = render('k8s/namespace.yaml', { name: ctx.namespace, environment: ctx.name });
-    return exec(ctx.dryRun, ctx.tools.kubectl, ['--context', ctx.kubeContext, 'apply', '-f', '-'], manifest);
+    return exec(ctx.dryRun, ctx.tools.kubectl, [...kubeconfigArgs(ctx), '--context', ctx.kubeContext, 'apply', '-f', '-'], manifest);
   },
 };
 
@@ -303,6 +310,7 @@ export function imageRefs(ctx: DeployContext): string[] {
 export function upgradeArgs(ctx: DeployContext, digest: string): string[] {
   return [
     'upgrade', '--install', ctx.release, ctx.chartDir,
+    ...kubeconfigArgs(ctx),
     '--kube-context', ctx.kubeContext, '--namespace', ctx.namespace,
     '--create-namespace',
     ...ctx.valuesFiles.flatMap((f) => ['-f', f]),

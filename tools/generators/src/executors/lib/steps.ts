@@ -1,6 +1,7 @@
 /**
  * A deployment as a list of steps. Each step says whether it is needed (comparing what it would do
- * with the real state) and how to run it. The runner prints each step's outcome and time.
+ * with the real state) and how to run it. The runner prints each step's outcome and time; an error
+ * thrown by a step carries the timings so far (as `steps`).
  */
 export interface StepCheck {
   needed: boolean;
@@ -38,7 +39,13 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, log: (line: string) 
     const label = `[${i + 1}/${steps.length}] ${step.name}`;
     const t0 = Date.now();
     const secs = () => (Date.now() - t0) / 1000;
-    const check = await step.needed(ctx);
+    let check: StepCheck;
+    try {
+      check = await step.needed(ctx);
+    } catch (e) {
+      timings.push({ name: step.name, outcome: 'failed', reason: 'check failed', seconds: secs() });
+      throw Object.assign(e as object, { steps: timings });
+    }
     if (!check.needed) {
       log(`${label}: skipped (${check.reason}) ${secs().toFixed(1)}s`);
       skipped.push(step.name);
@@ -49,6 +56,8 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, log: (line: string) 
     let ok = false;
     try {
       ok = await step.run(ctx);
+    } catch (e) {
+      throw Object.assign(e as object, { steps: timings });
     } finally {
       timings.push({ name: step.name, outcome: ok ? 'ran' : 'failed', reason: check.reason, seconds: secs() });
     }

@@ -1,11 +1,29 @@
-/** uninstall-<env>: helm uninstall of the release. The namespace and the database volume stay. */
+/**
+ * uninstall-<env>: helm uninstall of the release. The namespace, the database volume and the Secret
+ * stay (the chart keeps them on purpose: retained PVCs, a resource-policy "keep" Secret), and this
+ * says so, listing them and how to delete them for good.
+ */
 import type { ExecutorContext } from '@nx/devkit';
 import { envContext, helmScope } from '../lib/context';
 import { exec } from '../lib/exec';
+import { findKubectl } from '../lib/helm';
+import { capture } from '../lib/proc';
 import type { UninstallExecutorSchema } from './schema';
 
 export default async function uninstallExecutor(options: UninstallExecutorSchema, context: ExecutorContext) {
   const ctx = envContext(options, context);
   const ok = exec(ctx.dryRun, ctx.helm.bin, ['uninstall', ctx.release, ...helmScope(ctx), '--wait', '--timeout', options.timeout ?? '5m']);
-  return { success: ok };
+  if (!ok || ctx.dryRun) return { success: ok };
+  const kubectl = findKubectl();
+  const selector = `app.kubernetes.io/instance=${ctx.release}`;
+  const kept = kubectl
+    ? capture(kubectl, ['--context', ctx.kubeContext, '-n', ctx.namespace, 'get', 'pvc,secret', '-l', selector, '-o', 'name']).stdout.split('\n').filter(Boolean)
+    : [];
+  console.log(
+    kept.length
+      ? `Uninstalled ${ctx.release} from ${ctx.namespace}. Kept on purpose, so a reinstall finds the data: ${kept.join(', ')}.\n` +
+          `Delete them for good with: kubectl --context ${ctx.kubeContext} -n ${ctx.namespace} delete pvc,secret -l ${selector}`
+      : `Uninstalled ${ctx.release} from ${ctx.namespace}; no data volumes or Secrets were left${kubectl ? '' : ' (kubectl not found: not checked)'}.`,
+  );
+  return { success: true };
 }

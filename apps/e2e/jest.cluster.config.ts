@@ -1,0 +1,12 @@
+/* The deploy chain on a real kind cluster (nx run e2e:cluster): see src/cluster/deploy.cluster.ts. */
+import junitReporters from '../../jest.junit';
+
+export default {
+  displayName: 'e2e-cluster',
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/cluster/**/*.cluster.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  reporters: junitReporters('e2e-cluster'),
+  testTimeout: 900_000,
+};

@@ -1,0 +1,437 @@
+/*
+ * `nx run todo:deploy-local` on a real kind cluster, as a user runs it (nx run e2e:cluster; minutes).
+ *
+ * Runs in a temporary copy of the workspace (so `nx g env staging`, `nx g service worker` and a changed
+ * backend file never touch the checkout) against its own cluster "todo-deploy-e2e" on ports 18280/18643.
+ * No registry is reachable here, so the stand-ins come from the machine: the offline kind node image and
+ * its Traefik (tools/offline-kind), the local base images and the PostgreSQL 15 stand-in
+ * (tools/base-images, given to the chart with --values), kind/kubectl/helm built from the Go proxy.
+ *
+ * The tests run in order and share the cluster: from nothing to a browser journey through the ingress;
+ * a no-op run; repairs from real state; persistence; two replicas; upgrade and rollback; an automatic
+ * rollback; network policy, Pod Security and encryption at rest; backup/restore; uninstall/reinstall;
+ * a second environment; a generated service beside the others.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../browser';
+import { firstUserJourney, secondUserSeesNothing } from '../user-journey';
+
+const WORKSPACE = join(__dirname, '../../../..');
+const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
+const CLUSTER = 'todo-deploy-e2e';
+const HTTP_PORT = 18280;
+const CONTEXT = `kind-${CLUSTER}`;
+const NODE = `${CLUSTER}-control-plane`;
+const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
+
+let ws = '';
+let state = '';
+let env: NodeJS.ProcessEnv = {};
+let kubectlBin = '';
+let kindBin = '';
+let browser: Browser | undefined;
+let user: { email: string; password: string };
+let titles: string[] = [];
+const timings: Record<string, number> = {};
+
+const sh = (cmd: string, args: string[], opts: { cwd?: string } = {}) =>
+  execFileSync(cmd, args, { cwd: opts.cwd ?? WORKSPACE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 1_800_000 }).trim();
+const lastLine = (s: string) => s.split('\n').pop()!;
+
+interface NxRun {
+  status: number | null;
+  out: string;
+  seconds: number;
+}
+
+function nx(args: string[], extra: NodeJS.ProcessEnv = {}): NxRun {
+  const t = Date.now();
+  const r = spawnSync('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env: { ...env, ...extra }, encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
+  const seconds = (Date.now() - t) / 1000;
+  let key = args.join(' ');
+  while (key in timings) key += "'";
+  timings[key] = seconds;
+  return { status: r.status, out: `${r.stdout}${r.stderr}`, seconds };
+}
+
+function ok(r: NxRun): NxRun {
+  if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.out.slice(-6000)}`);
+  return r;
+}
+
+const values = () => `--values=${join(state, 'offline-values.yaml')}`;
+const deploy = (envName = 'local', extra: string[] = [], xenv: NodeJS.ProcessEnv = {}) => nx(['run', `todo:deploy-${envName}`, values(), ...extra], xenv);
+
+function k(args: string[], input?: string): string {
+  return execFileSync(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', input, timeout: 300_000, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+const kTry = (args: string[], input?: string) => spawnSync(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', input, timeout: 300_000 });
+
+/** Steps of the last deploy of an environment, from dist/deploy/<env>.json in the copy. */
+function steps(envName = 'local'): Record<string, { outcome: string; seconds: number }> {
+  const report = JSON.parse(readFileSync(join(ws, 'dist/deploy', `${envName}.json`), 'utf8')) as { steps: { name: string; outcome: string; seconds: number }[] };
+  return Object.fromEntries(report.steps.map((s) => [s.name, { outcome: s.outcome, seconds: s.seconds }]));
+}
+
+function helmRevision(ns = 'todo-local'): { revision: number; status: string } {
+  const items = JSON.parse(k(['-n', ns, 'get', 'secret', '-l', 'owner=helm,name=todo', '-o', 'json'])).items as { metadata: { labels: Record<string, string> } }[];
+  const newest = items.map((i) => i.metadata.labels).sort((a, b) => Number(b.version) - Number(a.version))[0];
+  return { revision: Number(newest.version), status: newest.status };
+}
+
+function podsOf(component: string, ns = 'todo-local'): { name: string; uid: string; image: string }[] {
+  const items = JSON.parse(k(['-n', ns, 'get', 'pods', '-l', `app.kubernetes.io/component=${component}`, '-o', 'json'])).items as {
+    metadata: { name: string; uid: string; deletionTimestamp?: string };
+    spec: { containers: { image: string }[] };
+  }[];
+  return items.filter((p) => !p.metadata.deletionTimestamp).map((p) => ({ name: p.metadata.name, uid: p.metadata.uid, image: p.spec.containers[0].image }));
+}
+
+const deploymentImage = (name: string, ns = 'todo-local') => k(['-n', ns, 'get', 'deployment', name, '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+
+// ------------------------------------------------------------------- the app's API through the ingress
+
+function http(method: string, path: string, opts: { host?: string; body?: unknown; cookie?: string } = {}): Promise<{ status: number; body: string; cookie?: string }> {
+  return new Promise((resolve, reject) => {
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: HTTP_PORT,
+        method,
+        path,
+        headers: {
+          host: opts.host ?? 'todo.localhost',
+          ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+          ...(opts.cookie ? { cookie: opts.cookie } : {}),
+        },
+        timeout: 20_000,
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => {
+          const set = res.headers['set-cookie']?.[0];
+          resolve({ status: res.statusCode ?? 0, body: data, cookie: set?.split(';')[0] });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${path}`)));
+    req.end(body);
+  });
+}
+
+async function login(u = user, host?: string): Promise<string> {
+  const r = await http('POST', '/api/auth/login', { host, body: u });
+  if (r.status !== 200 || !r.cookie) throw new Error(`login of ${u.email} on ${host ?? 'todo.localhost'}: ${r.status} ${r.body}`);
+  return r.cookie;
+}
+
+async function taskTitles(cookie: string, host?: string): Promise<string[]> {
+  const r = await http('GET', '/api/tasks?limit=100', { cookie, host });
+  if (r.status !== 200) throw new Error(`GET /api/tasks: ${r.status} ${r.body}`);
+  return (JSON.parse(r.body) as { items: { title: string }[] }).items.map((t) => t.title).sort();
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T>, seconds = 120): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await fn();
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  throw new Error(`${what}: not within ${seconds}s: ${(last as Error)?.message ?? last}`);
+}
+
+/** The user's tasks, as the app shows them (retried while pods restart). */
+const userTasks = () => eventually('read the tasks', async () => taskTitles(await login()));
+
+// ---------------------------------------------------------------------------------------------- setup
+
+beforeAll(() => {
+  sh('bash', ['.ci/start-docker.sh']);
+  const node = lastLine(sh('bash', ['tools/offline-kind/scripts/build-node.sh']));
+  kindBin = lastLine(sh('bash', ['scripts/go-tool.sh', 'kind']));
+  kubectlBin = join(lastLine(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'])), 'kubectl');
+  const helm3 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm3']));
+  const helm4 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm4']));
+  sh('bash', ['tools/base-images/scripts/build.sh']);
+  const baseImages = join(WORKSPACE, 'dist/base-images/images.json');
+  const postgres = (JSON.parse(readFileSync(baseImages, 'utf8')) as { postgres: { IMAGE: string } }).postgres.IMAGE;
+  const traefik = /^TRAEFIK_VERSION=(\S+)/m.exec(readFileSync(join(WORKSPACE, 'tools/offline-kind/versions.env'), 'utf8'))![1];
+
+  mkdirSync(CACHE, { recursive: true });
+  state = mkdtempSync(join(CACHE, 'deploy-e2e-state-'));
+  ws = mkdtempSync(join(CACHE, 'deploy-e2e-ws-'));
+  execFileSync('bash', ['-c', `tar -C "$1" ${EXCLUDE.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
+  symlinkSync(join(WORKSPACE, 'node_modules'), join(ws, 'node_modules'));
+  if (existsSync(join(WORKSPACE, 'apps/frontend/node_modules'))) symlinkSync(join(WORKSPACE, 'apps/frontend/node_modules'), join(ws, 'apps/frontend/node_modules'));
+  const [repository, tag] = [postgres.slice(0, postgres.lastIndexOf(':')), postgres.slice(postgres.lastIndexOf(':') + 1)];
+  writeFileSync(
+    join(state, 'offline-values.yaml'),
+    `# Offline stand-ins: PostgreSQL 15 from tools/base-images instead of postgres:18 from Docker Hub.\n` +
+      `database:\n  postgres:\n    image:\n      repository: ${repository}\n      tag: "${tag}"\nbackup:\n  enabled: true\n`,
+  );
+  env = {
+    ...process.env,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_CACHE_DIRECTORY: join(ws, '.nx/cache'),
+    KIND_CLUSTER_NAME: CLUSTER,
+    KIND_HTTP_PORT: String(HTTP_PORT),
+    KIND_HTTPS_PORT: '18643',
+    KIND_NODE_IMAGE: node,
+    TRAEFIK_IMAGE: `offline-kind.local/traefik:${traefik}`,
+    KIND_BIN: kindBin,
+    KUBECTL_BIN: kubectlBin,
+    HELM_BIN: helm3,
+    HELM4_BIN: helm4,
+    KUBECONFIG: join(state, 'kubeconfig'),
+    CLUSTER_STATE_DIR: join(state, 'clusters'),
+    TOOLS_DIR: join(state, 'tools'), // never used: the *_BIN variables win; nothing is downloaded
+    TODO_BASE_IMAGES: baseImages,
+  };
+  delete env.HELM;
+  delete env.KUBECTL;
+  spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env }); // a leftover from an aborted run
+}, 1_800_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (kindBin) spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env });
+  if (ws) rmSync(ws, { recursive: true, force: true });
+  if (state) rmSync(state, { recursive: true, force: true });
+  process.stderr.write(`deploy e2e timings (s): ${JSON.stringify(timings, null, 1)}\n`);
+}, 300_000);
+
+// ---------------------------------------------------------------------------------------------- tests
+
+test('1. from nothing: cluster, images, release, smoke check; a browser journey through the ingress', async () => {
+  const r = ok(deploy());
+  expect(r.out).toContain(`kind cluster ${CLUSTER} does not exist: creating it`);
+  expect(r.out).toMatch(new RegExp(`Ready in [\\d.]+s: http://todo\\.localhost:${HTTP_PORT}/`));
+  const s = steps();
+  expect(s.cluster.outcome).toBe('ran');
+  expect(s['load backend'].outcome).toBe('ran');
+  expect(s['load frontend'].outcome).toBe('ran');
+  expect(s['other images'].outcome).toBe('ran'); // the database stand-in, from the daemon: the node never pulls
+  expect(s['helm release'].outcome).toBe('ran');
+  // helm --wait returns when every pod is Ready: the Helm step bounds "all pods Ready".
+  expect(s['helm release'].seconds).toBeLessThan(120);
+  const notReady = k(['-n', 'todo-local', 'get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}']);
+  expect(notReady.split(' ').filter((p) => p && !p.endsWith('=True') && !p.includes('-backup-'))).toEqual([]);
+
+  browser = await launchBrowser();
+  const base = `http://todo.localhost:${HTTP_PORT}`;
+  const journey = await firstUserJourney(browser, base);
+  user = journey.user;
+  titles = [...journey.titles].sort();
+  await secondUserSeesNothing(browser, base, journey.titles);
+  expect(await userTasks()).toEqual(titles);
+}, 900_000);
+
+test('2. a second run with nothing changed skips every step and keeps the Helm revision', () => {
+  const before = helmRevision();
+  const r = ok(deploy());
+  const s = steps();
+  expect(Object.entries(s).filter(([name, v]) => v.outcome !== 'skipped' && name !== 'smoke check')).toEqual([]);
+  expect(r.out).toMatch(/helm release: skipped \(revision \d+ already has these chart files, values and images; \d+ workloads ready\)/);
+  expect(helmRevision()).toEqual(before);
+});
+
+test('3. real state, not a cache: an image removed from the node and a deleted Deployment are put back', async () => {
+  const frontendRef = deploymentImage('todo-frontend');
+  k(['-n', 'todo-local', 'delete', 'deployment', 'todo-frontend', '--wait=true']);
+  await eventually('the frontend pod is gone', async () => {
+    if (podsOf('frontend').length || k(['-n', 'todo-local', 'get', 'pods', '-l', 'app.kubernetes.io/component=frontend', '-o', 'name']).trim()) throw new Error('still there');
+  });
+  execFileSync('docker', ['exec', NODE, 'crictl', 'rmi', frontendRef]);
+  const r = ok(deploy());
+  expect(r.out).toMatch(/load frontend: node todo-deploy-e2e-control-plane lacks todo-frontend:content-\w+ \(\w+\): kind load/);
+  expect(r.out).toMatch(/helm release: revision \d+ is current but Deployment todo-frontend is missing/);
+  const s = steps();
+  expect([s['load backend'].outcome, s['load frontend'].outcome, s['build frontend'].outcome]).toEqual(['skipped', 'ran', 'skipped']);
+  expect(podsOf('frontend')).toHaveLength(1);
+  expect(await userTasks()).toEqual(titles);
+}, 600_000);
+
+test('4. persistence: the database and backend pods deleted, the data is still there', async () => {
+  k(['-n', 'todo-local', 'delete', 'pod', '-l', 'app.kubernetes.io/component in (postgres,backend)', '--wait=true']);
+  k(['-n', 'todo-local', 'rollout', 'status', 'statefulset/todo-postgres', '--timeout=180s']);
+  k(['-n', 'todo-local', 'rollout', 'status', 'deployment/todo-backend', '--timeout=180s']);
+  expect(await userTasks()).toEqual(titles);
+}, 600_000);
+
+test('5. an upgrade with a changed value (two backend replicas) keeps the data, and the ingress reaches both pods', async () => {
+  const before = helmRevision();
+  ok(deploy('local', ['--set=services.backend.replicaCount=2']));
+  expect(helmRevision().revision).toBe(before.revision + 1);
+  const pods = podsOf('backend');
+  expect(pods).toHaveLength(2);
+  expect(await userTasks()).toEqual(titles);
+  const cookie = await login();
+  const since = new Date(Date.now() - 1000).toISOString();
+  for (let i = 0; i < 30; i++) expect((await http('GET', '/api/tasks?limit=1', { cookie })).status).toBe(200);
+  // Each backend pod logged some of those 30 requests (its access log line names the path).
+  for (const p of pods) expect(k(['-n', 'todo-local', 'logs', p.name, '-c', 'backend', `--since-time=${since}`])).toMatch(/"path": "\/api\/tasks", "status": 200/);
+}, 600_000);
+
+test('6. a new backend image: only the backend is rebuilt and loaded, frontend pods keep their UIDs; rollback-local returns the previous image', async () => {
+  const frontendBefore = podsOf('frontend').map((p) => p.uid);
+  const imageBefore = deploymentImage('todo-backend');
+  const revisionBefore = helmRevision().revision;
+  appendFileSync(join(ws, 'apps/backend/todo_api/__init__.py'), `\n# e2e change ${Date.now()}\n`);
+  const r = ok(deploy());
+  const s = steps();
+  expect([s['build backend'].outcome, s['load backend'].outcome, s['helm release'].outcome]).toEqual(['ran', 'ran', 'ran']);
+  expect([s['build frontend'].outcome, s['load frontend'].outcome]).toEqual(['skipped', 'skipped']);
+  expect(r.out).not.toMatch(/Building todo-frontend|todo-frontend:content-\w+ is not in the daemon/);
+  const imageAfter = deploymentImage('todo-backend');
+  expect(imageAfter).not.toBe(imageBefore);
+  expect(podsOf('frontend').map((p) => p.uid)).toEqual(frontendBefore);
+  expect(await userTasks()).toEqual(titles);
+
+  ok(nx(['run', 'todo:rollback-local']));
+  expect(helmRevision()).toEqual({ revision: revisionBefore + 2, status: 'deployed' });
+  expect(deploymentImage('todo-backend')).toBe(imageBefore);
+  expect(await userTasks()).toEqual(titles);
+}, 900_000);
+
+test('7. a broken release (failing readiness probe) is rolled back automatically; the command fails and says so', async () => {
+  const before = helmRevision();
+  const imageBefore = deploymentImage('todo-backend');
+  const r = deploy('local', ['--set=services.backend.probes.readinessPath=/not-ready', '--timeout=60s']);
+  expect(r.status).not.toBe(0);
+  expect(r.out).toMatch(/error in step "helm release"/);
+  expect(r.out).toMatch(/the upgrade failed and Helm rolled back \(now revision \d+/);
+  expect(r.out).toMatch(/fix: +look at the pods above/);
+  const after = helmRevision();
+  expect(after.status).toBe('deployed');
+  expect(after.revision).toBe(before.revision + 2); // the failed upgrade, then the rollback
+  expect(k(['-n', 'todo-local', 'get', 'deployment', 'todo-backend', '-o', 'jsonpath={.spec.template.spec.containers[0].readinessProbe.httpGet.path}'])).toBe('/readyz');
+  expect(deploymentImage('todo-backend')).toBe(imageBefore);
+  expect(await userTasks()).toEqual(titles);
+}, 900_000);
+
+function probePod(name: string, labels: Record<string, string>): string {
+  const image = deploymentImage('todo-backend');
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'todo-local', labels },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'probe',
+          image,
+          imagePullPolicy: 'Never',
+          command: ['python', '-c', "import socket; socket.create_connection(('todo-postgres', 5432), timeout=5); print('connected')"],
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    },
+  });
+}
+
+async function podPhase(name: string): Promise<string> {
+  return eventually(`pod ${name} finished`, async () => {
+    const phase = k(['-n', 'todo-local', 'get', 'pod', name, '-o', 'jsonpath={.status.phase}']);
+    if (phase !== 'Succeeded' && phase !== 'Failed') throw new Error(`phase ${phase}`);
+    return phase;
+  });
+}
+
+test('8. isolation: NetworkPolicy keeps other pods from the database; restricted Pod Security enforced; Secrets encrypted in etcd', async () => {
+  // The same client, once with the backend's labels (allowed) and once without (must be blocked).
+  const backendLabels = { 'app.kubernetes.io/name': 'todo', 'app.kubernetes.io/instance': 'todo', 'app.kubernetes.io/component': 'backend' };
+  k(['apply', '-f', '-'], probePod('np-allowed', backendLabels));
+  k(['apply', '-f', '-'], probePod('np-stranger', { app: 'stranger' }));
+  expect(await podPhase('np-allowed')).toBe('Succeeded');
+  expect(await podPhase('np-stranger')).toBe('Failed');
+  expect(k(['-n', 'todo-local', 'logs', 'np-stranger'])).toMatch(/timed out|TimeoutError/);
+  k(['-n', 'todo-local', 'delete', 'pod', 'np-allowed', 'np-stranger', '--wait=false']);
+
+  expect(k(['get', 'namespace', 'todo-local', '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}'])).toBe('restricted');
+  const privileged = kTry(['-n', 'todo-local', 'run', 'privileged', `--image=${deploymentImage('todo-backend')}`, '--restart=Never', '--privileged']);
+  expect(privileged.status).not.toBe(0);
+  expect(privileged.stderr).toMatch(/violates PodSecurity "restricted/);
+  // Every pod of the release was admitted under that label, and none runs as root.
+  const pods = JSON.parse(k(['-n', 'todo-local', 'get', 'pods', '-l', 'app.kubernetes.io/instance=todo', '-o', 'json'])).items as { spec: { securityContext?: { runAsNonRoot?: boolean } } }[];
+  expect(pods.length).toBeGreaterThanOrEqual(4);
+  for (const p of pods) expect(p.spec.securityContext?.runAsNonRoot).toBe(true);
+
+  const jwt = Buffer.from(k(['-n', 'todo-local', 'get', 'secret', 'todo-secrets', '-o', 'jsonpath={.data.JWT_SECRET}']), 'base64').toString('utf8');
+  expect(jwt.length).toBeGreaterThanOrEqual(32);
+  const raw = execFileSync(
+    kubectlBin,
+    ['--context', CONTEXT, '-n', 'kube-system', 'exec', `etcd-${NODE}`, '--', 'etcdctl', '--endpoints=https://127.0.0.1:2379', '--cacert=/etc/kubernetes/pki/etcd/ca.crt', '--cert=/etc/kubernetes/pki/etcd/server.crt', '--key=/etc/kubernetes/pki/etcd/server.key', 'get', '/registry/secrets/todo-local/todo-secrets', '--print-value-only'],
+    { env, encoding: 'latin1', timeout: 60_000 },
+  );
+  expect(raw.startsWith('k8s:enc:aescbc:v1:')).toBe(true);
+  expect(raw).not.toContain(jwt);
+}, 600_000);
+
+test('9. backup and restore round-trip the data', async () => {
+  ok(nx(['run', 'todo:backup-local']));
+  const cookie = await login();
+  const added = await http('POST', '/api/tasks', { cookie, body: { title: 'added after the backup' } });
+  expect(added.status).toBe(201);
+  expect(await taskTitles(cookie)).toContain('added after the backup');
+  ok(nx(['run', 'todo:restore-local']));
+  expect(await userTasks()).toEqual(titles);
+}, 900_000);
+
+test('10. uninstall-local removes the release but keeps the data, and says so; a reinstall finds it', async () => {
+  const pvc = k(['-n', 'todo-local', 'get', 'pvc', '-l', 'app.kubernetes.io/component=postgres', '-o', 'jsonpath={.items[*].metadata.uid}']);
+  const r = ok(nx(['run', 'todo:uninstall-local']));
+  expect(r.out).toMatch(/Kept on purpose, so a reinstall finds the data: .*persistentvolumeclaim\/data-todo-postgres-0/);
+  expect(r.out).toContain('secret/todo-secrets');
+  // The release's pods go; finished Job pods (the backup and restore runs) are not the release's to delete.
+  await eventually('the pods are gone', async () => {
+    const left = k(['-n', 'todo-local', 'get', 'pods', '-l', 'app.kubernetes.io/instance=todo', '--field-selector=status.phase!=Succeeded,status.phase!=Failed', '-o', 'name']).trim();
+    if (left) throw new Error(left);
+  });
+  expect(k(['-n', 'todo-local', 'get', 'deployment,statefulset', '-o', 'name']).trim()).toBe('');
+  expect(k(['-n', 'todo-local', 'get', 'pvc', '-l', 'app.kubernetes.io/component=postgres', '-o', 'jsonpath={.items[*].metadata.uid}'])).toBe(pvc);
+
+  const again = ok(deploy());
+  expect(again.out).toMatch(/helm release: no release todo in todo-local yet/);
+  expect(await userTasks()).toEqual(titles);
+}, 900_000);
+
+test('11. `nx g env staging --cluster=kind` then deploy-staging (Helm 4): a second, isolated copy beside local', async () => {
+  ok(nx(['g', 'env', 'staging', '--cluster=kind']));
+  expect(existsSync(join(ws, 'charts/todo/values-staging.yaml'))).toBe(true);
+  const r = ok(deploy('staging', [], { HELM_BIN: env.HELM4_BIN }));
+  expect(r.out).toContain('Helm v4.');
+  expect(r.out).toMatch(new RegExp(`Ready in [\\d.]+s: http://staging\\.todo\\.localhost:${HTTP_PORT}/`));
+  expect(k(['get', 'namespace', 'todo-staging', '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}'])).toBe('restricted');
+  // Its own database: local's user does not exist there; local is untouched.
+  expect((await http('POST', '/api/auth/login', { host: 'staging.todo.localhost', body: user })).status).toBe(401);
+  expect(await userTasks()).toEqual(titles);
+  const signup = await http('POST', '/api/auth/signup', { host: 'staging.todo.localhost', body: { email: 'staging-user@example.test', password: 'staging-Secret-pw-1' } });
+  expect([200, 201]).toContain(signup.status);
+  expect(await taskTitles(signup.cookie!, 'staging.todo.localhost')).toEqual([]);
+}, 900_000);
+
+test('12. `nx g service worker` then deploy-local: the new service runs beside the others with no hand edits', async () => {
+  ok(nx(['g', 'service', 'worker', '--type=fastapi', '--port=8080']));
+  const frontendBefore = podsOf('frontend').map((p) => p.uid);
+  const r = ok(deploy());
+  expect(r.out).toMatch(/build worker: todo-worker:content-\w+ is not in the Docker daemon: building worker-image/);
+  expect(k(['-n', 'todo-local', 'get', 'deployment', 'todo-worker', '-o', 'jsonpath={.status.readyReplicas}'])).toBe('1');
+  expect(podsOf('frontend').map((p) => p.uid)).toEqual(frontendBefore);
+  expect(await userTasks()).toEqual(titles);
+}, 900_000);
