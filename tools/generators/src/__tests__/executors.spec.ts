@@ -6,6 +6,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import deployExecutor from '../executors/deploy/executor';
 import { DeployContext, deployContext } from '../executors/deploy/context';
@@ -38,7 +40,7 @@ const kubectl = fake(
   *"apply -f -"*) cat >> "${log}" ;;
 esac`,
 );
-const docker = fake('docker', `case "$*" in *"crictl images"*) echo "$FAKE_CRICTL" ;; esac`);
+const docker = fake('docker', `case "$*" in *"crictl images"*) echo "$FAKE_CRICTL" ;; "image inspect"*) echo "\${FAKE_INSPECT:-[]}" ;; esac`);
 const kind = fake('kind', `case "$*" in "get nodes"*) echo todo-control-plane ;; esac`);
 
 const context = { root: dir, cwd: dir, isVerbose: false } as unknown as ExecutorContext;
@@ -177,6 +179,31 @@ describe('deploy', () => {
   it('load: an existing cluster without a registry cannot get our images, and says what to do', async () => {
     const c = ctxFor('prod');
     await expect(Promise.resolve().then(() => loadStep(c.images[0], new Map()).needed(c))).rejects.toThrow(/npx nx g env prod --force --cluster=context:prod-admin@eks --registry=<registry>/);
+  });
+
+  it('registry environment: push unless the registry already has this image digest under the tag', async () => {
+    // A registry stand-in on loopback answering HEAD /v2/<repo>/manifests/<tag> with a digest.
+    let digest = 'sha256:aaaa';
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === '/v2/todo-backend/manifests/content-b1' ? 200 : 404, { 'docker-content-digest': digest });
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const c = ctxFor('local');
+      c.registry = `localhost:${port}`;
+      process.env.FAKE_INSPECT = JSON.stringify([{ Id: 'sha256:bbbb', RepoTags: [], RepoDigests: [`localhost:${port}/todo-backend@sha256:aaaa`] }]);
+      const step = loadStep(c.images[0], new Map());
+      expect(await step.needed(c)).toEqual({ needed: false, reason: `localhost:${port}/todo-backend:content-b1 is in the registry with this image's digest` });
+      digest = 'sha256:cccc'; // the registry holds another image under that tag
+      expect(await step.needed(c)).toEqual({ needed: true, reason: `push localhost:${port}/todo-backend:content-b1 to localhost:${port}` });
+      expect(await step.run(c)).toBe(true);
+      expect(calls()).toEqual(expect.arrayContaining([`docker tag todo-backend:content-b1 localhost:${port}/todo-backend:content-b1`, `docker push localhost:${port}/todo-backend:content-b1`]));
+    } finally {
+      server.close();
+      delete process.env.FAKE_INSPECT;
+    }
   });
 
   it('containerd names of Docker references', () => {
