@@ -54,10 +54,18 @@ describe('nx affected in a git copy of the workspace', () => {
     expect(copy.affected(head)).toEqual(['backend', 'backend-image', 'e2e', 'todo']);
   });
 
-  // The chart is generated: generators' drift test reads charts/** (a test input), so a hand edit of
-  // the chart runs it too; that is what catches the edit. No image, app or chart tool is affected.
-  it('a chart template affects the chart and the drift test (generators, and this project through it)', () => {
+  // The chart is generated, and its drift check (todo:drift, part of todo:test) belongs to the chart:
+  // a hand edit of it affects todo only, whose test target catches the edit. Nothing depends on todo,
+  // and no other project reads charts/** as an input (Nx counts `{workspaceRoot}/…` inputs as touched).
+  it('a chart template affects the chart only', () => {
     const head = copy.commit('chart template', { 'charts/todo/templates/ingress.yaml': append('# affected-test change') });
+    expect(copy.affected(head)).toEqual(['todo']);
+  });
+
+  // The chart and the image projects are generator output: a generator change affects the chart
+  // project (todo depends on generators; its drift target re-renders everything), not the images' apps.
+  it('a generator change affects the generator, the chart and this project', () => {
+    const head = copy.commit('generator', { 'tools/generators/src/generators/chart/generator.ts': append('// affected-test change') });
     expect(copy.affected(head)).toEqual(['generators', 'todo', SELF]);
   });
 

@@ -1,9 +1,10 @@
 /*
  * backup-<env> and restore-<env> against recording stand-ins for helm and kubectl. The restore's
- * `helm template` runs the real Helm 4 on the real chart, so the Job that kubectl would create is the
- * chart's own restore Job, rendered with the values `helm get values` returns.
+ * `helm template` runs the real Helm 4 on the chart `nx g chart` renders (into a temp workspace, not
+ * the checked-in charts/todo: that is the todo project's, checked by its drift target), so the Job
+ * that kubectl would create is the chart's own restore Job, rendered with the values `helm get values` returns.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
@@ -12,7 +13,8 @@ import backupExecutor from '../executors/backup/executor';
 import { findHelmMajor } from '../executors/lib/helm';
 import { releaseFullname, runId } from '../executors/lib/jobs';
 import restoreExecutor from '../executors/restore/executor';
-import { seedConfig, serializeConfig } from '../platform/config';
+import { flushChanges } from 'nx/src/generators/tree';
+import { seededTree } from './trees';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const WORKSPACE = join(__dirname, '../../../..');
@@ -51,19 +53,18 @@ const calls = () => readFileSync(log, 'utf8').trim().split('\n');
 
 /** What `helm get values --all` returns for a deployed release: values.yaml + values-local.yaml, backups on or off. */
 function releaseValues(backup: boolean) {
-  const v = parse(readFileSync(join(WORKSPACE, 'charts/todo/values.yaml'), 'utf8'));
+  const v = parse(readFileSync(join(dir, 'charts/todo/values.yaml'), 'utf8'));
   v.global.environment = 'local';
   v.backup.enabled = backup;
   v.services.backend.image.tag = 'content-abc123';
   writeFileSync(values, stringify(v));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   process.env.REAL_HELM = findHelmMajor(WORKSPACE, 'helm4').bin;
-  const config = seedConfig();
-  writeFileSync(join(dir, 'environments.json'), serializeConfig(config));
-  mkdirSync(join(dir, 'charts'));
-  symlinkSync(join(WORKSPACE, 'charts/todo'), join(dir, 'charts/todo'));
+  // environments.json (seeded: local, dev, prod), charts/todo and apps/*-image, as `nx g chart` writes them.
+  const tree = await seededTree();
+  flushChanges(dir, tree.listChanges());
 }, 600_000);
 
 beforeEach(() => {

@@ -1,7 +1,10 @@
 /*
  * End to end, in a temporary copy of the workspace (node_modules symlinked): the generators through
  * the real `npx nx` CLI, the inferred targets through `nx show project`, and the result through real
- * Helm 3 and Helm 4 (`helm lint --strict`, `helm template`).
+ * Helm 3 and Helm 4 (`helm lint --strict`, `helm template`). The copy leaves out the generated output
+ * (charts/, apps/*-image) and renders it with `nx g chart` first: this tests what the generators
+ * produce, not the checked-in chart (that is project todo's, checked by its drift target), so a hand
+ * edit of the chart affects todo only.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -12,6 +15,8 @@ import { findHelmMajor } from '../executors/lib/helm';
 
 const WORKSPACE = join(__dirname, '../../../..');
 const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__'];
+/** Generator output, rendered again in the copy (anchored to the copy's root). */
+const GENERATED = ['./charts', './apps/*-image'];
 
 let ws: string;
 let helm: Record<'helm3' | 'helm4', string>;
@@ -51,10 +56,15 @@ function targetsOf(project: string): string[] {
 beforeAll(() => {
   helm = { helm3: findHelmMajor(WORKSPACE, 'helm3').bin, helm4: findHelmMajor(WORKSPACE, 'helm4').bin };
   ws = mkdtempSync(join(tmpdir(), 'todo-e2e-'));
-  execFileSync('bash', ['-c', `tar -C "$1" ${EXCLUDE.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
+  const excludes = [...GENERATED.map((e) => `--anchored --exclude='${e}'`), ...EXCLUDE.map((e) => `--no-anchored --exclude='${e}'`)];
+  execFileSync('bash', ['-c', `tar -C "$1" ${excludes.join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
   symlinkSync(join(WORKSPACE, 'node_modules'), join(ws, 'node_modules'));
   if (existsSync(join(WORKSPACE, 'apps/frontend/node_modules')))
     symlinkSync(join(WORKSPACE, 'apps/frontend/node_modules'), join(ws, 'apps/frontend/node_modules'));
+  expect(existsSync(join(ws, 'charts')) || existsSync(join(ws, 'apps/frontend-image'))).toBe(false);
+  const r = nx(['g', 'chart']);
+  expect([r.status, r.out]).toEqual([0, expect.stringContaining('CREATE charts/todo/project.json')]);
+  expect(r.out).toContain('CREATE apps/frontend-image/Dockerfile');
 }, 900_000);
 
 afterAll(() => {
@@ -109,7 +119,7 @@ describe('in a copy of the workspace', () => {
 
   it('deploy-qa wires the Helm 3 / Helm 4 flags (printed with --dryRun)', () => {
     const h3 = nx(['run', 'todo:deploy-qa', '--dryRun'], { HELM: helm.helm3 });
-    expect([h3.status, h3.out]).toEqual([0, expect.stringMatching(/helm upgrade --install todo .*charts\/todo --kube-context kind-todo --namespace todo-qa --create-namespace -f .*values\.yaml -f .*values-qa\.yaml --wait --timeout 5m --atomic/)]);
+    expect([h3.status, h3.out]).toEqual([0, expect.stringMatching(/helm upgrade --install todo .*charts\/todo --kube-context kind-todo --namespace todo-qa --create-namespace -f .*values\.yaml -f .*values-qa\.yaml --set services\.backend\.image\.repository=todo-backend --set services\.backend\.image\.tag=content-\w+ .*--labels deploy-digest=\w+ --wait --timeout 5m --atomic/)]);
     const h4 = nx(['run', 'todo:deploy-qa', '--dryRun'], { HELM: helm.helm4 });
     expect([h4.status, h4.out]).toEqual([0, expect.stringContaining('--rollback-on-failure')]);
   });

@@ -1,7 +1,7 @@
 /**
  * Writes the generated output (chart, image projects, environment values, cluster configs) into an
  * Nx Tree, from environments.json through @todo/k8s-templates. Every generator ends up here, so
- * `nx g chart` on an unchanged workspace writes nothing (that is the drift test).
+ * `nx g chart` on an unchanged workspace writes nothing (that is the drift check, `nx run todo:drift`).
  */
 import type { Tree } from '@nx/devkit';
 import {
@@ -66,8 +66,9 @@ export function chartInput(tree: Tree, config: PlatformConfig): ChartInput {
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 /**
- * charts/<name>/project.json: the Nx project "todo" with lint (helm lint, Helm 3 and 4), template, test
- * (the chart check suite of tools/chart-checks) and check (the same checks as a report);
+ * charts/<name>/project.json: the Nx project "todo" with lint (helm lint, Helm 3 and 4), template, drift
+ * (`nx g chart --check`: the chart and image projects equal what the generators render), test (the
+ * chart check suite of tools/chart-checks, after drift) and check (the same checks as a report);
  * deploy-<env>, backup-<env>, restore-<env> etc. are inferred from environments.json.
  */
 export function chartProjectJson(config: PlatformConfig): string {
@@ -86,8 +87,10 @@ export function chartProjectJson(config: PlatformConfig): string {
     $schema: `${'../'.repeat(depth)}node_modules/nx/schemas/project-schema.json`,
     projectType: 'application',
     tags: ['type:chart'],
-    // The chart deploys the images, so `nx affected` takes it along when an image (or its app) changes.
-    implicitDependencies: ['chart-checks', ...Object.keys(config.services).sort().map((s) => `${s}-image`)],
+    // The chart deploys the images, so `nx affected` takes it along when an image (or its app) changes;
+    // it is rendered by generators (from k8s-templates), so a generator change affects it too. Nothing
+    // depends on the chart: a hand edit of it affects this project only, whose drift target catches it.
+    implicitDependencies: ['chart-checks', 'generators', ...Object.keys(config.services).sort().map((s) => `${s}-image`)],
     targets: {
       lint: {
         executor: '@todo/generators:chart-lint',
@@ -105,8 +108,30 @@ export function chartProjectJson(config: PlatformConfig): string {
         outputs: [`{workspaceRoot}/dist/${dir}`],
         metadata: { description: 'helm template with each values-<env>.yaml into dist/' },
       },
+      drift: {
+        executor: 'nx:run-commands',
+        options: { command: 'nx g @todo/generators:chart --check --no-interactive' },
+        cache: true,
+        // What `nx g chart` reads: the generated files, environments.json, the version in package.json,
+        // and the code of the generator and of the templates (without their tests).
+        inputs: [
+          '{projectRoot}/**/*',
+          ...Object.keys(config.services).sort().map((s) => `{workspaceRoot}/apps/${s}-image/**/*`),
+          `{workspaceRoot}/${CONFIG_FILE}`,
+          '{workspaceRoot}/package.json',
+          '{workspaceRoot}/tools/generators/*.json',
+          '{workspaceRoot}/tools/generators/src/**/*',
+          '!{workspaceRoot}/tools/generators/src/__tests__/**/*',
+          '{workspaceRoot}/libs/k8s-templates/src/**/*',
+          '!{workspaceRoot}/libs/k8s-templates/src/__tests__/**/*',
+        ],
+        metadata: {
+          description: `Drift check (part of test): \`nx g chart --check\` fails if ${dir} or apps/*-image differ from what the generators render from ${CONFIG_FILE}`,
+        },
+      },
       test: {
         executor: 'nx:run-commands',
+        dependsOn: ['drift'],
         options: { command: 'jest -c tools/chart-checks/jest.chart.config.ts --runInBand' },
         cache: true,
         inputs: checkInputs,

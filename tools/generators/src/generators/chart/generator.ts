@@ -1,7 +1,7 @@
 /**
  * `nx g chart` (alias `init`): renders all generated output from environments.json.
- * The checked-in charts/todo and apps/*-image are this generator's output; the drift test runs it
- * against the real files and expects no change.
+ * The checked-in charts/todo and apps/*-image are this generator's output; the drift check
+ * (`nx run todo:drift`, part of todo:test) runs it with --check against the real files.
  */
 import { Tree, formatFiles, logger } from '@nx/devkit';
 import { CONFIG_FILE, seedConfig } from '../../platform/config';
