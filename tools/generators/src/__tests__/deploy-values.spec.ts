@@ -26,8 +26,11 @@ describe('values as Helm merges them', () => {
       services: { backend: { image: { repository: 'todo-backend', tag: '0.1.0' } } },
       extra: { image: { repository: 'busybox', tag: '1.37', digest: 'sha256:abc' } },
     };
-    expect(thirdPartyImages(values)).toEqual(['registry.example.com/team/busybox:1.37@sha256:abc', 'registry.example.com/team/postgres:18.1-bookworm']);
-    expect(thirdPartyImages({ ...values, global: {}, database: { ...values.database, mode: 'sqlite' } })).toEqual(['busybox:1.37@sha256:abc']);
+    expect(thirdPartyImages(values)).toEqual([
+      { ref: 'registry.example.com/team/busybox:1.37@sha256:abc', source: 'busybox:1.37@sha256:abc' },
+      { ref: 'registry.example.com/team/postgres:18.1-bookworm', source: 'postgres:18.1-bookworm' },
+    ]);
+    expect(thirdPartyImages({ ...values, global: {}, database: { ...values.database, mode: 'sqlite' } })).toEqual([{ ref: 'busybox:1.37@sha256:abc', source: 'busybox:1.37@sha256:abc' }]);
   });
 });
 

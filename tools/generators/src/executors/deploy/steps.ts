@@ -22,7 +22,7 @@ import { probeHelm, rollbackOnFailureFlag } from '../lib/helm';
 import { capture, commandLine, stream } from '../lib/proc';
 import type { Step, StepCheck } from '../lib/steps';
 import { DeployContext, ServiceImage, appUrl, chartImageSets } from './context';
-import { deployDigest, effectiveValues, thirdPartyImages } from './values';
+import { OtherImage, deployDigest, effectiveValues, thirdPartyImages } from './values';
 
 /** Release label holding the deploy digest (see values.ts deployDigest). */
 export const DIGEST_LABEL = 'deploy-digest';
@@ -168,7 +168,7 @@ export function buildStep(image: ServiceImage): Step<DeployContext> {
       image.plan = planBuild({ ...image.build, dryRun: ctx.dryRun }, ctx.workspaceRoot, ctx.tools.docker);
       const found = inspectImage(image.plan.contentRef, ctx.tools.docker);
       if (!found) return { needed: true, reason: `${image.plan.contentRef} is not in the Docker daemon: building ${image.project}` };
-      image.record = ensureImage({ ...image.build, dryRun: ctx.dryRun }, ctx.workspaceRoot, image.project, image.plan);
+      image.record = ensureImage({ ...image.build, dryRun: ctx.dryRun }, ctx.workspaceRoot, image.project, image.plan, true);
       return { needed: false, reason: `${image.plan.contentRef} is in the Docker daemon (its inputs are unchanged)` };
     },
     run(ctx) {
@@ -220,7 +220,9 @@ async function registryHas(ref: string, localDigests: string[]): Promise<boolean
   const [, host, repo, tag] = m;
   const scheme = /^(localhost|127\.0\.0\.1)(:|$)/.test(host) ? 'http' : 'https';
   try {
-    const res = await fetch(`${scheme}://${host}/v2/${repo}/manifests/${tag}`, {
+    // localhost may resolve to ::1 first, while a local registry publishes on 127.0.0.1.
+    const address = host.replace(/^localhost(?=:|$)/, '127.0.0.1');
+    const res = await fetch(`${scheme}://${address}/v2/${repo}/manifests/${tag}`, {
       method: 'HEAD',
       headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' },
       signal: AbortSignal.timeout(5000),
@@ -275,28 +277,40 @@ export function loadStep(image: ServiceImage, nodeCache: Map<string, NodeImage[]
 }
 
 /**
- * Images the chart uses that we don't build (the database): when the Docker daemon has one and the
- * kind node doesn't, load it, so the node never pulls (offline machines, registry rate limits).
- * Otherwise the node pulls it as usual.
+ * Images the chart uses that we don't build (the database). When the Docker daemon has one, the
+ * cluster gets it from there: loaded into a kind node that lacks it, or pushed to the environment's
+ * registry when the registry lacks it (offline machines, registry rate limits, air-gapped clusters).
+ * Otherwise the cluster pulls it as usual.
  */
 export function otherImagesStep(nodeCache: Map<string, NodeImage[]>): Step<DeployContext> {
-  let toLoad: string[] = [];
+  let todo: OtherImage[] = [];
+  const verb = (ctx: DeployContext) => (ctx.registry ? 'push' : 'kind load');
   return {
     name: 'other images',
-    needed(ctx) {
-      const refs = thirdPartyImages(effectiveValues(ctx.valuesFiles, ctx.sets));
-      if (ctx.cluster.type !== 'kind' || ctx.registry || ctx.dryRun || refs.length === 0)
-        return { needed: false, reason: refs.length ? `the cluster pulls ${refs.join(', ')}` : 'none' };
-      const notLocal = refs.filter((r) => !inspectImage(r, ctx.tools.docker));
-      toLoad = refs.filter((r) => !notLocal.includes(r) && nodesMissing(ctx, r, inspectImage(r, ctx.tools.docker)?.Id, nodeCache).length > 0);
-      const pulled = notLocal.length ? `; the node pulls ${notLocal.join(', ')}` : '';
-      return toLoad.length
-        ? { needed: true, reason: `kind load ${toLoad.join(', ')} from the Docker daemon${pulled}` }
-        : { needed: false, reason: `${refs.filter((r) => !notLocal.includes(r)).join(', ') || 'nothing'} already on the node${pulled}` };
+    async needed(ctx) {
+      const images = thirdPartyImages(effectiveValues(ctx.valuesFiles, ctx.sets));
+      if (images.length === 0) return { needed: false, reason: 'none' };
+      if ((ctx.cluster.type !== 'kind' && !ctx.registry) || ctx.dryRun) return { needed: false, reason: `the cluster pulls ${images.map((i) => i.ref).join(', ')}` };
+      const local = images.map((i) => ({ image: i, found: inspectImage(i.ref, ctx.tools.docker) ?? inspectImage(i.source, ctx.tools.docker) }));
+      const pulled = local.filter((l) => !l.found).map((l) => l.image.ref);
+      todo = [];
+      for (const { image, found } of local) {
+        if (!found) continue;
+        const missing = ctx.registry ? !(await registryHas(image.ref, found.RepoDigests ?? [])) : nodesMissing(ctx, image.ref, found.Id, nodeCache).length > 0;
+        if (missing) todo.push(image);
+      }
+      const also = pulled.length ? `; the cluster pulls ${pulled.join(', ')}` : '';
+      return todo.length
+        ? { needed: true, reason: `${verb(ctx)} ${todo.map((i) => i.ref).join(', ')} from the Docker daemon${also}` }
+        : { needed: false, reason: `${local.filter((l) => l.found).map((l) => l.image.ref).join(', ') || 'nothing'} already ${ctx.registry ? 'in the registry' : 'on the node'}${also}` };
     },
     run(ctx) {
       nodeCache.clear();
-      return toLoad.every((ref) => stream(ctx.tools.kind!, ['load', 'docker-image', ref, '--name', ctx.cluster.name]) === 0);
+      return todo.every((i) => {
+        if (!ctx.registry) return stream(ctx.tools.kind!, ['load', 'docker-image', i.ref, '--name', ctx.cluster.name]) === 0;
+        if (i.ref !== i.source && !inspectImage(i.ref, ctx.tools.docker) && capture(ctx.tools.docker, ['tag', i.source, i.ref]).status !== 0) return false;
+        return stream(ctx.tools.docker, ['push', i.ref]) === 0;
+      });
     },
   };
 }

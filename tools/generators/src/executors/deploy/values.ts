@@ -37,27 +37,34 @@ export function effectiveValues(files: string[], sets: string[]): Values {
   return v;
 }
 
+export interface OtherImage {
+  /** The reference the chart renders: [registry/]repository:tag[@digest]. */
+  ref: string;
+  /** The same image without the registry prefix (what a local Docker daemon would call it). */
+  source: string;
+}
+
 /**
  * Every image block ({repository, tag}) in the values outside services.* (those are ours and set by
- * the deploy), as the reference the chart renders: [registry/]repository:tag[@digest]. Disabled parts
- * are left out for the one the chart knows: database.postgres only in database.mode postgres.
+ * the deploy). Disabled parts are left out for the one the chart knows: database.postgres only in
+ * database.mode postgres.
  */
-export function thirdPartyImages(values: Values): string[] {
+export function thirdPartyImages(values: Values): OtherImage[] {
   const registry = String((values.global as Values | undefined)?.imageRegistry ?? '').replace(/\/+$/, '');
-  const found: string[] = [];
+  const found = new Map<string, OtherImage>();
   const walk = (node: unknown, path: string[]) => {
     if (!isMap(node)) return;
     if (path[0] === 'services') return;
     if (path.join('.') === 'database.postgres' && (values.database as Values | undefined)?.mode !== 'postgres') return;
     if (typeof node.repository === 'string' && node.tag !== undefined && node.tag !== '') {
-      const repo = registry ? `${registry}/${node.repository}` : node.repository;
-      found.push(`${repo}:${String(node.tag)}${node.digest ? `@${String(node.digest)}` : ''}`);
+      const source = `${node.repository}:${String(node.tag)}${node.digest ? `@${String(node.digest)}` : ''}`;
+      found.set(source, { ref: registry ? `${registry}/${source}` : source, source });
       return;
     }
     for (const [k, v] of Object.entries(node)) walk(v, [...path, k]);
   };
   walk(values, []);
-  return [...new Set(found)].sort();
+  return [...found.values()].sort((a, b) => a.ref.localeCompare(b.ref));
 }
 
 /**

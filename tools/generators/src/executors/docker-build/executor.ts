@@ -146,16 +146,19 @@ export function ensureImage(
   workspaceRoot: string,
   project: string,
   plan: BuildPlan = planBuild(options, workspaceRoot, dockerBin()),
+  /** Print only builds and failures (the deploy prints its own line for an image already built). */
+  quiet = false,
 ): ImageRecord | undefined {
   const started = Date.now();
   const docker = dockerBin();
   const refs = plan.tags.map((t) => `${plan.image}:${t}`);
-  console.log(`${plan.contentRef}: key over ${plan.files} context files, ${relative(workspaceRoot, join(workspaceRoot, options.dockerfile))}, build args ${Object.keys(plan.keyArgs).join(', ')}`);
+  const info = (line: string) => (quiet ? undefined : console.log(line));
+  info(`${plan.contentRef}: key over ${plan.files} context files, ${relative(workspaceRoot, join(workspaceRoot, options.dockerfile))}, build args ${Object.keys(plan.keyArgs).join(', ')}`);
 
   let image = options.force ? undefined : inspectImage(plan.contentRef, docker);
   const built = !image;
   if (image) {
-    console.log(`${plan.contentRef} is in the daemon (${image.Id.slice(7, 19)}): inputs unchanged, nothing to build.`);
+    info(`${plan.contentRef} is in the daemon (${image.Id.slice(7, 19)}): inputs unchanged, nothing to build.`);
     for (const ref of refs.filter((r) => !(image!.RepoTags ?? []).includes(r))) {
       if (options.dryRun) console.log(`$ ${commandLine(docker, ['tag', plan.contentRef, ref])}  (dry run)`);
       else if (capture(docker, ['tag', plan.contentRef, ref]).status !== 0) throw new Error(`docker tag ${plan.contentRef} ${ref} failed`);
@@ -190,7 +193,7 @@ export function ensureImage(
     recordedAt: new Date().toISOString(),
   };
   const path = writeRecord(workspaceRoot, record);
-  console.log(`${built ? 'Built' : 'Up to date:'} ${refs.join(', ')} (${record.sizeHuman}) in ${((Date.now() - started) / 1000).toFixed(1)}s; record: ${relative(workspaceRoot, path)}`);
+  (built ? console.log : info)(`${built ? 'Built' : 'Up to date:'} ${refs.join(', ')} (${record.sizeHuman}) in ${((Date.now() - started) / 1000).toFixed(1)}s; record: ${relative(workspaceRoot, path)}`);
   return record;
 }
 
