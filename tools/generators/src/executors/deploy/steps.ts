@@ -27,7 +27,8 @@ import { OtherImage, deployDigest, effectiveValues, thirdPartyImages } from './v
 /** Release label holding the deploy digest (see values.ts deployDigest). */
 export const DIGEST_LABEL = 'deploy-digest';
 
-const firstLine = (s: string) => s.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+/** The last non-empty line of a command's output (where CLIs put the error). */
+const lastLine = (s: string) => s.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
 /** --kubeconfig when the cluster tool was told to keep the kind context elsewhere (CLUSTER_KUBECONFIG). */
 const kubeconfigArgs = (ctx: DeployContext) => (ctx.kind?.kubeconfig ? ['--kubeconfig', ctx.kind.kubeconfig] : []);
 const kubectl = (ctx: DeployContext, args: string[], input?: string) =>
@@ -100,7 +101,7 @@ export const clusterStep: Step<DeployContext> = {
     if (c.type === 'context') {
       const r = kubectl(ctx, ['get', '--raw', '/readyz']);
       if (r.status !== 0)
-        throw new ClusterError('cluster', `kube context "${c.context}" is not reachable: ${firstLine(r.stderr)}`, '`kubectl config get-contexts` lists the contexts; fix "cluster" in environments.json or your kubeconfig');
+        throw new ClusterError('cluster', `kube context "${c.context}" is not reachable: ${lastLine(r.stderr)}`, '`kubectl config get-contexts` lists the contexts; fix "cluster" in environments.json or your kubeconfig');
       return { needed: false, reason: `context ${c.context} reachable (ingress and storage are the cluster owner's)` };
     }
     if (c.type === 'minikube') {
@@ -108,7 +109,7 @@ export const clusterStep: Step<DeployContext> = {
       return r.status === 0 ? { needed: false, reason: `minikube profile ${c.name} running` } : { needed: true, reason: `minikube profile ${c.name} is not running: starting it` };
     }
     const clusters = capture(ctx.tools.kind!, ['get', 'clusters']);
-    if (clusters.status !== 0) throw new ClusterError('cluster', `\`kind get clusters\` failed: ${firstLine(clusters.stderr)}`, 'check that Docker runs and kind works (`kind get clusters`)');
+    if (clusters.status !== 0) throw new ClusterError('cluster', `\`kind get clusters\` failed: ${lastLine(clusters.stderr)}`, 'check that Docker runs and kind works (`kind get clusters`)');
     if (!clusters.stdout.split('\n').map((s) => s.trim()).includes(c.name)) return { needed: true, reason: `kind cluster ${c.name} does not exist: creating it` };
     const running = capture(ctx.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(ctx)]).stdout.trim();
     if (running !== 'true') return { needed: true, reason: `kind node ${kindNode(ctx)} is not running: starting it` };
@@ -117,7 +118,7 @@ export const clusterStep: Step<DeployContext> = {
       const [ns, name] = d.split('/');
       const ing = kubectl(ctx, ['-n', ns, 'get', 'deployment', name, '-o', 'jsonpath={.status.readyReplicas}']);
       if (ing.status !== 0 || !(Number(ing.stdout) >= 1))
-        return { needed: true, reason: `cluster ${c.name} exists but ${ing.status !== 0 ? `${d} cannot be read through context ${ctx.kubeContext} (${firstLine(ing.stderr)})` : `its ingress controller ${d} is not ready`}: repairing` };
+        return { needed: true, reason: `cluster ${c.name} exists but ${ing.status !== 0 ? `${d} cannot be read through context ${ctx.kubeContext} (${lastLine(ing.stderr)})` : `its ingress controller ${d} is not ready`}: repairing` };
     }
     return { needed: false, reason: `kind cluster ${c.name} running, ingress ready` };
   },
@@ -147,7 +148,7 @@ export const namespaceStep: Step<DeployContext> = {
     if (ctx.dryRun) return { needed: true, reason: `ensure namespace ${ctx.namespace} (dry run: not checked)` };
     const r = kubectl(ctx, ['get', 'namespace', ctx.namespace, '-o', 'json']);
     if (r.status !== 0)
-      return { needed: true, reason: /NotFound|not found/.test(r.stderr) ? `create namespace ${ctx.namespace}` : `cannot read namespace ${ctx.namespace}: ${firstLine(r.stderr)}` };
+      return { needed: true, reason: /NotFound|not found/.test(r.stderr) ? `create namespace ${ctx.namespace}` : `cannot read namespace ${ctx.namespace}: ${lastLine(r.stderr)}` };
     const labels = (JSON.parse(r.stdout).metadata?.labels ?? {}) as Record<string, string>;
     return labels['pod-security.kubernetes.io/enforce'] === 'restricted'
       ? { needed: false, reason: `namespace ${ctx.namespace} exists with restricted Pod Security` }
@@ -196,7 +197,7 @@ function nodeImages(ctx: DeployContext, node: string, cache: Map<string, NodeIma
   const hit = cache.get(node);
   if (hit) return hit;
   const r = capture(ctx.tools.docker, ['exec', node, 'crictl', 'images', '-o', 'json']);
-  if (r.status !== 0) throw new ClusterError('load', `cannot list the images of kind node ${node}: ${firstLine(r.stderr)}`, `check the node with \`docker logs ${node}\`; \`nx run cluster:cluster-down\` then deploy again recreates it`);
+  if (r.status !== 0) throw new ClusterError('load', `cannot list the images of kind node ${node}: ${lastLine(r.stderr)}`, `check the node with \`docker logs ${node}\`; \`nx run cluster:cluster-down\` then deploy again recreates it`);
   const list = ((JSON.parse(r.stdout) as { images?: NodeImage[] }).images ?? []).map((i) => ({ id: i.id, repoTags: i.repoTags ?? [] }));
   cache.set(node, list);
   return list;
@@ -204,7 +205,7 @@ function nodeImages(ctx: DeployContext, node: string, cache: Map<string, NodeIma
 
 function kindNodes(ctx: DeployContext): string[] {
   const r = capture(ctx.tools.kind!, ['get', 'nodes', '--name', ctx.cluster.name]);
-  if (r.status !== 0) throw new ClusterError('load', `\`kind get nodes\` failed: ${firstLine(r.stderr)}`, 'nx run cluster:cluster-status');
+  if (r.status !== 0) throw new ClusterError('load', `\`kind get nodes\` failed: ${lastLine(r.stderr)}`, 'nx run cluster:cluster-status');
   return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
 
@@ -362,7 +363,7 @@ export function decodeRelease(secret: { metadata: { labels?: Record<string, stri
 /** The newest revision of the release, from its storage Secrets; undefined when never installed. */
 export function latestRelease(ctx: DeployContext): StoredRelease | undefined {
   const r = kubectl(ctx, ['-n', ctx.namespace, 'get', 'secret', '-l', `owner=helm,name=${ctx.release}`, '-o', 'json']);
-  if (r.status !== 0) throw new ClusterError('helm release', `cannot read the release of ${ctx.release} in ${ctx.namespace}: ${firstLine(r.stderr)}`, 'check your access to Secrets in that namespace (`kubectl auth can-i get secrets -n <namespace>`)');
+  if (r.status !== 0) throw new ClusterError('helm release', `cannot read the release of ${ctx.release} in ${ctx.namespace}: ${lastLine(r.stderr)}`, 'check your access to Secrets in that namespace (`kubectl auth can-i get secrets -n <namespace>`)');
   const items = (JSON.parse(r.stdout) as { items: { metadata: { labels?: Record<string, string> } }[] }).items;
   const newest = items.sort((a, b) => Number(b.metadata.labels?.version ?? 0) - Number(a.metadata.labels?.version ?? 0))[0];
   return newest ? decodeRelease(newest as Parameters<typeof decodeRelease>[0]) : undefined;
@@ -372,7 +373,7 @@ function notReady(ctx: DeployContext, workloads: StoredRelease['workloads']): st
   if (workloads.length === 0) return [];
   const kinds = [...new Set(workloads.map((w) => w.kind.toLowerCase()))].join(',');
   const r = kubectl(ctx, ['-n', ctx.namespace, 'get', kinds, '-o', 'json']);
-  if (r.status !== 0) return [`cannot list workloads (${firstLine(r.stderr)})`];
+  if (r.status !== 0) return [`cannot list workloads (${lastLine(r.stderr)})`];
   const live = (JSON.parse(r.stdout) as { items: { kind: string; metadata: { name: string }; spec: { replicas?: number }; status: { readyReplicas?: number; updatedReplicas?: number } }[] }).items;
   const bad: string[] = [];
   for (const w of workloads) {
@@ -422,7 +423,7 @@ export function releaseStep(): Step<DeployContext> {
       if (r.status === 0) return true;
       const after = latestRelease(ctx);
       const rolledBack = !!before && after?.status === 'deployed' && after.revision > before.revision;
-      const why = firstLine(r.stderr) || `helm exited ${r.status}`;
+      const why = lastLine(r.stderr) || `helm exited ${r.status}`;
       const pods = kubectl(ctx, ['-n', ctx.namespace, 'get', 'pods', '-o', 'wide']).stdout.trim();
       if (pods) console.error(pods);
       throw new ClusterError(
