@@ -259,7 +259,14 @@ test('2. a second run with nothing changed skips every step and keeps the Helm r
   expect(Object.entries(s).filter(([name, v]) => v.outcome !== 'skipped' && name !== 'smoke check')).toEqual([]);
   expect(r.out).toMatch(/helm release: skipped \(revision \d+ already has these chart files, values and images; \d+ workloads ready\)/);
   expect(helmRevision()).toEqual(before);
-});
+
+  // A release changed by hand (same chart, values reused) is not this deploy's: the next deploy upgrades it.
+  execFileSync(env.HELM_BIN!, ['upgrade', 'todo', join(ws, 'charts/todo'), '--reuse-values', '--kube-context', CONTEXT, '-n', 'todo-local', '--wait'], { env, stdio: 'pipe', timeout: 300_000 });
+  expect(helmRevision().revision).toBe(before.revision + 1);
+  const again = ok(deploy());
+  expect(again.out).toMatch(/helm release: revision \d+ was not made by this deploy \("Upgrade complete"\)/);
+  expect(helmRevision().revision).toBe(before.revision + 2);
+}, 600_000);
 
 test('3. real state, not a cache: an image removed from the node and a deleted Deployment are put back', async () => {
   const frontendRef = deploymentImage('todo-frontend');

@@ -119,7 +119,7 @@ describe('in a copy of the workspace', () => {
 
   it('deploy-qa wires the Helm 3 / Helm 4 flags (printed with --dryRun)', () => {
     const h3 = nx(['run', 'todo:deploy-qa', '--dryRun'], { HELM: helm.helm3 });
-    expect([h3.status, h3.out]).toEqual([0, expect.stringMatching(/helm upgrade --install todo .*charts\/todo --kube-context kind-todo --namespace todo-qa --create-namespace -f .*values\.yaml -f .*values-qa\.yaml --set services\.backend\.image\.repository=todo-backend --set services\.backend\.image\.tag=content-\w+ .*--labels deploy-digest=\w+ --wait --timeout 5m --atomic/)]);
+    expect([h3.status, h3.out]).toEqual([0, expect.stringMatching(/helm upgrade --install todo .*charts\/todo --kube-context kind-todo --namespace todo-qa --create-namespace -f .*values\.yaml -f .*values-qa\.yaml --set services\.backend\.image\.repository=todo-backend --set services\.backend\.image\.tag=content-\w+ .*--description 'deploy-digest=\w+ \(nx deploy-qa\)' --wait --timeout 5m --atomic/)]);
     const h4 = nx(['run', 'todo:deploy-qa', '--dryRun'], { HELM: helm.helm4 });
     expect([h4.status, h4.out]).toEqual([0, expect.stringContaining('--rollback-on-failure')]);
   });

@@ -30,7 +30,7 @@ function fake(name: string, body: string): string {
   return path;
 }
 
-const helm = fake('helm', `if [ "$1" = version ]; then printf '%s' "$FAKE_HELM_VERSION"; exit 0; fi\nexit "\${FAKE_HELM_EXIT:-0}"`);
+const helm = fake('helm', `if [ "$1" = version ]; then printf '%s' "$FAKE_HELM_VERSION"; exit 0; fi\n[ -z "$FAKE_HELM_STDERR" ] || printf '%s\\n' "$FAKE_HELM_STDERR" >&2\nexit "\${FAKE_HELM_EXIT:-0}"`);
 const kubectl = fake(
   'kubectl',
   `case "$*" in
@@ -69,6 +69,7 @@ beforeEach(() => {
   process.env.FAKE_HELM_VERSION = 'v3.22.0';
   delete process.env.FAKE_NS_JSON;
   delete process.env.FAKE_HELM_EXIT;
+  jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
 });
 afterEach(() => jest.restoreAllMocks());
@@ -85,9 +86,9 @@ describe('deploy', () => {
   function deployContextFor(environment: string): DeployContext {
     return deployContext({ environment }, context);
   }
-  const secret = (version: number, status: string, labels: Record<string, string>, manifest: string) => ({
+  const secret = (version: number, status: string, description: string, manifest: string, labels: Record<string, string> = {}) => ({
     metadata: { labels: { owner: 'helm', name: 'todo', version: String(version), status, ...labels } },
-    data: { release: Buffer.from(gzipSync(JSON.stringify({ manifest })).toString('base64')).toString('base64') },
+    data: { release: Buffer.from(gzipSync(JSON.stringify({ manifest, info: { description } })).toString('base64')).toString('base64') },
   });
   const manifest = 'kind: Deployment\nmetadata:\n  name: todo-backend\n---\nkind: StatefulSet\nmetadata:\n  name: todo-postgres\n---\nkind: Service\nmetadata:\n  name: todo-backend\n';
   const live = (readyBackend: number) =>
@@ -98,14 +99,14 @@ describe('deploy', () => {
       ],
     });
 
-  it('Helm 3: upgrade --install with the values files, content tags, digest label, --wait and --atomic', () => {
+  it('Helm 3: upgrade --install with the values files, content tags, the digest as description, --wait and --atomic', () => {
     const c = ctxFor('local');
     expect(upgradeArgs(c, 'abc').join(' ')).toBe(
       `upgrade --install todo ${dir}/charts/todo --kube-context kind-todo --namespace todo-local --create-namespace ` +
         `-f ${dir}/charts/todo/values.yaml -f ${dir}/charts/todo/values-local.yaml ` +
         '--set services.backend.image.repository=todo-backend --set services.backend.image.tag=content-b1 ' +
         '--set services.frontend.image.repository=todo-frontend --set services.frontend.image.tag=content-f1 ' +
-        '--labels deploy-digest=abc --wait --timeout 5m --atomic',
+        '--description deploy-digest=abc (nx deploy-local) --wait --timeout 5m --atomic',
     );
   });
 
@@ -114,7 +115,7 @@ describe('deploy', () => {
     c.sets = ['ai.provider=groq'];
     const args = upgradeArgs(c, 'abc').join(' ');
     expect(args).toContain('--kube-context prod-admin@eks --namespace todo-prod');
-    expect(args).toContain('--set services.frontend.image.tag=content-f1 --set ai.provider=groq --labels deploy-digest=abc --wait --timeout 5m --rollback-on-failure');
+    expect(args).toContain('--set services.frontend.image.tag=content-f1 --set ai.provider=groq --description deploy-digest=abc (nx deploy-prod) --wait --timeout 5m --rollback-on-failure');
     expect(args).not.toContain('--atomic');
   });
 
@@ -136,7 +137,7 @@ describe('deploy', () => {
 
     // Learn the digest the step computes, then store it on revision 2.
     const digest = /deploy-digest=(\w+)/.exec(upgradeArgsFromStep(c, step))![1];
-    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(1, 'superseded', {}, manifest), secret(2, 'deployed', { 'deploy-digest': digest }, manifest)] });
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(1, 'superseded', 'Install complete', manifest), secret(2, 'deployed', `deploy-digest=${digest} (nx deploy-local)`, manifest)] });
     process.env.FAKE_WORKLOADS = live(1);
     expect(await step.needed(c)).toEqual({ needed: false, reason: 'revision 2 already has these chart files, values and images; 2 workloads ready' });
 
@@ -147,10 +148,11 @@ describe('deploy', () => {
     process.env.FAKE_WORKLOADS = live(1);
     expect((await step.needed(c)).reason).toMatch(/^revision 2 was made from other chart files, values or images/);
 
-    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(3, 'deployed', {}, manifest)] });
-    expect((await step.needed(c)).reason).toMatch(/^revision 3 was not made by this deploy \(changed by hand or rolled back\)/);
+    // A hand `helm upgrade` keeps the release labels but replaces the description.
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(3, 'deployed', 'Upgrade complete', manifest, { 'deploy-digest': digest })] });
+    expect((await step.needed(c)).reason).toMatch(/^revision 3 was not made by this deploy \("Upgrade complete"\)/);
 
-    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(4, 'pending-upgrade', {}, manifest)] });
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(4, 'pending-upgrade', '', manifest)] });
     await expect(Promise.resolve().then(() => step.needed(c))).rejects.toThrow(/revision 4 of todo is "pending-upgrade": another Helm operation is in progress[\s\S]*fix: .*rollback-local/);
   });
 
@@ -161,6 +163,21 @@ describe('deploy', () => {
     await step.needed(c);
     process.env.FAKE_HELM_EXIT = '1';
     await expect(Promise.resolve().then(() => step.run(c))).rejects.toThrow(/helm upgrade failed \(first install: nothing to roll back to\)/);
+  });
+
+  it('helm release: values the chart refuses point at the values files, not at the pods', async () => {
+    const c = ctxFor('local');
+    const step = releaseStep();
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
+    await step.needed(c);
+    process.env.FAKE_HELM_EXIT = '1';
+    process.env.FAKE_HELM_STDERR = "Error: values don't meet the specifications of the schema(s) in the following chart(s):\ntodo:\n- services.backend.replicaCount: Invalid type. Expected: integer, given: string";
+    try {
+      await expect(Promise.resolve().then(() => step.run(c))).rejects.toThrow(/replicaCount: Invalid type[\s\S]*fix: the chart refused the values .*charts\/todo\/values-local\.yaml/);
+      expect(calls().some((l) => l.includes('get pods'))).toBe(false);
+    } finally {
+      delete process.env.FAKE_HELM_STDERR;
+    }
   });
 
   it('load: skipped when the node has the image id under its name, kind load otherwise', async () => {
@@ -213,10 +230,11 @@ describe('deploy', () => {
   });
 
   it('decodeRelease reads the workloads of a stored release', () => {
-    expect(decodeRelease(secret(7, 'deployed', { a: 'b' }, manifest))).toEqual({
+    expect(decodeRelease(secret(7, 'deployed', 'Rollback to 5', manifest, { a: 'b' }))).toEqual({
       revision: 7,
       status: 'deployed',
       labels: expect.objectContaining({ a: 'b' }),
+      description: 'Rollback to 5',
       workloads: [
         { kind: 'Deployment', name: 'todo-backend' },
         { kind: 'StatefulSet', name: 'todo-postgres' },

@@ -7,6 +7,7 @@ import { isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { ClusterTarget, parseClusterField } from '../../../../cluster/src/environments';
 import { kindOptions, type KindOptions } from '../../../../cluster/src/kind';
+import { minikubeOptions } from '../../../../cluster/src/minikube';
 import { EnvironmentEntry, PlatformConfig, environmentOrThrow, readConfigFromDisk } from '../../platform/config';
 import type { DockerBuildExecutorSchema } from '../docker-build/schema';
 import type { BuildPlan } from '../docker-build/executor';
@@ -109,9 +110,18 @@ export function deployContext(options: DeployExecutorSchema, nx: ExecutorContext
   };
 }
 
-/** Where the app answers: the ingress host, through the kind port mapping when there is one. */
+/** Where the ingress listens: kind and minikube publish it on the host (cluster-up); a real cluster at its host name. */
+export function ingressAddress(ctx: DeployContext): { address: string; port: number } {
+  if (ctx.cluster.type === 'kind') return { address: ctx.kind!.listenAddress, port: ctx.kind!.httpPort };
+  if (ctx.cluster.type === 'minikube') {
+    const o = minikubeOptions(ctx.cluster.name);
+    return { address: o.listenAddress, port: o.httpPort };
+  }
+  return { address: ctx.env.host, port: 80 };
+}
+
 export function appUrl(ctx: DeployContext): string {
-  const port = ctx.kind?.httpPort ?? 80;
+  const { port } = ingressAddress(ctx);
   return `http://${ctx.env.host}${port === 80 ? '' : `:${port}`}/`;
 }
 

@@ -59,6 +59,6 @@ export default async function deployExecutor(options: DeployExecutorSchema, cont
     writeFileSync(join(dir, `${ctx.name}.json`), `${JSON.stringify({ environment: ctx.name, success: result.success, seconds, ...(failure ? { error: failure } : {}), steps: result.steps }, null, 2)}\n`);
   }
   if (!result.success) return { success: false };
-  if (result.success) console.log(ctx.dryRun ? 'Dry run: nothing was changed.' : `\nReady in ${seconds.toFixed(1)}s: ${appUrl(ctx)}`);
+  console.log(ctx.dryRun ? 'Dry run: nothing was changed.' : `\nReady in ${seconds.toFixed(1)}s: ${appUrl(ctx)}`);
   return { success: result.success };
 }

@@ -21,11 +21,16 @@ import { exec } from '../lib/exec';
 import { probeHelm, rollbackOnFailureFlag } from '../lib/helm';
 import { capture, commandLine, stream } from '../lib/proc';
 import type { Step, StepCheck } from '../lib/steps';
-import { DeployContext, ServiceImage, appUrl, chartImageSets } from './context';
+import { DeployContext, ServiceImage, appUrl, chartImageSets, ingressAddress } from './context';
 import { OtherImage, deployDigest, effectiveValues, thirdPartyImages } from './values';
 
-/** Release label holding the deploy digest (see values.ts deployDigest). */
-export const DIGEST_LABEL = 'deploy-digest';
+/**
+ * The deploy digest (values.ts deployDigest) is kept in the revision's description: Helm replaces
+ * the description on every upgrade or rollback made another way ("Upgrade complete", "Rollback to
+ * 3"), while release labels are carried forward, so a label would survive a hand upgrade.
+ */
+export const DIGEST_PREFIX = 'deploy-digest=';
+export const digestOf = (description: string | undefined) => new RegExp(`${DIGEST_PREFIX}([0-9a-f]{40})`).exec(description ?? '')?.[1];
 
 /** The last non-empty line of a command's output (where CLIs put the error). */
 const lastLine = (s: string) => s.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
@@ -203,10 +208,17 @@ function nodeImages(ctx: DeployContext, node: string, cache: Map<string, NodeIma
   return list;
 }
 
+const nodesOfRun = new WeakMap<DeployContext, string[]>();
+
+/** The kind cluster's node containers (listed once per deploy: steps before never change them). */
 function kindNodes(ctx: DeployContext): string[] {
+  const known = nodesOfRun.get(ctx);
+  if (known) return known;
   const r = capture(ctx.tools.kind!, ['get', 'nodes', '--name', ctx.cluster.name]);
   if (r.status !== 0) throw new ClusterError('load', `\`kind get nodes\` failed: ${lastLine(r.stderr)}`, 'nx run cluster:cluster-status');
-  return r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  const nodes = r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  nodesOfRun.set(ctx, nodes);
+  return nodes;
 }
 
 /** Nodes lacking `ref` with image id `id` (any id when undefined). */
@@ -330,7 +342,7 @@ export function upgradeArgs(ctx: DeployContext, digest: string): string[] {
     '--create-namespace',
     ...ctx.valuesFiles.flatMap((f) => ['-f', f]),
     ...[...chartImageSets(ctx), ...ctx.sets].flatMap((kv) => ['--set', kv]),
-    '--labels', `${DIGEST_LABEL}=${digest}`,
+    '--description', `${DIGEST_PREFIX}${digest} (nx deploy-${ctx.name})`,
     '--wait',
     '--timeout', ctx.timeout,
     rollbackOnFailureFlag(ctx.tools.helm),
@@ -341,6 +353,8 @@ export interface StoredRelease {
   revision: number;
   status: string;
   labels: Record<string, string>;
+  /** The revision's description (helm history's DESCRIPTION). */
+  description: string;
   /** Deployment/StatefulSet names of the release manifest. */
   workloads: { kind: string; name: string }[];
 }
@@ -349,15 +363,17 @@ export interface StoredRelease {
 export function decodeRelease(secret: { metadata: { labels?: Record<string, string> }; data?: { release?: string } }): StoredRelease {
   const labels = secret.metadata.labels ?? {};
   let workloads: StoredRelease['workloads'] = [];
+  let description = '';
   if (secret.data?.release) {
     const inner = Buffer.from(Buffer.from(secret.data.release, 'base64').toString('utf8'), 'base64');
-    const json = JSON.parse((inner[0] === 0x1f && inner[1] === 0x8b ? gunzipSync(inner) : inner).toString('utf8')) as { manifest?: string };
+    const json = JSON.parse((inner[0] === 0x1f && inner[1] === 0x8b ? gunzipSync(inner) : inner).toString('utf8')) as { manifest?: string; info?: { description?: string } };
+    description = json.info?.description ?? '';
     workloads = parseAllDocuments(json.manifest ?? '')
       .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string } } | null)
       .filter((o): o is { kind: string; metadata: { name: string } } => !!o && (o.kind === 'Deployment' || o.kind === 'StatefulSet') && !!o.metadata?.name)
       .map((o) => ({ kind: o.kind, name: o.metadata.name }));
   }
-  return { revision: Number(labels.version ?? 0), status: labels.status ?? 'unknown', labels, workloads };
+  return { revision: Number(labels.version ?? 0), status: labels.status ?? 'unknown', labels, description, workloads };
 }
 
 /** The newest revision of the release, from its storage Secrets; undefined when never installed. */
@@ -386,6 +402,7 @@ function notReady(ctx: DeployContext, workloads: StoredRelease['workloads']): st
 
 export function releaseStep(): Step<DeployContext> {
   let digest = '';
+  let before: StoredRelease | undefined;
   return {
     name: 'helm release',
     needed(ctx) {
@@ -399,7 +416,7 @@ export function releaseStep(): Step<DeployContext> {
       });
       const what = `helm upgrade --install ${ctx.release} (Helm ${ctx.tools.helm.version}) into ${ctx.namespace}`;
       if (ctx.dryRun) return { needed: true, reason: what };
-      const rel = latestRelease(ctx);
+      const rel = (before = latestRelease(ctx));
       if (!rel) return { needed: true, reason: `no release ${ctx.release} in ${ctx.namespace} yet: ${what}` };
       if (rel.status.startsWith('pending'))
         throw new ClusterError(
@@ -408,31 +425,38 @@ export function releaseStep(): Step<DeployContext> {
           `wait for it, or if nothing runs: npx nx run ${ctx.config.chart.name}:rollback-${ctx.name} (helm rollback ${ctx.release} -n ${ctx.namespace}); see docs/troubleshooting.md`,
         );
       if (rel.status !== 'deployed') return { needed: true, reason: `revision ${rel.revision} is "${rel.status}": ${what}` };
-      if (rel.labels[DIGEST_LABEL] !== digest)
-        return { needed: true, reason: `revision ${rel.revision} ${rel.labels[DIGEST_LABEL] ? 'was made from other chart files, values or images' : 'was not made by this deploy (changed by hand or rolled back)'}: ${what}` };
+      const stored = digestOf(rel.description);
+      if (stored !== digest)
+        return { needed: true, reason: `revision ${rel.revision} ${stored ? 'was made from other chart files, values or images' : `was not made by this deploy ("${rel.description}")`}: ${what}` };
       const bad = notReady(ctx, rel.workloads);
       if (bad.length) return { needed: true, reason: `revision ${rel.revision} is current but ${bad.join(', ')}: ${what}` };
       return { needed: false, reason: `revision ${rel.revision} already has these chart files, values and images; ${rel.workloads.length} workloads ready` };
     },
     run(ctx) {
-      if (ctx.dryRun) return exec(true, ctx.tools.helm.bin, upgradeArgs(ctx, digest));
-      const before = latestRelease(ctx);
-      const r = capture(ctx.tools.helm.bin, upgradeArgs(ctx, digest));
-      console.log(`$ ${commandLine(ctx.tools.helm.bin, upgradeArgs(ctx, digest))}`);
+      const args = upgradeArgs(ctx, digest);
+      if (ctx.dryRun) return exec(true, ctx.tools.helm.bin, args);
+      console.log(`$ ${commandLine(ctx.tools.helm.bin, args)}`);
+      console.log(`(waiting up to ${ctx.timeout} for every pod to be Ready)`);
+      // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal.
+      const r = capture(ctx.tools.helm.bin, args);
       process.stdout.write(r.stdout);
       if (r.status === 0) return true;
+      process.stderr.write(r.stderr);
       const after = latestRelease(ctx);
       const rolledBack = !!before && after?.status === 'deployed' && after.revision > before.revision;
       const why = lastLine(r.stderr) || `helm exited ${r.status}`;
-      const pods = kubectl(ctx, ['-n', ctx.namespace, 'get', 'pods', '-o', 'wide']).stdout.trim();
-      if (pods) console.error(pods);
+      const schema = /values don't meet the specifications|values\.schema\.json|execution error at \(.*validate\.yaml/i.test(r.stderr);
+      if (!schema) {
+        const pods = kubectl(ctx, ['-n', ctx.namespace, 'get', 'pods', '-o', 'wide']).stdout.trim();
+        if (pods) console.error(pods);
+      }
       throw new ClusterError(
         'helm release',
         rolledBack
           ? `the upgrade failed and Helm rolled back (now revision ${after!.revision}, the previous release's manifests): ${why}`
           : `helm upgrade failed${before ? '' : ' (first install: nothing to roll back to)'}: ${why}`,
-        /values don't meet the specifications|schema|validate/i.test(why)
-          ? `fix the values named above in ${ctx.valuesFiles.map((f) => f.slice(ctx.workspaceRoot.length + 1)).join(' / ')} (the chart's values.schema.json says what is allowed)`
+        schema
+          ? `the chart refused the values (Helm's message above names each one): fix them in ${ctx.valuesFiles.map((f) => (f.startsWith(ctx.workspaceRoot) ? f.slice(ctx.workspaceRoot.length + 1) : f)).join(' / ')} or the --set given; charts/${ctx.config.chart.name}/values.schema.json says what is allowed`
           : `look at the pods above (\`kubectl -n ${ctx.namespace} describe pod <name>\`, \`kubectl -n ${ctx.namespace} logs <name>\`); docs/troubleshooting.md lists ImagePullBackOff, pending PVCs and failing probes`,
       );
     },
@@ -468,8 +492,7 @@ export const smokeStep: Step<DeployContext> = {
   needed: (ctx) => ({ needed: true, reason: `GET ${SMOKE_CHECKS.map((c) => `${c.path} (${c.expect})`).join(', ')} on ${appUrl(ctx)} through the ingress` }),
   async run(ctx) {
     if (ctx.dryRun) return true;
-    const address = ctx.cluster.type === 'kind' ? ctx.kind!.listenAddress : ctx.cluster.type === 'minikube' ? capture(ctx.tools.minikube!, ['ip', `--profile=${ctx.cluster.name}`]).stdout.trim() : ctx.env.host;
-    const port = ctx.kind?.httpPort ?? 80;
+    const { address, port } = ingressAddress(ctx);
     const deadline = Date.now() + 60_000;
     let last: number[] = [];
     while (Date.now() < deadline) {
@@ -480,7 +503,7 @@ export const smokeStep: Step<DeployContext> = {
     throw new ClusterError(
       'smoke check',
       `${appUrl(ctx)} did not answer as expected within 60 s (${SMOKE_CHECKS.map((c, i) => `${c.path}: ${last[i] || 'no answer'}, expected ${c.expect}`).join('; ')})`,
-      `404 everywhere: the Ingress host is not ${ctx.env.host} or the ingress controller is not ready (\`kubectl -n ${ctx.namespace} get ingress\`); 502/503 on /api/tasks: the frontend cannot reach the backend (\`kubectl -n ${ctx.namespace} logs deploy/${ctx.release}-frontend\`); no answer: nothing listens on port ${ctx.kind?.httpPort ?? 80} (\`nx run cluster:cluster-status\`); see docs/troubleshooting.md`,
+      `404 everywhere: the Ingress host is not ${ctx.env.host} or the ingress controller is not ready (\`kubectl -n ${ctx.namespace} get ingress\`); 502/503 on /api/tasks: the frontend cannot reach the backend (\`kubectl -n ${ctx.namespace} logs deploy/${ctx.release}-frontend\`); no answer: nothing listens on ${ingressAddress(ctx).address}:${ingressAddress(ctx).port} (\`nx run cluster:cluster-status\`); see docs/troubleshooting.md`,
     );
   },
 };

@@ -32,7 +32,16 @@ export function applySet(values: Values, set: string): Values {
 
 export function effectiveValues(files: string[], sets: string[]): Values {
   let v: Values = {};
-  for (const f of files) v = mergeValues(v, (parse(readFileSync(f, 'utf8')) as Values | null) ?? {});
+  for (const f of files) {
+    let parsed: unknown;
+    try {
+      parsed = parse(readFileSync(f, 'utf8'));
+    } catch (e) {
+      throw new Error(`Values file ${f} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (parsed !== null && !isMap(parsed)) throw new Error(`Values file ${f} must hold a map of values (key: value), not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
+    v = mergeValues(v, (parsed as Values | null) ?? {});
+  }
   for (const s of sets) v = applySet(v, s);
   return v;
 }

@@ -67,6 +67,7 @@ export function rollbackOnFailureFlag(helm: Helm): string {
   return helm.major >= 4 ? '--rollback-on-failure' : '--atomic';
 }
 
-export function findKubectl(): string | undefined {
-  return process.env.KUBECTL || process.env.KUBECTL_BIN || onPath('kubectl');
+export function findKubectl(workspaceRoot = process.cwd()): string | undefined {
+  const installed = join(process.env.TOOLS_DIR || join(workspaceRoot, '.tools'), 'bin', 'kubectl');
+  return process.env.KUBECTL || process.env.KUBECTL_BIN || onPath('kubectl') || (existsSync(installed) ? installed : undefined);
 }

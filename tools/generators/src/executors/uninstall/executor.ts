@@ -16,14 +16,21 @@ export default async function uninstallExecutor(options: UninstallExecutorSchema
   if (!ok || ctx.dryRun) return { success: ok };
   const kubectl = findKubectl();
   const selector = `app.kubernetes.io/instance=${ctx.release}`;
-  const kept = kubectl
-    ? capture(kubectl, ['--context', ctx.kubeContext, '-n', ctx.namespace, 'get', 'pvc,secret', '-l', selector, '-o', 'name']).stdout.split('\n').filter(Boolean)
-    : [];
+  if (!kubectl) {
+    console.log(`Uninstalled ${ctx.release} from ${ctx.namespace}. Its database volume and Secret are kept on purpose (kubectl not found, so not listed).`);
+    return { success: true };
+  }
+  const listed = capture(kubectl, ['--context', ctx.kubeContext, '-n', ctx.namespace, 'get', 'pvc,secret', '-l', selector, '-o', 'name']);
+  if (listed.status !== 0) {
+    console.log(`Uninstalled ${ctx.release} from ${ctx.namespace}. Its database volume and Secret are kept on purpose; listing them failed: ${listed.stderr.trim().split('\n').pop()}`);
+    return { success: true };
+  }
+  const kept = listed.stdout.split('\n').filter(Boolean);
   console.log(
     kept.length
       ? `Uninstalled ${ctx.release} from ${ctx.namespace}. Kept on purpose, so a reinstall finds the data: ${kept.join(', ')}.\n` +
           `Delete them for good with: kubectl --context ${ctx.kubeContext} -n ${ctx.namespace} delete pvc,secret -l ${selector}`
-      : `Uninstalled ${ctx.release} from ${ctx.namespace}; no data volumes or Secrets were left${kubectl ? '' : ' (kubectl not found: not checked)'}.`,
+      : `Uninstalled ${ctx.release} from ${ctx.namespace}; no data volumes or Secrets were left.`,
   );
   return { success: true };
 }
