@@ -449,6 +449,11 @@ test('11. `nx g env staging --cluster=kind` then deploy-staging (Helm 4): a seco
   const signup = await http('POST', '/api/auth/signup', { host: 'staging.todo.localhost', body: { email: 'staging-user@example.test', password: 'staging-Secret-pw-1' } });
   expect([200, 201]).toContain(signup.status);
   expect(await taskTitles(signup.cookie!, 'staging.todo.localhost')).toEqual([]);
+  // Helm 4 stores releases its own way too: a second run still finds nothing to do.
+  const before = helmRevision('todo-staging');
+  const again = ok(deploy('staging', [], { HELM_BIN: env.HELM4_BIN }));
+  expect(again.out).toMatch(/helm release: skipped \(revision \d+ already has these chart files, values and images/);
+  expect(helmRevision('todo-staging')).toEqual(before);
 }, 900_000);
 
 test('12. `nx g service worker` then deploy-local: the new service runs beside the others with no hand edits', async () => {
