@@ -291,6 +291,23 @@ describe('status, rollback, uninstall', () => {
     ]);
   });
 
+  it('CLUSTER_KUBECONFIG (where cluster-up keeps the kind context) reaches helm and kubectl of kind environments only', async () => {
+    process.env.CLUSTER_KUBECONFIG = '/tmp/kind-kubeconfig';
+    try {
+      await statusExecutor({ environment: 'local' }, context);
+      await rollbackExecutor({ environment: 'prod' }, context);
+    } finally {
+      delete process.env.CLUSTER_KUBECONFIG;
+    }
+    expect(calls()).toEqual(
+      expect.arrayContaining([
+        'helm status todo --kubeconfig /tmp/kind-kubeconfig --kube-context kind-todo --namespace todo-local',
+        'kubectl --kubeconfig /tmp/kind-kubeconfig --context kind-todo --namespace todo-local get pods -l app.kubernetes.io/instance=todo -o wide',
+        'helm rollback todo --kube-context prod-admin@eks --namespace todo-prod --wait --timeout 5m',
+      ]),
+    );
+  });
+
   it('uninstall', async () => {
     await uninstallExecutor({ environment: 'local', release: 'todo-x' }, context);
     expect(calls()).toContain('helm uninstall todo-x --kube-context kind-todo --namespace todo-local --wait --timeout 5m');

@@ -23,6 +23,8 @@ export interface EnvContext {
   release: string;
   namespace: string;
   kubeContext: string;
+  /** CLUSTER_KUBECONFIG for kind environments (where cluster-up wrote the context); else KUBECONFIG applies. */
+  kubeconfig?: string;
   chartDir: string;
   helm: Helm;
   dryRun: boolean;
@@ -40,6 +42,7 @@ export function envContext(options: EnvExecutorOptions, context: ExecutorContext
     release: options.release ?? config.chart.name,
     namespace: env.namespace,
     kubeContext: options.context ?? defaultKubeContext(config, env),
+    kubeconfig: env.cluster === 'kind' ? process.env.CLUSTER_KUBECONFIG || undefined : undefined,
     chartDir: join(workspaceRoot, config.chart.directory),
     helm: findHelm(workspaceRoot),
     dryRun: options.dryRun ?? false,
@@ -48,7 +51,7 @@ export function envContext(options: EnvExecutorOptions, context: ExecutorContext
 
 /** --kube-context / --namespace, common to every helm call of an environment. */
 export function helmScope(ctx: EnvContext): string[] {
-  return ['--kube-context', ctx.kubeContext, '--namespace', ctx.namespace];
+  return [...(ctx.kubeconfig ? ['--kubeconfig', ctx.kubeconfig] : []), '--kube-context', ctx.kubeContext, '--namespace', ctx.namespace];
 }
 
 /**

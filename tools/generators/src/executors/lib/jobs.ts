@@ -23,7 +23,7 @@ export function kubectlOrThrow(): string {
 }
 
 export function kubectlScope(ctx: EnvContext): string[] {
-  return ['--context', ctx.kubeContext, '--namespace', ctx.namespace];
+  return [...(ctx.kubeconfig ? ['--kubeconfig', ctx.kubeconfig] : []), '--context', ctx.kubeContext, '--namespace', ctx.namespace];
 }
 
 function sleep(ms: number) {

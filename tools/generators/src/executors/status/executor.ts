@@ -2,6 +2,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { envContext, helmScope } from '../lib/context';
 import { exec } from '../lib/exec';
+import { kubectlScope } from '../lib/jobs';
 import { findKubectl } from '../lib/helm';
 import type { StatusExecutorSchema } from './schema';
 
@@ -11,7 +12,7 @@ export default async function statusExecutor(options: StatusExecutorSchema, cont
   const kubectl = findKubectl();
   if (kubectl || ctx.dryRun)
     exec(ctx.dryRun, kubectl ?? 'kubectl', [
-      '--context', ctx.kubeContext, '--namespace', ctx.namespace,
+      ...kubectlScope(ctx),
       'get', 'pods', '-l', `app.kubernetes.io/instance=${ctx.release}`, '-o', 'wide',
     ]);
   else console.log('kubectl not found (set KUBECTL or PATH): pods not listed');

@@ -7,6 +7,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { envContext, helmScope } from '../lib/context';
 import { exec } from '../lib/exec';
 import { findKubectl } from '../lib/helm';
+import { kubectlScope } from '../lib/jobs';
 import { capture } from '../lib/proc';
 import type { UninstallExecutorSchema } from './schema';
 
@@ -20,7 +21,7 @@ export default async function uninstallExecutor(options: UninstallExecutorSchema
     console.log(`Uninstalled ${ctx.release} from ${ctx.namespace}. Its database volume and Secret are kept on purpose (kubectl not found, so not listed).`);
     return { success: true };
   }
-  const listed = capture(kubectl, ['--context', ctx.kubeContext, '-n', ctx.namespace, 'get', 'pvc,secret', '-l', selector, '-o', 'name']);
+  const listed = capture(kubectl, [...kubectlScope(ctx), 'get', 'pvc,secret', '-l', selector, '-o', 'name']);
   if (listed.status !== 0) {
     console.log(`Uninstalled ${ctx.release} from ${ctx.namespace}. Its database volume and Secret are kept on purpose; listing them failed: ${listed.stderr.trim().split('\n').pop()}`);
     return { success: true };
@@ -29,7 +30,7 @@ export default async function uninstallExecutor(options: UninstallExecutorSchema
   console.log(
     kept.length
       ? `Uninstalled ${ctx.release} from ${ctx.namespace}. Kept on purpose, so a reinstall finds the data: ${kept.join(', ')}.\n` +
-          `Delete them for good with: kubectl --context ${ctx.kubeContext} -n ${ctx.namespace} delete pvc,secret -l ${selector}`
+          `Delete them for good with: kubectl ${kubectlScope(ctx).join(' ')} delete pvc,secret -l ${selector}`
       : `Uninstalled ${ctx.release} from ${ctx.namespace}; no data volumes or Secrets were left.`,
   );
   return { success: true };
