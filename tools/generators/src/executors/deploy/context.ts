@@ -8,10 +8,9 @@ import type { ExecutorContext } from '@nx/devkit';
 import { ClusterTarget, parseClusterField } from '../../../../cluster/src/environments';
 import { kindOptions, type KindOptions } from '../../../../cluster/src/kind';
 import { minikubeOptions } from '../../../../cluster/src/minikube';
-import { EnvironmentEntry, PlatformConfig, environmentOrThrow, readConfigFromDisk } from '../../platform/config';
 import type { DockerBuildExecutorSchema } from '../docker-build/schema';
 import type { BuildPlan } from '../docker-build/executor';
-import { defaultKubeContext } from '../lib/context';
+import { type EnvScope, envScope } from '../lib/context';
 import type { ImageRecord } from '../lib/docker';
 import type { Helm } from '../lib/helm';
 import type { DeployExecutorSchema } from './schema';
@@ -33,15 +32,7 @@ export interface DeployTools {
   minikube?: string;
 }
 
-export interface DeployContext {
-  workspaceRoot: string;
-  config: PlatformConfig;
-  name: string;
-  env: EnvironmentEntry;
-  release: string;
-  namespace: string;
-  kubeContext: string;
-  chartDir: string;
+export interface DeployContext extends EnvScope {
   cluster: ClusterTarget;
   /** kind only: ports, node image, kubeconfig. */
   kind?: KindOptions;
@@ -52,7 +43,6 @@ export interface DeployContext {
   valuesFiles: string[];
   sets: string[];
   timeout: string;
-  dryRun: boolean;
   options: DeployExecutorSchema;
   /** Set by the tools step. */
   tools: DeployTools;
@@ -77,26 +67,17 @@ function imageFor(service: string, nx: ExecutorContext, environment: string): Se
 }
 
 export function deployContext(options: DeployExecutorSchema, nx: ExecutorContext): DeployContext {
-  const workspaceRoot = nx.root;
-  const config = readConfigFromDisk(workspaceRoot);
-  const env = environmentOrThrow(config, options.environment);
+  const scope = envScope(options, nx);
+  const { workspaceRoot, config, env, chartDir } = scope;
   const kindName = process.env.KIND_CLUSTER_NAME || config.chart.name;
   const cluster = parseClusterField(env.cluster, env.cluster === 'kind' ? kindName : config.chart.name);
-  const chartDir = join(workspaceRoot, config.chart.directory);
   const extra = (options.values ?? []).map((f) => (isAbsolute(f) ? f : join(workspaceRoot, f)));
   for (const f of extra) if (!existsSync(f)) throw new Error(`Values file ${f} (--values) does not exist`);
   const envValues = join(chartDir, `values-${options.environment}.yaml`);
   if (!existsSync(envValues))
     throw new Error(`${config.chart.directory}/values-${options.environment}.yaml is missing; re-create it with \`npx nx g chart\``);
   return {
-    workspaceRoot,
-    config,
-    name: options.environment,
-    env,
-    release: options.release ?? config.chart.name,
-    namespace: env.namespace,
-    kubeContext: options.context ?? defaultKubeContext(config, env),
-    chartDir,
+    ...scope,
     cluster,
     kind: cluster.type === 'kind' ? kindOptions(cluster.name) : undefined,
     registry: (env.registry ?? '').replace(/\/+$/, ''),
@@ -104,7 +85,6 @@ export function deployContext(options: DeployExecutorSchema, nx: ExecutorContext
     valuesFiles: [join(chartDir, 'values.yaml'), envValues, ...extra],
     sets: options.set ?? [],
     timeout: options.timeout ?? '5m',
-    dryRun: options.dryRun ?? false,
     options,
     tools: undefined as unknown as DeployTools,
   };

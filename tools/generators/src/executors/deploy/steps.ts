@@ -35,7 +35,7 @@ export const digestOf = (description: string | undefined) => new RegExp(`${DIGES
 /** The last non-empty line of a command's output (where CLIs put the error). */
 const lastLine = (s: string) => s.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
 /** --kubeconfig when the cluster tool was told to keep the kind context elsewhere (CLUSTER_KUBECONFIG). */
-const kubeconfigArgs = (ctx: DeployContext) => (ctx.kind?.kubeconfig ? ['--kubeconfig', ctx.kind.kubeconfig] : []);
+const kubeconfigArgs = (ctx: DeployContext) => (ctx.kubeconfig ? ['--kubeconfig', ctx.kubeconfig] : []);
 const kubectl = (ctx: DeployContext, args: string[], input?: string) =>
   capture(ctx.tools.kubectl, [...kubeconfigArgs(ctx), '--context', ctx.kubeContext, '--request-timeout=20s', ...args], { input });
 

@@ -30,7 +30,10 @@ export interface EnvContext {
   dryRun: boolean;
 }
 
-export function envContext(options: EnvExecutorOptions, context: ExecutorContext): EnvContext {
+/** An environment's scope without Helm: what deploy builds on (it finds Helm in its own tools step). */
+export type EnvScope = Omit<EnvContext, 'helm'>;
+
+export function envScope(options: EnvExecutorOptions, context: ExecutorContext): EnvScope {
   const workspaceRoot = context.root;
   const config = readConfigFromDisk(workspaceRoot);
   const env = environmentOrThrow(config, options.environment);
@@ -44,9 +47,13 @@ export function envContext(options: EnvExecutorOptions, context: ExecutorContext
     kubeContext: options.context ?? defaultKubeContext(config, env),
     kubeconfig: env.cluster === 'kind' ? process.env.CLUSTER_KUBECONFIG || undefined : undefined,
     chartDir: join(workspaceRoot, config.chart.directory),
-    helm: findHelm(workspaceRoot),
     dryRun: options.dryRun ?? false,
   };
+}
+
+export function envContext(options: EnvExecutorOptions, context: ExecutorContext): EnvContext {
+  const scope = envScope(options, context);
+  return { ...scope, helm: findHelm(scope.workspaceRoot) };
 }
 
 /** --kube-context / --namespace, common to every helm call of an environment. */
