@@ -8,7 +8,10 @@ export default {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  moduleNameMapper: { '^@todo/k8s-templates$': '<rootDir>/../../libs/k8s-templates/src/index.ts' },
+  moduleNameMapper: {
+    '^@todo/k8s-templates$': '<rootDir>/../../libs/k8s-templates/src/index.ts',
+    '^@todo/cluster$': '<rootDir>/../cluster/src/index.ts',
+  },
   reporters: junitReporters('generators'),
   testTimeout: 300_000,
 };

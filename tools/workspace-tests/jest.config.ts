@@ -7,6 +7,11 @@ export default {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  moduleNameMapper: {
+    '^@todo/generators$': '<rootDir>/../generators/src/index.ts',
+    '^@todo/k8s-templates$': '<rootDir>/../../libs/k8s-templates/src/index.ts',
+    '^@todo/cluster$': '<rootDir>/../cluster/src/index.ts',
+  },
   reporters: junitReporters('workspace-tests'),
   testTimeout: 600_000,
 };

@@ -1,7 +1,6 @@
 /** Kubernetes objects as parsed from `helm template` output, and the pod specs inside them. */
 import { parseAllDocuments } from 'yaml';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type K8sObject = {
   apiVersion: string;
   kind: string;

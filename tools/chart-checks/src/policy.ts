@@ -10,7 +10,6 @@
  */
 import { ContainerRef, K8sObject, PodTemplate, containers, id, podTemplate, selects } from './manifests';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type RuleSource = 'pss-baseline' | 'pss-restricted' | 'kube-linter' | 'platform';
 
 export interface Finding {

@@ -13,7 +13,6 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Schema = Record<string, any>;
 
 /** Bump when the conversion changes: cached schemas with another stamp are regenerated. */

@@ -29,7 +29,6 @@ export const TOOL_NAMES: ToolName[] = ['kind', 'kubectl', 'helm', 'minikube'];
 export const PROJECT_ROOT = join(__dirname, '..');
 export const WORKSPACE_ROOT = join(PROJECT_ROOT, '..', '..');
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 export const versions: Versions = require('../versions.json');
 
 /** Where per-cluster secrets (the encryption key) live: outside the repo, 0700. */

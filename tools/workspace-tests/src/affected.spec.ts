@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { contentKey } from '../../generators/src/executors/lib/docker';
+import { contentKey } from '@todo/generators';
 import { type Copy, createCopy, IMAGE_PREFIX, WORKSPACE } from './copy';
 
 const append = (line: string) => (old: string) => `${old}${old.endsWith('\n') || !old ? '' : '\n'}${line}\n`;

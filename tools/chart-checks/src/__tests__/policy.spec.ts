@@ -7,7 +7,6 @@ import { KUBE_LINTER_DEFAULT_CHECKS } from '@todo/k8s-templates';
 import { K8sObject } from '../manifests';
 import { RULES, checkPolicy, formatFinding } from '../policy';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const labels = { 'app.kubernetes.io/name': 'todo', 'app.kubernetes.io/component': 'api' };
 const container = () => ({
   name: 'api',

@@ -7,7 +7,6 @@
 import { K8sObject } from '../manifests';
 import { environments, find, kinds, rendered, scenario, templateError, withValues } from './suite';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const objects = (set: string[]) => rendered('helm4', withValues(set)).objects;
 const local = () => rendered('helm4', environments[0]).objects;
 const pod = (o: K8sObject) => (o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.kind === 'Pod' ? o.spec : o.spec.template.spec);

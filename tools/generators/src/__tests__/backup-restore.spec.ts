@@ -16,7 +16,6 @@ import restoreExecutor from '../executors/restore/executor';
 import { flushChanges } from 'nx/src/generators/tree';
 import { seededTree } from './trees';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const WORKSPACE = join(__dirname, '../../../..');
 const dir = mkdtempSync(join(tmpdir(), 'backup-restore-'));
 const log = join(dir, 'calls.log');

@@ -2,12 +2,10 @@
  * Everything a deploy needs, gathered once: the environment, its cluster, the tools, the service
  * images and the values Helm gets. Steps read it and fill in what they find (tools, image records).
  */
+import { ClusterTarget, parseClusterField, kindOptions, minikubeOptions, type KindOptions } from '@todo/cluster';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { ClusterTarget, parseClusterField } from '../../../../cluster/src/environments';
-import { kindOptions, type KindOptions } from '../../../../cluster/src/kind';
-import { minikubeOptions } from '../../../../cluster/src/minikube';
 import type { DockerBuildExecutorSchema } from '../docker-build/schema';
 import type { BuildPlan } from '../docker-build/executor';
 import { type EnvScope, envScope } from '../lib/context';

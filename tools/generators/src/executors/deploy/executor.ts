@@ -5,10 +5,10 @@
  * Every step prints what it does or why it skipped, with its time; a failure names the step, the cause
  * and the fix. The timings go to dist/deploy/<env>.json (read by the deploy benchmark).
  */
+import { ClusterError } from '@todo/cluster';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { ClusterError } from '../../../../cluster/src/errors';
 import { Step, StepTiming, StepsResult, runSteps } from '../lib/steps';
 import { DeployContext, appUrl, deployContext } from './context';
 import { buildStep, clusterStep, loadStep, namespaceStep, otherImagesStep, releaseStep, smokeStep, toolsStep } from './steps';

@@ -5,15 +5,10 @@
  *
  *   tools -> cluster -> namespace -> build <svc>... -> load <svc>... -> other images -> helm release -> smoke check
  */
+import { ClusterError, dockerNotRunning, run as clusterRun, ingressManifests, kindUp, minikubeImageLoadArgs, resolveTool } from '@todo/cluster';
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { parseAllDocuments } from 'yaml';
-import { ClusterError, dockerNotRunning } from '../../../../cluster/src/errors';
-import { run as clusterRun } from '../../../../cluster/src/exec';
-import { ingressManifests } from '../../../../cluster/src/ingress';
-import { kindUp } from '../../../../cluster/src/kind';
-import { minikubeImageLoadArgs } from '../../../../cluster/src/minikube';
-import { resolveTool } from '../../../../cluster/src/tools';
 import { render } from '@todo/k8s-templates';
 import { ensureImage, planBuild } from '../docker-build/executor';
 import { dockerBin, inspectImage } from '../lib/docker';
