@@ -8,16 +8,12 @@
  * Environment: KIND_CLUSTER_NAME, KIND_NODE_IMAGE, KIND_HTTP_PORT, KIND_HTTPS_PORT, KIND_REGISTRY, CLUSTER_KUBECONFIG,
  *        INGRESS_MANIFESTS, TRAEFIK_IMAGE, CLUSTER_STATE_DIR, TOOLS_MIRROR, <TOOL>_BIN, MINIKUBE_CPUS, MINIKUBE_MEMORY.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from 'node:path';
-import { clusterFor, ClusterTarget, DEFAULT_CLUSTER_NAME } from './environments';
-import { ensureEncryptionConfig } from './encryption';
+import type { ClusterTarget } from './environments';
 import { ClusterError } from './errors';
 import { must, run } from './exec';
-import { ingressManifests } from './ingress';
 import { assertHealthy, kindDown, kindOptions, kindStatus, kindUp, StatusCheck, Tools } from './kind';
-import { minikubeDeleteArgs, minikubeFilesPath, minikubeOptions, minikubeStartArgs, minikubeStatusArgs } from './minikube';
+import { minikubeDeleteArgs, minikubeOptions, minikubeStatusArgs, minikubeUp } from './minikube';
+import { targetFor } from './target';
 import { installAll, resolveTool } from './tools';
 
 const log = (m: string) => process.stderr.write(`cluster: ${m}\n`);
@@ -46,8 +42,10 @@ async function main(argv: string[]): Promise<void> {
   if (!['up', 'down', 'status'].includes(cmd ?? '')) {
     throw new ClusterError('cli', `unknown command "${cmd ?? ''}"`, 'use one of: up, down, status, tools');
   }
-  const name = typeof f.name === 'string' ? f.name : process.env.KIND_CLUSTER_NAME || DEFAULT_CLUSTER_NAME;
-  const target = clusterFor(typeof f.env === 'string' ? f.env : 'local', { override: typeof f.cluster === 'string' ? f.cluster : undefined, name });
+  const { cluster: target } = targetFor(typeof f.env === 'string' ? f.env : 'local', {
+    override: typeof f.cluster === 'string' ? f.cluster : undefined,
+    name: typeof f.name === 'string' ? f.name : undefined,
+  });
   if (target.type === 'kind') return kindCommand(cmd, target, f);
   if (target.type === 'minikube') return minikubeCommand(cmd, target);
   return contextCommand(cmd, target);
@@ -76,20 +74,7 @@ async function minikubeCommand(cmd: string, target: ClusterTarget): Promise<void
   const minikube = await resolveTool('minikube');
   const o = minikubeOptions(target.name);
   if (cmd === 'up') {
-    const enc = ensureEncryptionConfig(target.name);
-    const home = process.env.MINIKUBE_HOME || join(homedir(), '.minikube');
-    const dest = minikubeFilesPath(home);
-    mkdirSync(join(dest, '..'), { recursive: true, mode: 0o700 });
-    writeFileSync(dest, readFileSync(enc.file), { mode: 0o600 });
-    must(run, 'minikube start', `\`minikube logs --profile=${o.profile}\`; \`minikube delete --profile=${o.profile}\` and retry; lower MINIKUBE_MEMORY/MINIKUBE_CPUS if the machine is small`, minikube, minikubeStartArgs(o), { inherit: true, timeoutMs: 1_200_000 });
-    const kubectl = await resolveTool('kubectl');
-    const ing = ingressManifests();
-    must(run, 'ingress: apply', 'kubectl get events -A', kubectl, ['--context', target.context, 'apply', '-f', '-'], { input: ing.yaml });
-    for (const d of ing.deployments) {
-      const [ns, n] = d.split('/');
-      must(run, `ingress: wait for ${d}`, `kubectl --context ${target.context} -n ${ns} describe deployment/${n}`, kubectl, ['--context', target.context, '-n', ns, 'rollout', 'status', `deployment/${n}`, '--timeout=180s']);
-    }
-    log(`minikube profile "${o.profile}" ready (context ${target.context}); load images with: minikube image load <image> --profile=${o.profile}`);
+    await minikubeUp(target, { minikube, kubectl: await resolveTool('kubectl') }, run, log);
   } else if (cmd === 'down') {
     must(run, 'minikube delete', 'minikube delete --all', minikube, minikubeDeleteArgs(o.profile), { inherit: true });
   } else {

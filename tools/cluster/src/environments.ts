@@ -1,15 +1,13 @@
 /**
  * Which cluster an environment deploys to. The root environments.json is the only list of environments;
- * this reads it on every call and never keeps a copy.
+ * it is read (typed) by target.ts on every call and never copied.
  *
  *   "cluster": "kind"            kind cluster "todo", kube context "kind-todo"
  *   "cluster": "minikube"        minikube profile "todo", kube context "todo"
  *   "cluster": "context:<name>"  an existing cluster reached through kube context <name> (we never create or delete it)
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ClusterError } from './errors';
-import { WORKSPACE_ROOT } from './versions';
+import { EnvironmentsFile, readEnvironmentsFile, targetFor } from './target';
 
 export type ClusterTarget =
   | { type: 'kind'; name: string; context: string }
@@ -31,28 +29,12 @@ export function parseClusterField(field: string, name = DEFAULT_CLUSTER_NAME): C
   );
 }
 
-interface EnvironmentsFile {
-  environments: Record<string, { cluster?: string }>;
-}
-
-export function readEnvironments(file = join(WORKSPACE_ROOT, 'environments.json')): EnvironmentsFile {
-  return JSON.parse(readFileSync(file, 'utf8')) as EnvironmentsFile;
+/** The root environments.json, typed (target.ts reads it; this name stays for the CLI's callers). */
+export function readEnvironments(file?: string): EnvironmentsFile {
+  return readEnvironmentsFile(file);
 }
 
 /** The cluster of environment `env` (default "local"); `override` is a --cluster flag value. */
-export function clusterFor(
-  env = 'local',
-  opts: { override?: string; name?: string; file?: string } = {},
-): ClusterTarget {
-  if (opts.override) return parseClusterField(opts.override, opts.name);
-  const envs = readEnvironments(opts.file).environments;
-  const e = envs[env];
-  if (!e) {
-    throw new ClusterError(
-      'environments',
-      `no environment "${env}" in environments.json (known: ${Object.keys(envs).join(', ')})`,
-      'pass --env=<one of them>, or add it with the env generator (nx g @todo/generators:env)',
-    );
-  }
-  return parseClusterField(e.cluster ?? 'kind', opts.name);
+export function clusterFor(env = 'local', opts: { override?: string; name?: string; file?: string } = {}): ClusterTarget {
+  return targetFor(env, { ...opts, name: opts.name }).cluster;
 }

@@ -2,20 +2,31 @@
  * @todo/cluster: the only way to a cluster. Everything outside tools/cluster imports from here
  * (`import { ... } from '@todo/cluster'`); a deep import into src/ is refused by the ESLint
  * boundary rule (eslint.config.mjs).
+ *
+ *   targetFor(env)              environment name -> cluster, kube context, kubeconfig, helm/kubectl scope args
+ *   capture/stream/run/must,    the one process runner (streamAndCapture: terminal and captured output at once)
+ *   streamAndCapture
+ *   findTool/resolveTool,       the one tool resolver (KUBECTL/HELM, <TOOL>_BIN, PATH, .tools/bin, download)
+ *   findHelm/probeHelm
+ *   kindUp/minikubeUp/...       bringing a cluster up, down, checking it
  */
+export { targetFor, readEnvironmentsFile } from './target';
+export type { EnvTarget, EnvironmentsFile, TargetOptions } from './target';
 export { clusterFor, parseClusterField, readEnvironments, DEFAULT_CLUSTER_NAME } from './environments';
 export type { ClusterTarget } from './environments';
 export { ClusterError, dockerNotRunning, toolMissing, clusterMissing, portInUse } from './errors';
-export { run, must } from './exec';
-export type { RunResult, Runner } from './exec';
-export { resolveTool, installTool, installAll, onPath } from './tools';
+export { capture, stream, streamAndCapture, execOrPrint, run, must, commandLine, quote, lastLine } from './exec';
+export type { RunResult, RunOptions, Runner } from './exec';
+export { findTool, resolveTool, installTool, installAll, onPath } from './tools';
+export { findHelm, findHelmMajor, probeHelm, parseHelmVersion, rollbackOnFailureFlag } from './helm';
+export type { Helm } from './helm';
 export { ingressManifests, deploymentsIn } from './ingress';
 export type { IngressManifests } from './ingress';
 export { kindOptions, kindUp, kindDown, kindStatus, kindClusters, assertHealthy } from './kind';
 export type { KindOptions, Tools, StatusCheck } from './kind';
 export { kindConfig, kindConfigYaml, INGRESS_NODE_PORTS } from './kind-config';
 export type { KindConfigOptions } from './kind-config';
-export { minikubeImageLoadArgs, minikubeOptions, minikubeStartArgs, minikubeStatusArgs, minikubeDeleteArgs } from './minikube';
+export { minikubeUp, minikubeImageLoadArgs, minikubeOptions, minikubeStartArgs, minikubeStatusArgs, minikubeDeleteArgs } from './minikube';
 export type { MinikubeOptions } from './minikube';
 export { ensureEncryptionConfig, clusterStateDir, removeClusterState, ENCRYPTED_PREFIX, NODE_ENCRYPTION_DIR } from './encryption';
 export { checkDocker, checkPorts, portFree } from './preflight';

@@ -8,7 +8,12 @@
  * host's loopback with the docker driver. Encryption at rest: minikube copies $MINIKUBE_HOME/files/<path>
  * into the node at <path> on start, and /var/lib/minikube/certs is already mounted into the API server pod.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ensureEncryptionConfig } from './encryption';
+import { must, Runner } from './exec';
+import { ingressManifests } from './ingress';
 import { INGRESS_NODE_PORTS } from './kind-config';
 import { versions } from './versions';
 
@@ -74,4 +79,30 @@ export function minikubeUpPlan(o: MinikubeOptions, minikubeHome: string, traefik
     ['kubectl', '--context', o.profile, 'apply', '-f', traefikManifest],
     ['kubectl', '--context', o.profile, '-n', 'traefik', 'rollout', 'status', 'deployment/traefik', '--timeout=180s'],
   ];
+}
+
+/**
+ * cluster-up for minikube: the encryption config synced into the node, `minikube start`, then the same
+ * ingress manifests as kind, waited for. The deploy's cluster step calls this directly.
+ */
+export async function minikubeUp(
+  target: { name: string; context: string },
+  tools: { minikube: string; kubectl: string },
+  runner: Runner,
+  log: (m: string) => void,
+): Promise<void> {
+  const o = minikubeOptions(target.name);
+  const enc = ensureEncryptionConfig(target.name);
+  const home = process.env.MINIKUBE_HOME || join(homedir(), '.minikube');
+  const dest = minikubeFilesPath(home);
+  mkdirSync(join(dest, '..'), { recursive: true, mode: 0o700 });
+  writeFileSync(dest, readFileSync(enc.file), { mode: 0o600 });
+  must(runner, 'minikube start', `\`minikube logs --profile=${o.profile}\`; \`minikube delete --profile=${o.profile}\` and retry; lower MINIKUBE_MEMORY/MINIKUBE_CPUS if the machine is small`, tools.minikube, minikubeStartArgs(o), { inherit: true, timeoutMs: 1_200_000 });
+  const ing = ingressManifests();
+  must(runner, 'ingress: apply', 'kubectl get events -A', tools.kubectl, ['--context', target.context, 'apply', '-f', '-'], { input: ing.yaml });
+  for (const d of ing.deployments) {
+    const [ns, n] = d.split('/');
+    must(runner, `ingress: wait for ${d}`, `kubectl --context ${target.context} -n ${ns} describe deployment/${n}`, tools.kubectl, ['--context', target.context, '-n', ns, 'rollout', 'status', `deployment/${n}`, '--timeout=180s']);
+  }
+  log(`minikube profile "${o.profile}" ready (context ${target.context}); load images with: minikube image load <image> --profile=${o.profile}`);
 }

@@ -1,10 +1,10 @@
 /**
- * Pinned kind, kubectl, helm and minikube in a project-local folder (.tools/bin), and `resolveTool`, which
- * the deploy code imports to find a tool:
- *   1. <TOOL>_BIN (KIND_BIN, KUBECTL_BIN, HELM_BIN, MINIKUBE_BIN): an explicit binary
+ * The one tool resolver: pinned kind, kubectl, helm and minikube in a project-local folder (.tools/bin),
+ * `findTool` (no download) and `resolveTool` (download when missing), in one order:
+ *   1. KUBECTL / HELM, then <TOOL>_BIN (KIND_BIN, KUBECTL_BIN, HELM_BIN, MINIKUBE_BIN): an explicit binary
  *   2. the tool on PATH
  *   3. .tools/bin/<tool> (installed earlier)
- *   4. download it now (unless autoInstall is false)
+ *   4. download it now (resolveTool, unless autoInstall is false)
  *
  * Downloads come from the official release URLs in versions.json; TOOLS_MIRROR=<url> replaces every base
  * URL with <url>/<tool> (same paths below it). Each download is checked against the checksum file
@@ -12,8 +12,8 @@
  * a 404 or any other failure leaves nothing in .tools/bin (we write to a temp file and rename).
  */
 import { createHash } from 'node:crypto';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { accessSync, chmodSync, constants, existsSync, statSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { delimiter, join } from 'node:path';
@@ -189,14 +189,26 @@ export function onPath(name: string, env: NodeJS.ProcessEnv = process.env): stri
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const f = join(dir, name);
-    if (existsSync(f) && spawnSync('test', ['-x', f]).status === 0) return f;
+    try {
+      accessSync(f, constants.X_OK);
+      if (statSync(f).isFile()) return f;
+    } catch {
+      /* not here */
+    }
   }
   return null;
 }
 
-/** The path of a usable `tool`; see the file comment for the order. */
-export async function resolveTool(tool: ToolName, opts: { env?: NodeJS.ProcessEnv; autoInstall?: boolean } = {}): Promise<string> {
-  const env = opts.env ?? process.env;
+/** Short variables the deploy and the executors have always honoured (KUBECTL=..., HELM=...). */
+const SHORT_VARS: Partial<Record<ToolName, string>> = { kubectl: 'KUBECTL', helm: 'HELM' };
+
+/**
+ * The one lookup order for every tool, without installing: KUBECTL / HELM, <TOOL>_BIN (must exist),
+ * PATH, then .tools/bin (TOOLS_DIR). undefined when none has it.
+ */
+export function findTool(tool: ToolName, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const short = SHORT_VARS[tool];
+  if (short && env[short]) return env[short];
   const explicit = env[`${tool.toUpperCase()}_BIN`];
   if (explicit) {
     if (!existsSync(explicit)) throw toolMissing(tool, `${tool.toUpperCase()}_BIN=${explicit} does not exist`);
@@ -205,7 +217,14 @@ export async function resolveTool(tool: ToolName, opts: { env?: NodeJS.ProcessEn
   const found = onPath(tool, env);
   if (found) return found;
   const local = join(binDir(env), tool);
-  if (existsSync(local)) return local;
+  return existsSync(local) ? local : undefined;
+}
+
+/** The path of a usable `tool` (findTool's order), downloading the pinned one when none is found (unless autoInstall is false). */
+export async function resolveTool(tool: ToolName, opts: { env?: NodeJS.ProcessEnv; autoInstall?: boolean } = {}): Promise<string> {
+  const env = opts.env ?? process.env;
+  const found = findTool(tool, env);
+  if (found) return found;
   if (opts.autoInstall === false) throw toolMissing(tool, 'automatic install disabled');
   try {
     return (await installTool(tool, { env })).path;

@@ -9,7 +9,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
-import { CONFIG_FILE, ENV_TARGET_VERBS, PlatformConfig, kubeContext, readConfigFromDisk } from './platform/config';
+import { targetFor } from '@todo/cluster';
+import { CONFIG_FILE, ENV_TARGET_VERBS, PlatformConfig, readConfigFromDisk } from './platform/config';
 
 export interface PluginOptions {
   /** Prefix of the executors (the plugin's package name). */
@@ -34,7 +35,7 @@ export function environmentTargets(config: PlatformConfig, prefix = '@todo/gener
         options: { environment: name },
         cache: false,
         metadata: {
-          description: `${DESCRIPTIONS[verb]}: environment ${name}, namespace ${env.namespace}, context ${kubeContext(config, env)}`,
+          description: `${DESCRIPTIONS[verb]}: environment ${name}, namespace ${env.namespace}, context ${targetFor(name, { config }).kubeContext}`,
           technologies: ['helm'],
         },
       };

@@ -2,7 +2,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applySet, deployDigest, effectiveValues, thirdPartyImages } from '../executors/deploy/values';
+import { applySet, deployDigest, effectiveValues, thirdPartyImages } from '../release/values';
 
 const dir = mkdtempSync(join(tmpdir(), 'deploy-values-'));
 const file = (name: string, text: string) => (mkdirSync(join(dir, name, '..'), { recursive: true }), writeFileSync(join(dir, name), text), join(dir, name));

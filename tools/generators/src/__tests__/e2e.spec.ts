@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { findHelmMajor } from '../executors/lib/helm';
+import { findHelmMajor } from '@todo/cluster';
 
 const WORKSPACE = join(__dirname, '../../../..');
 const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__'];

@@ -10,14 +10,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import deployExecutor from '../executors/deploy/executor';
-import { DeployContext, deployContext } from '../executors/deploy/context';
-import { containerdNames, decodeRelease, loadStep, releaseStep, upgradeArgs } from '../executors/deploy/steps';
-import type { ImageRecord } from '../executors/lib/docker';
+import { DeployRun, containerdNames, loadStep, releaseStep, runSteps, upgradeArgs } from '../deploy';
+import type { ImageRecord } from '../images/docker';
+import { decodeRelease } from '../release/stored';
 import rollbackExecutor from '../executors/rollback/executor';
 import statusExecutor from '../executors/status/executor';
 import uninstallExecutor from '../executors/uninstall/executor';
-import { parseHelmVersion, rollbackOnFailureFlag } from '../executors/lib/helm';
-import { runSteps } from '../executors/lib/steps';
+import { parseHelmVersion, rollbackOnFailureFlag } from '@todo/cluster';
 import { seedConfig, serializeConfig } from '../platform/config';
 
 const dir = mkdtempSync(join(tmpdir(), 'executors-'));
@@ -75,16 +74,16 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 describe('deploy', () => {
-  // A DeployContext over the temp workspace, with the recording stand-ins as tools.
-  function ctxFor(environment: string, helmMajor = 3): DeployContext {
+  // A DeployRun over the temp workspace, with the recording stand-ins as tools.
+  function ctxFor(environment: string, helmMajor = 3): DeployRun {
     const c = deployContextFor(environment);
     c.tools = { docker, kubectl, kind, helm: { bin: helm, major: helmMajor, version: `v${helmMajor}.0.0` } };
     c.images[0].record = { image: 'todo-backend', ref: 'todo-backend:content-b1', contentTag: 'content-b1', id: 'sha256:bbbb000000001111' } as ImageRecord;
     c.images[1].record = { image: 'todo-frontend', ref: 'todo-frontend:content-f1', contentTag: 'content-f1', id: 'sha256:ffff000000001111' } as ImageRecord;
     return c;
   }
-  function deployContextFor(environment: string): DeployContext {
-    return deployContext({ environment }, context);
+  function deployContextFor(environment: string): DeployRun {
+    return new DeployRun({ environment }, context);
   }
   const secret = (version: number, status: string, description: string, manifest: string, labels: Record<string, string> = {}) => ({
     metadata: { labels: { owner: 'helm', name: 'todo', version: String(version), status, ...labels } },
@@ -131,7 +130,7 @@ describe('deploy', () => {
 
   it('helm release: skipped only when the deployed revision has this digest and its workloads are ready', async () => {
     const c = ctxFor('local');
-    const step = releaseStep();
+    const step = releaseStep;
     process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
     expect((await step.needed(c)).reason).toMatch(/^no release todo in todo-local yet/);
 
@@ -158,7 +157,7 @@ describe('deploy', () => {
 
   it('helm release: a failed upgrade names the rollback and the fix', async () => {
     const c = ctxFor('local');
-    const step = releaseStep();
+    const step = releaseStep;
     process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
     await step.needed(c);
     process.env.FAKE_HELM_EXIT = '1';
@@ -167,7 +166,7 @@ describe('deploy', () => {
 
   it('helm release: values the chart refuses point at the values files, not at the pods', async () => {
     const c = ctxFor('local');
-    const step = releaseStep();
+    const step = releaseStep;
     process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
     await step.needed(c);
     process.env.FAKE_HELM_EXIT = '1';
@@ -182,11 +181,10 @@ describe('deploy', () => {
 
   it('load: skipped when the node has the image id under its name, kind load otherwise', async () => {
     const c = ctxFor('local');
-    const cache = new Map();
-    const step = loadStep(c.images[0], cache);
+    const step = loadStep(c.images[0]);
     process.env.FAKE_CRICTL = JSON.stringify({ images: [{ id: 'sha256:bbbb000000001111', repoTags: ['docker.io/library/todo-backend:content-b1'] }] });
     expect(await step.needed(c)).toEqual({ needed: false, reason: 'the node already has todo-backend:content-b1 (bbbb00000000)' });
-    cache.clear();
+    c.forgetNodeImages();
     process.env.FAKE_CRICTL = JSON.stringify({ images: [{ id: 'sha256:0ld', repoTags: ['docker.io/library/todo-backend:content-b1'] }] });
     expect((await step.needed(c)).reason).toBe('node todo-control-plane lacks todo-backend:content-b1 (bbbb00000000): kind load');
     expect(await step.run(c)).toBe(true);
@@ -195,7 +193,7 @@ describe('deploy', () => {
 
   it('load: an existing cluster without a registry cannot get our images, and says what to do', async () => {
     const c = ctxFor('prod');
-    await expect(Promise.resolve().then(() => loadStep(c.images[0], new Map()).needed(c))).rejects.toThrow(/npx nx g env prod --force --cluster=context:prod-admin@eks --registry=<registry>/);
+    await expect(Promise.resolve().then(() => loadStep(c.images[0]).needed(c))).rejects.toThrow(/npx nx g env prod --force --cluster=context:prod-admin@eks --registry=<registry>/);
   });
 
   it('registry environment: push unless the registry already has this image digest under the tag', async () => {
@@ -211,7 +209,7 @@ describe('deploy', () => {
       const c = ctxFor('local');
       c.registry = `localhost:${port}`;
       process.env.FAKE_INSPECT = JSON.stringify([{ Id: 'sha256:bbbb', RepoTags: [], RepoDigests: [`localhost:${port}/todo-backend@sha256:aaaa`] }]);
-      const step = loadStep(c.images[0], new Map());
+      const step = loadStep(c.images[0]);
       expect(await step.needed(c)).toEqual({ needed: false, reason: `localhost:${port}/todo-backend:content-b1 is in the registry with this image's digest` });
       digest = 'sha256:cccc'; // the registry holds another image under that tag
       expect(await step.needed(c)).toEqual({ needed: true, reason: `push localhost:${port}/todo-backend:content-b1 to localhost:${port}` });
@@ -256,7 +254,7 @@ describe('deploy', () => {
 });
 
 /** The upgrade command the release step would run (its needed() computes the digest). */
-function upgradeArgsFromStep(c: DeployContext, step: ReturnType<typeof releaseStep>): string {
+function upgradeArgsFromStep(c: DeployRun, step: typeof releaseStep): string {
   const seen: string[] = [];
   const orig = process.env.FAKE_HELM_EXIT;
   process.env.FAKE_HELM_EXIT = '0';

@@ -12,8 +12,8 @@ import type { ExecutorContext } from '@nx/devkit';
 import dockerBuildExecutor from '../executors/docker-build/executor';
 import { loopbackPort, runArgs } from '../executors/docker-run/executor';
 import imageScanExecutor, { scanArgs } from '../executors/image-scan/executor';
-import { contentKey, globalArgs, readRecord, versionTag } from '../executors/lib/docker';
-import { isExcluded, listContext, parseIgnoreFile } from '../executors/lib/dockerignore';
+import { contentKey, globalArgs, readRecord, versionTag } from '../images/docker';
+import { isExcluded, listContext, parseIgnoreFile } from '../images/dockerignore';
 
 const IGNORE = `# comment
 *

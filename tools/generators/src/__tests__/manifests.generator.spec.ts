@@ -1,7 +1,7 @@
 /* nx g manifests: helm template of the chart in the tree, Secrets replaced by a secretGenerator, a kustomization. Real Helm. */
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { findHelmMajor } from '../executors/lib/helm';
+import { findHelmMajor } from '@todo/cluster';
 import { envGenerator } from '../generators/env/generator';
 import { manifestsGenerator } from '../generators/manifests/generator';
 import { committedTree, seededTree } from './trees';

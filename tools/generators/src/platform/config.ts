@@ -90,13 +90,6 @@ export function readConfigFromDisk(workspaceRoot: string): PlatformConfig {
   return parseConfig(readFileSync(path, 'utf8'));
 }
 
-/** The kube context an environment deploys to. */
-export function kubeContext(config: PlatformConfig, env: EnvironmentEntry): string {
-  if (env.cluster === 'kind') return `kind-${config.chart.name}`;
-  if (env.cluster === 'minikube') return config.chart.name;
-  return env.cluster.slice('context:'.length);
-}
-
 export function environmentOrThrow(config: PlatformConfig, name: string): EnvironmentEntry {
   const env = config.environments[name];
   if (!env)

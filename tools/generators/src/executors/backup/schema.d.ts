@@ -1,4 +1,4 @@
-import type { EnvExecutorOptions } from '../lib/context';
+import type { EnvExecutorOptions } from '../../platform/scope';
 
 export interface BackupExecutorSchema extends EnvExecutorOptions {
   /** Seconds to wait for the Job; default 1800. */

@@ -2,8 +2,8 @@
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { readConfigFromDisk } from '../../platform/config';
-import { lintArgs, runHelm } from '../lib/chart';
-import { findHelmMajor } from '../lib/helm';
+import { findHelmMajor } from '@todo/cluster';
+import { lintArgs, runHelm } from '../../release/chart';
 import type { ChartLintExecutorSchema } from './schema';
 
 export default async function chartLintExecutor(options: ChartLintExecutorSchema, context: ExecutorContext) {

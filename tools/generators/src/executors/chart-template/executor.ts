@@ -3,9 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { readConfigFromDisk } from '../../platform/config';
-import { templateArgs } from '../lib/chart';
-import { findHelmMajor } from '../lib/helm';
-import { capture, commandLine } from '../lib/proc';
+import { capture, commandLine, findHelmMajor } from '@todo/cluster';
+import { templateArgs } from '../../release/chart';
 import type { ChartTemplateExecutorSchema } from './schema';
 
 export default async function chartTemplateExecutor(options: ChartTemplateExecutorSchema, context: ExecutorContext) {

@@ -1,12 +1,2 @@
-import type { EnvExecutorOptions } from '../lib/context';
-
-export interface DeployExecutorSchema extends EnvExecutorOptions {
-  /** Helm --timeout; default 5m. */
-  timeout?: string;
-  /** Extra --set key=value pairs (after the values files). */
-  set?: string[];
-  /** Extra values files, after values.yaml and values-<env>.yaml. */
-  values?: string[];
-  /** Check the app through the ingress at the end (default true). */
-  smoke?: boolean;
-}
+/** The options of deploy-<env>: the deploy's own (src/deploy/run.ts). */
+export type { DeployOptions as DeployExecutorSchema } from '../../deploy/run';

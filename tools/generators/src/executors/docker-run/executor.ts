@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ExecutorContext } from '@nx/devkit';
-import { dockerBin, inspectImage, readRecord, recordPath } from '../lib/docker';
-import { capture, commandLine, stream } from '../lib/proc';
+import { capture, commandLine, stream } from '@todo/cluster';
+import { dockerBin, inspectImage, readRecord, recordPath } from '../../images/docker';
 import type { DockerRunExecutorSchema } from './schema';
 
 /** "8000:8000" -> "127.0.0.1:8000:8000"; an explicit address other than loopback is refused. */

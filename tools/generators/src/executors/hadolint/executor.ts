@@ -1,7 +1,7 @@
 /** <image project>:lint: hadolint on the project's Dockerfile; every finding (info and up) fails by default. */
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { capture, stream } from '../lib/proc';
+import { capture, stream } from '@todo/cluster';
 import type { HadolintExecutorSchema } from './schema';
 
 /** hadolint: $HADOLINT, else on PATH, else scripts/py-tool.sh hadolint (pinned, from PyPI, cached). */

@@ -3,8 +3,8 @@
  * failure with instructions, never a silent pass: a scan that did not run must not look green.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { readRecord, recordPath } from '../lib/docker';
-import { capture, stream } from '../lib/proc';
+import { capture, stream } from '@todo/cluster';
+import { readRecord, recordPath } from '../../images/docker';
 import type { ImageScanExecutorSchema } from './schema';
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;

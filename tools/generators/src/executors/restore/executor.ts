@@ -11,10 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { EnvContext, envContext, helmScope } from '../lib/context';
-import { exec } from '../lib/exec';
-import { kubectlOrThrow, kubectlScope, releaseFullname, runId, waitForJob } from '../lib/jobs';
-import { capture, commandLine } from '../lib/proc';
+import { ClusterError, capture, commandLine, execOrPrint } from '@todo/cluster';
+import { EnvContext, envContext } from '../../platform/scope';
+import { kubectlOrThrow, releaseFullname, runId, waitForJob } from '../../release/jobs';
 import type { RestoreExecutorSchema } from './schema';
 
 export const RESTORE_TEMPLATE = 'templates/backup/restore-job.yaml';
@@ -34,32 +33,32 @@ export function restoreTemplateArgs(ctx: EnvContext, valuesFile: string, file: s
 
 export default async function restoreExecutor(options: RestoreExecutorSchema, context: ExecutorContext) {
   const file = options.file ?? 'latest';
-  if (!FILE.test(file)) throw new Error(`Invalid --file=${file}: use latest or a dump file name such as todo-20261126T030000Z.dump`);
+  if (!FILE.test(file)) throw new ClusterError('restore', `Invalid --file=${file}: neither "latest" nor a dump file name`, 'use --file=latest or a dump file name such as --file=todo-20261126T030000Z.dump');
   const ctx = envContext(options, context);
-  const kubectl = ctx.dryRun ? process.env.KUBECTL || 'kubectl' : kubectlOrThrow();
+  const kubectl = ctx.dryRun ? process.env.KUBECTL || 'kubectl' : kubectlOrThrow('restore');
   const id = runId();
   const job = `${releaseFullname(ctx.release, ctx.config.chart.name)}-restore-${id}`.slice(0, 63).replace(/-+$/, '');
-  const getValues = ['get', 'values', ctx.release, ...helmScope(ctx), '--all', '--output', 'yaml'];
+  const getValues = ['get', 'values', ctx.release, ...ctx.target.helmScope, '--all', '--output', 'yaml'];
   const tmp = mkdtempSync(join(tmpdir(), 'todo-restore-'));
   const valuesFile = join(tmp, 'values.yaml');
   try {
     if (ctx.dryRun) {
       console.log(`$ ${commandLine(ctx.helm.bin, getValues)} > ${valuesFile}  (dry run)`);
-      console.log(`$ ${commandLine(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...kubectlScope(ctx), 'create', '-f', '-'])}  (dry run)`);
+      console.log(`$ ${commandLine(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...ctx.target.kubectlScope, 'create', '-f', '-'])}  (dry run)`);
       return { success: waitForJob(ctx, kubectl, job, options.timeout ?? 1800) };
     }
     const values = capture(ctx.helm.bin, getValues);
-    if (values.status !== 0) throw new Error(`helm get values ${ctx.release} failed (is ${ctx.name} deployed?): ${values.stderr.trim()}`);
+    if (values.status !== 0) throw new ClusterError('restore', `helm get values ${ctx.release} failed: ${values.stderr.trim()}`, `is ${ctx.name} deployed? npx nx run ${ctx.config.chart.name}:status-${ctx.name}`);
     writeFileSync(valuesFile, values.stdout);
     const rendered = capture(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id));
     if (rendered.status !== 0) {
       const reason = /could not find template/.test(rendered.stderr) ? ` (backup.enabled is off in release ${ctx.release}, or database.mode is sqlite: there are no backups to restore)` : '';
-      throw new Error(`Rendering the restore Job failed${reason}: ${rendered.stderr.trim()}`);
+      throw new ClusterError('restore', `rendering the restore Job failed${reason}: ${rendered.stderr.trim()}`, reason ? `enable backups (backup.enabled: true in values-${ctx.name}.yaml) and deploy-${ctx.name}` : `check the chart renders: npx nx run ${ctx.config.chart.name}:lint`);
     }
     console.log(`restoring ${file === 'latest' ? 'the newest dump' : file} into ${ctx.name} (job/${job}): pg_restore --clean --if-exists --single-transaction`);
-    if (!exec(false, kubectl, [...kubectlScope(ctx), 'create', '-f', '-'], rendered.stdout)) return { success: false };
+    if (!execOrPrint(false, kubectl, [...ctx.target.kubectlScope, 'create', '-f', '-'], rendered.stdout)) return { success: false };
     const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
-    if (ok) console.log(`restored. The API reconnects by itself; to drop cached state: kubectl ${kubectlScope(ctx).join(' ')} rollout restart deployment`);
+    if (ok) console.log(`restored. The API reconnects by itself; to drop cached state: kubectl ${ctx.target.kubectlScope.join(' ')} rollout restart deployment`);
     return { success: ok };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import type { EnvExecutorOptions } from '../lib/context';
+import type { EnvExecutorOptions } from '../../platform/scope';
 
 export interface RestoreExecutorSchema extends EnvExecutorOptions {
   /** "latest" (default) or a dump file name in the backup PVC. */

@@ -1,4 +1,4 @@
-import type { EnvExecutorOptions } from '../lib/context';
+import type { EnvExecutorOptions } from '../../platform/scope';
 
 export interface RollbackExecutorSchema extends EnvExecutorOptions {
   /** Revision; 0 or absent: the previous one. */

@@ -1,18 +1,16 @@
 /** status-<env>: helm status of the release, and its pods. */
 import type { ExecutorContext } from '@nx/devkit';
-import { envContext, helmScope } from '../lib/context';
-import { exec } from '../lib/exec';
-import { kubectlScope } from '../lib/jobs';
-import { findKubectl } from '../lib/helm';
+import { execOrPrint, findTool } from '@todo/cluster';
+import { envContext } from '../../platform/scope';
 import type { StatusExecutorSchema } from './schema';
 
 export default async function statusExecutor(options: StatusExecutorSchema, context: ExecutorContext) {
   const ctx = envContext(options, context);
-  const ok = exec(ctx.dryRun, ctx.helm.bin, ['status', ctx.release, ...helmScope(ctx)]);
-  const kubectl = findKubectl();
+  const ok = execOrPrint(ctx.dryRun, ctx.helm.bin, ['status', ctx.release, ...ctx.target.helmScope]);
+  const kubectl = findTool('kubectl');
   if (kubectl || ctx.dryRun)
-    exec(ctx.dryRun, kubectl ?? 'kubectl', [
-      ...kubectlScope(ctx),
+    execOrPrint(ctx.dryRun, kubectl ?? 'kubectl', [
+      ...ctx.target.kubectlScope,
       'get', 'pods', '-l', `app.kubernetes.io/instance=${ctx.release}`, '-o', 'wide',
     ]);
   else console.log('kubectl not found (set KUBECTL or PATH): pods not listed');

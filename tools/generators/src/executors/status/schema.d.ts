@@ -1,3 +1,3 @@
-import type { EnvExecutorOptions } from '../lib/context';
+import type { EnvExecutorOptions } from '../../platform/scope';
 
 export type StatusExecutorSchema = EnvExecutorOptions;

@@ -4,24 +4,21 @@
  * says so, listing them and how to delete them for good.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { envContext, helmScope } from '../lib/context';
-import { exec } from '../lib/exec';
-import { findKubectl } from '../lib/helm';
-import { kubectlScope } from '../lib/jobs';
-import { capture } from '../lib/proc';
+import { capture, execOrPrint, findTool } from '@todo/cluster';
+import { envContext } from '../../platform/scope';
 import type { UninstallExecutorSchema } from './schema';
 
 export default async function uninstallExecutor(options: UninstallExecutorSchema, context: ExecutorContext) {
   const ctx = envContext(options, context);
-  const ok = exec(ctx.dryRun, ctx.helm.bin, ['uninstall', ctx.release, ...helmScope(ctx), '--wait', '--timeout', options.timeout ?? '5m']);
+  const ok = execOrPrint(ctx.dryRun, ctx.helm.bin, ['uninstall', ctx.release, ...ctx.target.helmScope, '--wait', '--timeout', options.timeout ?? '5m']);
   if (!ok || ctx.dryRun) return { success: ok };
-  const kubectl = findKubectl();
+  const kubectl = findTool('kubectl');
   const selector = `app.kubernetes.io/instance=${ctx.release}`;
   if (!kubectl) {
     console.log(`Uninstalled ${ctx.release} from ${ctx.namespace}. Its database volume and Secret are kept on purpose (kubectl not found, so not listed).`);
     return { success: true };
   }
-  const listed = capture(kubectl, [...kubectlScope(ctx), 'get', 'pvc,secret', '-l', selector, '-o', 'name']);
+  const listed = capture(kubectl, [...ctx.target.kubectlScope, 'get', 'pvc,secret', '-l', selector, '-o', 'name']);
   if (listed.status !== 0) {
     console.log(`Uninstalled ${ctx.release} from ${ctx.namespace}. Its database volume and Secret are kept on purpose; listing them failed: ${listed.stderr.trim().split('\n').pop()}`);
     return { success: true };
@@ -30,7 +27,7 @@ export default async function uninstallExecutor(options: UninstallExecutorSchema
   console.log(
     kept.length
       ? `Uninstalled ${ctx.release} from ${ctx.namespace}. Kept on purpose, so a reinstall finds the data: ${kept.join(', ')}.\n` +
-          `Delete them for good with: kubectl ${kubectlScope(ctx).join(' ')} delete pvc,secret -l ${selector}`
+          `Delete them for good with: kubectl ${ctx.target.kubectlScope.join(' ')} delete pvc,secret -l ${selector}`
       : `Uninstalled ${ctx.release} from ${ctx.namespace}; no data volumes or Secrets were left.`,
   );
   return { success: true };

@@ -1,4 +1,4 @@
-import type { EnvExecutorOptions } from '../lib/context';
+import type { EnvExecutorOptions } from '../../platform/scope';
 
 export interface UninstallExecutorSchema extends EnvExecutorOptions {
   timeout?: string;

@@ -3,7 +3,8 @@
  * All options are checked in normalizeOptions; on any error nothing is written.
  */
 import { Tree, formatFiles, logger } from '@nx/devkit';
-import { CONFIG_FILE, EnvironmentEntry, PlatformConfig, kubeContext } from '../../platform/config';
+import { targetFor } from '@todo/cluster';
+import { CONFIG_FILE, EnvironmentEntry, PlatformConfig } from '../../platform/config';
 import { readConfig, writeAll, writeConfig } from '../../platform/files';
 import {
   OptionError,
@@ -60,7 +61,7 @@ export async function envGenerator(tree: Tree, options: EnvGeneratorSchema) {
   await formatFiles(tree);
   return () => {
     logger.info(
-      `${replaced ? 'Replaced' : 'Added'} environment "${name}" (namespace ${entry.namespace}, context ${kubeContext(config, entry)}).\n` +
+      `${replaced ? 'Replaced' : 'Added'} environment "${name}" (namespace ${entry.namespace}, context ${targetFor(name, { config }).kubeContext}).\n` +
         `Targets on project ${config.chart.name}: deploy-${name}, status-${name}, rollback-${name}, uninstall-${name}\n` +
         `  npx nx run ${config.chart.name}:deploy-${name}` +
         (entry.database === 'external' ? `\nCreate the Secret ${config.chart.name}-database (key DATABASE_URL) in ${entry.namespace} first.` : '') +

@@ -13,9 +13,8 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { CONFIG_FILE } from '../../platform/config';
 import { readConfig } from '../../platform/files';
 import { OptionError, checkName } from '../../platform/validate';
-import { templateArgs } from '../../executors/lib/chart';
-import { Helm, findHelm } from '../../executors/lib/helm';
-import { capture } from '../../executors/lib/proc';
+import { Helm, capture, findHelm } from '@todo/cluster';
+import { templateArgs } from '../../release/chart';
 import type { ManifestsGeneratorSchema } from './schema';
 
 export function normalizeOptions(tree: Tree, options: ManifestsGeneratorSchema, helm: () => Helm = () => findHelm(tree.root)) {

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { capture } from './proc';
+import { capture } from '@todo/cluster';
 import { ContextEntry, ignoreFileFor, listContext, parseIgnoreFile, sha256 } from './dockerignore';
 
 /**

@@ -2,9 +2,8 @@
  * One-off Jobs of an environment (backup-<env>, restore-<env>): the release's resource names, waiting
  * for a Job to finish (polling its status, so a failed Job ends the wait at once) and printing its logs.
  */
-import type { EnvContext } from './context';
-import { findKubectl } from './helm';
-import { capture, commandLine } from './proc';
+import { ClusterError, capture, commandLine, findTool } from '@todo/cluster';
+import type { EnvContext } from '../platform/scope';
 
 /** The chart's fullname helper: <release>, or <release>-<chart> when the release name lacks the chart name. */
 export function releaseFullname(release: string, chart: string): string {
@@ -16,14 +15,10 @@ export function runId(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-export function kubectlOrThrow(): string {
-  const kubectl = findKubectl();
-  if (!kubectl) throw new Error('kubectl not found: put it on PATH or set KUBECTL');
+export function kubectlOrThrow(step: string): string {
+  const kubectl = findTool('kubectl');
+  if (!kubectl) throw new ClusterError(step, 'kubectl not found (KUBECTL, KUBECTL_BIN, PATH, .tools/bin)', 'put it on PATH, set KUBECTL, or run `npx nx run cluster:tools`');
   return kubectl;
-}
-
-export function kubectlScope(ctx: EnvContext): string[] {
-  return [...(ctx.kubeconfig ? ['--kubeconfig', ctx.kubeconfig] : []), '--context', ctx.kubeContext, '--namespace', ctx.namespace];
 }
 
 function sleep(ms: number) {
@@ -35,7 +30,7 @@ function sleep(ms: number) {
  * Returns true when it succeeded.
  */
 export function waitForJob(ctx: EnvContext, kubectl: string, job: string, timeoutSeconds: number, pollMs = 2000): boolean {
-  const scope = kubectlScope(ctx);
+  const scope = ctx.target.kubectlScope;
   if (ctx.dryRun) {
     console.log(`$ ${commandLine(kubectl, [...scope, 'wait', '--for=condition=complete', `job/${job}`, `--timeout=${timeoutSeconds}s`])}  (dry run)`);
     console.log(`$ ${commandLine(kubectl, [...scope, 'logs', `job/${job}`, '--all-containers'])}  (dry run)`);

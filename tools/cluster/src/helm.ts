@@ -1,26 +1,18 @@
 /**
- * Finding Helm and telling Helm 3 from Helm 4.
- *
- * Order: HELM or HELM_BIN, then `helm` on PATH, then .tools/bin/helm (`nx run cluster:tools`), then the pinned build that
- * `scripts/go-tool.sh helm3` prints (built from the Go module proxy on first use).
- * For the chart's lint target, which checks both majors, HELM3 / HELM4 override the go-tool builds.
+ * Helm, found by the one tool order (tools.ts findTool) and told apart: Helm 3 or Helm 4.
+ * When no helm is found, the pinned build that `scripts/go-tool.sh helm3` prints (built from the Go
+ * module proxy on first use). The chart's lint target checks both majors: HELM3 / HELM4 override the
+ * go-tool builds there.
  */
 import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { capture } from './proc';
+import { join } from 'node:path';
+import { capture } from './exec';
+import { findTool } from './tools';
 
 export interface Helm {
   bin: string;
   major: number;
   version: string;
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, name);
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 function goTool(workspaceRoot: string, tool: 'helm3' | 'helm4'): string {
@@ -47,11 +39,8 @@ export function probeHelm(bin: string): Helm {
 }
 
 /** The Helm that deploy/status/rollback/uninstall use. */
-export function findHelm(workspaceRoot: string): Helm {
-  const installed = join(process.env.TOOLS_DIR || join(workspaceRoot, '.tools'), 'bin', 'helm');
-  const bin =
-    process.env.HELM || process.env.HELM_BIN || onPath('helm') || (existsSync(installed) ? installed : undefined) || goTool(workspaceRoot, 'helm3');
-  return probeHelm(bin);
+export function findHelm(workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): Helm {
+  return probeHelm(findTool('helm', env) ?? goTool(workspaceRoot, 'helm3'));
 }
 
 /** A specific major, for checks that run both (chart lint/template). */
@@ -65,9 +54,4 @@ export function findHelmMajor(workspaceRoot: string, tool: 'helm3' | 'helm4'): H
 /** Helm 3's --atomic became --rollback-on-failure in Helm 4. */
 export function rollbackOnFailureFlag(helm: Helm): string {
   return helm.major >= 4 ? '--rollback-on-failure' : '--atomic';
-}
-
-export function findKubectl(workspaceRoot = process.cwd()): string | undefined {
-  const installed = join(process.env.TOOLS_DIR || join(workspaceRoot, '.tools'), 'bin', 'kubectl');
-  return process.env.KUBECTL || process.env.KUBECTL_BIN || onPath('kubectl') || (existsSync(installed) ? installed : undefined);
 }

@@ -1,8 +1,7 @@
 /** helm lint / helm template of the chart for each environment: shared by the chart targets and the manifests generator. */
 import { join } from 'node:path';
-import type { PlatformConfig } from '../../platform/config';
-import { Helm } from './helm';
-import { capture, commandLine } from './proc';
+import { Helm, capture, commandLine } from '@todo/cluster';
+import type { PlatformConfig } from '../platform/config';
 
 export function lintArgs(chartDir: string, env: string, kubeVersion: string): string[] {
   return ['lint', '--strict', chartDir, '-f', join(chartDir, `values-${env}.yaml`), '--kube-version', kubeVersion];

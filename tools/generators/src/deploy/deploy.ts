@@ -1,0 +1,90 @@
+/**
+ * The deploy chain of an environment, from a clone to the app behind the ingress, doing only what the
+ * real state says is missing:
+ *
+ *   tools -> cluster -> namespace -> build <svc>... -> load <svc>... -> other images -> helm release -> smoke check
+ *
+ * Every step prints what it does or why it skipped, with its time; a failure names the step, the cause
+ * and the fix. `deploy-<env>` (executors/deploy) and the dev loop call deployEnvironment(); the dev loop
+ * may also run single steps on its own DeployRun (runSteps([loadStep(image), releaseStep], run)).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterError } from '@todo/cluster';
+import { DeployOptions, DeployRun, Workspace } from './run';
+import { Step, StepTiming, runSteps } from './step';
+import { clusterStep } from './steps/cluster';
+import { buildStep } from './steps/image';
+import { loadStep, otherImagesStep } from './steps/load';
+import { namespaceStep } from './steps/namespace';
+import { releaseStep } from './steps/release';
+import { appUrl, smokeStep } from './steps/smoke';
+import { toolsStep } from './steps/tools';
+
+export function deploySteps(run: DeployRun): Step<DeployRun>[] {
+  return [
+    toolsStep,
+    clusterStep,
+    namespaceStep,
+    ...run.images.map((i) => buildStep(i)),
+    ...run.images.map((i) => loadStep(i)),
+    otherImagesStep,
+    releaseStep,
+    ...(run.options.smoke === false ? [] : [smokeStep]),
+  ];
+}
+
+export interface DeployResult {
+  success: boolean;
+  environment: string;
+  seconds: number;
+  steps: StepTiming[];
+  /** The app's URL (when it succeeded). */
+  url?: string;
+  /** The failure as printed (step, cause, fix). */
+  error?: string;
+  /** The run, for a caller that goes on with it (the dev loop); undefined when the options were refused. */
+  run?: DeployRun;
+}
+
+/** Our own errors (ClusterError, or a plain Error whose message says what to do) print as text; anything else is a bug and keeps its stack. */
+export function describeFailure(e: unknown): string {
+  if (e instanceof ClusterError) return `deploy: ${e.format().replace(/^cluster: /, '')}`;
+  if (e instanceof Error && e.constructor === Error) return `deploy: ${e.message}`;
+  return `deploy: ${(e as Error).stack ?? e}`;
+}
+
+/**
+ * Deploys an environment: builds its DeployRun, runs the chain, prints the outcome and (unless a dry
+ * run) writes the timings to dist/deploy/<env>.json, read by the deploy benchmark. Never throws.
+ */
+export async function deployEnvironment(options: DeployOptions, workspace: Workspace, log: (line: string) => void = console.log): Promise<DeployResult> {
+  const started = Date.now();
+  let run: DeployRun;
+  try {
+    run = new DeployRun(options, workspace);
+  } catch (e) {
+    console.error(`deploy: ${(e as Error).message}`);
+    return { success: false, environment: options.environment, seconds: 0, steps: [], error: `deploy: ${(e as Error).message}` };
+  }
+  log(`Deploying ${run.config.chart.name} to environment ${run.name}: ${run.cluster.type} ${run.cluster.name}, context ${run.kubeContext}, namespace ${run.namespace}${run.dryRun ? ' (dry run)' : ''}`);
+  let success = false;
+  let steps: StepTiming[] = [];
+  let error: string | undefined;
+  try {
+    ({ success, steps } = await runSteps(deploySteps(run), run, log));
+  } catch (e) {
+    error = describeFailure(e);
+    console.error(error);
+    steps = (e as { steps?: StepTiming[] }).steps ?? [];
+  }
+  const seconds = (Date.now() - started) / 1000;
+  if (!run.dryRun) {
+    // Written on failure too, so nobody reads an earlier run's success.
+    const dir = join(run.workspaceRoot, 'dist', 'deploy');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${run.name}.json`), `${JSON.stringify({ environment: run.name, success, seconds, ...(error ? { error } : {}), steps }, null, 2)}\n`);
+  }
+  if (success) log(run.dryRun ? 'Dry run: nothing was changed.' : `\nReady in ${seconds.toFixed(1)}s: ${appUrl(run)}`);
+  return { success, environment: run.name, seconds, steps, run, ...(error ? { error } : {}), ...(success ? { url: appUrl(run) } : {}) };
+}

@@ -1,0 +1,196 @@
+/**
+ * DeployRun: one deploy of one environment, and everything its steps share (kind's ActionContext is
+ * the model). It is built once from the options; the environment's target (@todo/cluster targetFor)
+ * is derived there and read by reference afterwards. The run owns the shared state and its caches:
+ * the resolved tools, the node image lists, each service image's plan, daemon inspect and record, and
+ * the release as last read. Steps call its methods; they keep no state of their own.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { ClusterError, EnvTarget, Helm, KindOptions, RunResult, ToolName, capture, dockerNotRunning, kindOptions, lastLine, probeHelm, resolveTool } from '@todo/cluster';
+import { BuildOptions, BuildPlan, ensureImage, planBuild } from '../images/build';
+import type { Workspace } from '../images/project';
+import { ImageRecord, InspectedImage, dockerBin, inspectImage } from '../images/docker';
+import { imageProject } from '../images/project';
+import type { EnvironmentEntry, PlatformConfig } from '../platform/config';
+import { EnvExecutorOptions, EnvScope, envScope } from '../platform/scope';
+import { StoredRelease, latestRelease } from '../release/stored';
+
+export interface DeployOptions extends EnvExecutorOptions {
+  /** Helm --timeout; default 5m. */
+  timeout?: string;
+  /** Extra --set key=value pairs (after the values files). */
+  set?: string[];
+  /** Extra values files, after values.yaml and values-<env>.yaml. */
+  values?: string[];
+  /** Check the app through the ingress at the end (default true). */
+  smoke?: boolean;
+}
+
+export interface ServiceImage {
+  service: string;
+  /** The image project (apps/<service>-image). */
+  project: string;
+  build: BuildOptions;
+  /** Owned by the run: set by plan(), record() and build(). */
+  plan?: BuildPlan;
+  record?: ImageRecord;
+  /** The daemon's answer for the content tag, asked once per run (refreshed after a build). */
+  inspected?: { image: InspectedImage | undefined };
+}
+
+export interface DeployTools {
+  docker: string;
+  kubectl: string;
+  helm: Helm;
+  kind?: string;
+  minikube?: string;
+}
+
+export interface NodeImage {
+  id: string;
+  repoTags: string[];
+}
+
+export type { Workspace } from '../images/project';
+
+export class DeployRun implements EnvScope {
+  // The environment's scope (platform/scope.ts), assigned once in the constructor.
+  readonly workspaceRoot!: string;
+  readonly config!: PlatformConfig;
+  readonly name!: string;
+  readonly env!: EnvironmentEntry;
+  readonly release!: string;
+  readonly namespace!: string;
+  readonly target!: EnvTarget;
+  readonly chartDir!: string;
+  readonly dryRun!: boolean;
+  /** kind only: ports, node image, kubeconfig. */
+  readonly kind?: KindOptions;
+  /** Registry the images are pushed to (environment "registry"); empty: loaded into the node. */
+  registry: string;
+  readonly images: ServiceImage[];
+  /** -f files in order: values.yaml, values-<env>.yaml, then --values. */
+  readonly valuesFiles: string[];
+  sets: string[];
+  readonly timeout: string;
+  /** Set by findTools() (the tools step). */
+  tools!: DeployTools;
+  private nodeList?: string[];
+  private readonly nodeImageLists = new Map<string, NodeImage[]>();
+  private releaseRead?: StoredRelease;
+
+  constructor(readonly options: DeployOptions, workspace: Workspace) {
+    Object.assign(this, envScope(options, workspace));
+    const extra = (options.values ?? []).map((f) => (isAbsolute(f) ? f : join(this.workspaceRoot, f)));
+    for (const f of extra) if (!existsSync(f)) throw new Error(`Values file ${f} (--values) does not exist`);
+    const envValues = join(this.chartDir, `values-${this.name}.yaml`);
+    if (!existsSync(envValues)) throw new Error(`${this.config.chart.directory}/values-${this.name}.yaml is missing; re-create it with \`npx nx g chart\``);
+    this.kind = this.cluster.type === 'kind' ? kindOptions(this.cluster.name) : undefined;
+    this.registry = (this.env.registry ?? '').replace(/\/+$/, '');
+    this.images = Object.keys(this.config.services).map((s) => imageProject(s, workspace, this.name));
+    this.valuesFiles = [join(this.chartDir, 'values.yaml'), envValues, ...extra];
+    this.sets = options.set ?? [];
+    this.timeout = options.timeout ?? '5m';
+  }
+
+  get cluster() {
+    return this.target.cluster;
+  }
+  get kubeContext() {
+    return this.target.kubeContext;
+  }
+
+  /**
+   * Finds docker, kubectl, helm and the cluster's CLI (@todo/cluster's one order); with install,
+   * downloads the pinned ones that are missing. Returns the missing ones (only without install: a
+   * dry run uses their bare names).
+   */
+  async findTools(install: boolean): Promise<ToolName[]> {
+    const docker = dockerBin();
+    const info = capture(docker, ['info', '--format', '{{.ServerVersion}}']);
+    if (info.status !== 0) throw dockerNotRunning(info.stderr || info.stdout);
+    const missing: ToolName[] = [];
+    const path = async (t: ToolName): Promise<string> => {
+      try {
+        return await resolveTool(t, { autoInstall: install });
+      } catch (e) {
+        if (install || !(e instanceof ClusterError)) throw e;
+        missing.push(t);
+        return t;
+      }
+    };
+    const kubectl = await path('kubectl');
+    const helm = await path('helm');
+    this.tools = {
+      docker,
+      kubectl,
+      helm: missing.includes('helm') ? { bin: 'helm', major: 3, version: 'v3 (not installed yet)' } : probeHelm(helm),
+      ...(this.cluster.type === 'kind' ? { kind: await path('kind') } : {}),
+      ...(this.cluster.type === 'minikube' ? { minikube: await path('minikube') } : {}),
+    };
+    return missing;
+  }
+
+  /** kubectl on the environment's cluster (its context and kubeconfig), output captured. */
+  kubectl(args: string[], input?: string): RunResult {
+    return capture(this.tools.kubectl, [...this.target.kubectlContext, '--request-timeout=20s', ...args], { input });
+  }
+
+  /** The kind cluster's node containers (listed once: no step changes them). */
+  nodes(): string[] {
+    if (this.nodeList) return this.nodeList;
+    const r = capture(this.tools.kind!, ['get', 'nodes', '--name', this.cluster.name]);
+    if (r.status !== 0) throw new ClusterError('load', `\`kind get nodes\` failed: ${lastLine(r.stderr)}`, 'nx run cluster:cluster-status');
+    return (this.nodeList = r.stdout.split('\n').map((s) => s.trim()).filter(Boolean));
+  }
+
+  /** The images a kind node's containerd has (crictl, one call per node until forgetNodeImages()). */
+  nodeImages(node: string): NodeImage[] {
+    const hit = this.nodeImageLists.get(node);
+    if (hit) return hit;
+    const r = capture(this.tools.docker, ['exec', node, 'crictl', 'images', '-o', 'json']);
+    if (r.status !== 0) throw new ClusterError('load', `cannot list the images of kind node ${node}: ${lastLine(r.stderr)}`, `check the node with \`docker logs ${node}\`; \`nx run cluster:cluster-down\` then deploy again recreates it`);
+    const list = ((JSON.parse(r.stdout) as { images?: NodeImage[] }).images ?? []).map((i) => ({ id: i.id, repoTags: i.repoTags ?? [] }));
+    this.nodeImageLists.set(node, list);
+    return list;
+  }
+
+  /** After a load: the node lists are stale. */
+  forgetNodeImages(): void {
+    this.nodeImageLists.clear();
+  }
+
+  /** The image's build plan (bases, content key, tags), computed once. */
+  plan(image: ServiceImage): BuildPlan {
+    return (image.plan ??= planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.tools.docker));
+  }
+
+  /** The daemon's image under the content tag, inspected once per run. */
+  daemonImage(image: ServiceImage): InspectedImage | undefined {
+    return (image.inspected ??= { image: inspectImage(this.plan(image).contentRef, this.tools.docker) }).image;
+  }
+
+  /** The image's record (tags added, dist/images/<project>.json written) from what the daemon has; undefined in a dry run. */
+  record(image: ServiceImage): ImageRecord | undefined {
+    if (image.record || this.dryRun) return image.record;
+    return (image.record = ensureImage({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, image.project, this.plan(image), true, { image: this.daemonImage(image) }));
+  }
+
+  /** Builds the image (when the daemon lacks its content tag) and records it. */
+  build(image: ServiceImage): ImageRecord | undefined {
+    image.record = ensureImage({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected);
+    image.inspected = undefined;
+    return image.record;
+  }
+
+  /** The release's newest revision, read now from the cluster; remembered as releaseBefore. */
+  readRelease(): StoredRelease | undefined {
+    return (this.releaseRead = latestRelease((args) => this.kubectl(args), this.release, this.namespace));
+  }
+
+  /** The release as the last readRelease() found it (before an upgrade). */
+  get releaseBefore(): StoredRelease | undefined {
+    return this.releaseRead;
+  }
+}

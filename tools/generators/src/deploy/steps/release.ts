@@ -1,0 +1,99 @@
+/**
+ * Step "helm release": helm upgrade --install with the environment's values and the images' content
+ * tags, waiting for every pod, rolling back on failure. Skipped when the deployed revision carries this
+ * deploy's digest (chart files, values, --set, image ids; release/values.ts) and its workloads are
+ * Ready. The release is read from the cluster by DeployRun.readRelease(), which remembers it so a
+ * failed upgrade can tell whether Helm rolled back.
+ */
+import { ClusterError, capture, commandLine, execOrPrint, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
+import { DIGEST_PREFIX, digestOf, notReady } from '../../release/stored';
+import { deployDigest } from '../../release/values';
+import type { DeployRun } from '../run';
+import type { Step } from '../step';
+
+/** The repository:tag the chart gets for a service image (registry-prefixed by the chart itself). */
+export function chartImageSets(run: DeployRun): string[] {
+  return run.images.flatMap((i) => {
+    // A dry run has no record (nothing was built): the planned content tag is what a real run would set.
+    const image = i.record?.image ?? i.plan?.image;
+    const tag = i.record?.contentTag ?? i.plan?.tags[0];
+    return image && tag ? [`services.${i.service}.image.repository=${image}`, `services.${i.service}.image.tag=${tag}`] : [];
+  });
+}
+
+export function imageRefs(run: DeployRun): string[] {
+  return run.images.map((i) => (i.record ? `${i.service}=${i.record.ref}@${i.record.id}` : `${i.service}=?`));
+}
+
+/** The digest of what this run would deploy (computed from the run's current images and values). */
+export function digestFor(run: DeployRun): string {
+  return deployDigest({ chartDir: run.chartDir, valuesFiles: run.valuesFiles, sets: run.sets, images: imageRefs(run), release: run.release, namespace: run.namespace });
+}
+
+export function upgradeArgs(run: DeployRun, digest: string): string[] {
+  return [
+    'upgrade', '--install', run.release, run.chartDir,
+    ...run.target.helmScope,
+    '--create-namespace',
+    ...run.valuesFiles.flatMap((f) => ['-f', f]),
+    ...[...chartImageSets(run), ...run.sets].flatMap((kv) => ['--set', kv]),
+    '--description', `${DIGEST_PREFIX}${digest} (nx deploy-${run.name})`,
+    '--wait',
+    '--timeout', run.timeout,
+    rollbackOnFailureFlag(run.tools.helm),
+  ];
+}
+
+export const releaseStep: Step<DeployRun> = {
+  name: 'helm release',
+  needed(run) {
+    const digest = digestFor(run);
+    const what = `helm upgrade --install ${run.release} (Helm ${run.tools.helm.version}) into ${run.namespace}`;
+    if (run.dryRun) return { needed: true, reason: what };
+    const rel = run.readRelease();
+    if (!rel) return { needed: true, reason: `no release ${run.release} in ${run.namespace} yet: ${what}` };
+    if (rel.status.startsWith('pending'))
+      throw new ClusterError(
+        'helm release',
+        `revision ${rel.revision} of ${run.release} is "${rel.status}": another Helm operation is in progress or was interrupted`,
+        `wait for it, or if nothing runs: npx nx run ${run.config.chart.name}:rollback-${run.name} (helm rollback ${run.release} -n ${run.namespace}); see docs/troubleshooting.md`,
+      );
+    if (rel.status !== 'deployed') return { needed: true, reason: `revision ${rel.revision} is "${rel.status}": ${what}` };
+    const stored = digestOf(rel.description);
+    if (stored !== digest)
+      return { needed: true, reason: `revision ${rel.revision} ${stored ? 'was made from other chart files, values or images' : `was not made by this deploy ("${rel.description}")`}: ${what}` };
+    const bad = notReady((args) => run.kubectl(args), run.namespace, rel.workloads);
+    if (bad.length) return { needed: true, reason: `revision ${rel.revision} is current but ${bad.join(', ')}: ${what}` };
+    return { needed: false, reason: `revision ${rel.revision} already has these chart files, values and images; ${rel.workloads.length} workloads ready` };
+  },
+  run(run) {
+    const args = upgradeArgs(run, digestFor(run));
+    if (run.dryRun) return execOrPrint(true, run.tools.helm.bin, args);
+    console.log(`$ ${commandLine(run.tools.helm.bin, args)}`);
+    console.log(`(waiting up to ${run.timeout} for every pod to be Ready)`);
+    // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal.
+    const r = capture(run.tools.helm.bin, args);
+    process.stdout.write(r.stdout);
+    if (r.status === 0) return true;
+    process.stderr.write(r.stderr);
+    const before = run.releaseBefore;
+    const after = run.readRelease();
+    const rolledBack = !!before && after?.status === 'deployed' && after.revision > before.revision;
+    const why = lastLine(r.stderr) || `helm exited ${r.status}`;
+    const schema = /values don't meet the specifications|values\.schema\.json|execution error at \(.*validate\.yaml/i.test(r.stderr);
+    if (!schema) {
+      const pods = run.kubectl(['-n', run.namespace, 'get', 'pods', '-o', 'wide']).stdout.trim();
+      if (pods) console.error(pods);
+    }
+    const rel = (f: string) => (f.startsWith(run.workspaceRoot) ? f.slice(run.workspaceRoot.length + 1) : f);
+    throw new ClusterError(
+      'helm release',
+      rolledBack
+        ? `the upgrade failed and Helm rolled back (now revision ${after!.revision}, the previous release's manifests): ${why}`
+        : `helm upgrade failed${before ? '' : ' (first install: nothing to roll back to)'}: ${why}`,
+      schema
+        ? `the chart refused the values (Helm's message above names each one): fix them in ${run.valuesFiles.map(rel).join(' / ')} or the --set given; charts/${run.config.chart.name}/values.schema.json says what is allowed`
+        : `look at the pods above (\`kubectl -n ${run.namespace} describe pod <name>\`, \`kubectl -n ${run.namespace} logs <name>\`); docs/troubleshooting.md lists ImagePullBackOff, pending PVCs and failing probes`,
+    );
+  },
+};

@@ -1,0 +1,62 @@
+/**
+ * Step "smoke check", through the ingress: the login page (the frontend renders), and the task API
+ * without a session, which only the backend answers with 401 (the frontend's proxy reached it). The
+ * database is already proven by the backend pods being Ready (their readiness probe runs SELECT 1).
+ */
+import { request } from 'node:http';
+import { ClusterError, minikubeOptions } from '@todo/cluster';
+import type { DeployRun } from '../run';
+import type { Step } from '../step';
+
+export const SMOKE_CHECKS: { path: string; expect: number }[] = [
+  { path: '/login', expect: 200 },
+  { path: '/api/tasks', expect: 401 },
+];
+
+/** Where the ingress listens: kind and minikube publish it on the host (cluster-up); a real cluster at its host name. */
+export function ingressAddress(run: DeployRun): { address: string; port: number } {
+  if (run.cluster.type === 'kind') return { address: run.kind!.listenAddress, port: run.kind!.httpPort };
+  if (run.cluster.type === 'minikube') {
+    const o = minikubeOptions(run.cluster.name);
+    return { address: o.listenAddress, port: o.httpPort };
+  }
+  return { address: run.env.host, port: 80 };
+}
+
+export function appUrl(run: DeployRun): string {
+  const { port } = ingressAddress(run);
+  return `http://${run.env.host}${port === 80 ? '' : `:${port}`}/`;
+}
+
+function get(address: string, port: number, host: string, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request({ host: address, port, path, headers: { host }, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+export const smokeStep: Step<DeployRun> = {
+  name: 'smoke check',
+  needed: (run) => ({ needed: true, reason: `GET ${SMOKE_CHECKS.map((c) => `${c.path} (${c.expect})`).join(', ')} on ${appUrl(run)} through the ingress` }),
+  async run(run) {
+    if (run.dryRun) return true;
+    const { address, port } = ingressAddress(run);
+    const deadline = Date.now() + 60_000;
+    let last: number[] = [];
+    while (Date.now() < deadline) {
+      last = await Promise.all(SMOKE_CHECKS.map((c) => get(address, port, run.env.host, c.path)));
+      if (last.every((s, i) => s === SMOKE_CHECKS[i].expect)) return true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new ClusterError(
+      'smoke check',
+      `${appUrl(run)} did not answer as expected within 60 s (${SMOKE_CHECKS.map((c, i) => `${c.path}: ${last[i] || 'no answer'}, expected ${c.expect}`).join('; ')})`,
+      `404 everywhere: the Ingress host is not ${run.env.host} or the ingress controller is not ready (\`kubectl -n ${run.namespace} get ingress\`); 502/503 on /api/tasks: the frontend cannot reach the backend (\`kubectl -n ${run.namespace} logs deploy/${run.release}-frontend\`); no answer: nothing listens on ${address}:${port} (\`nx run cluster:cluster-status\`); see docs/troubleshooting.md`,
+    );
+  },
+};
