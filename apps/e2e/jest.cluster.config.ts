@@ -7,6 +7,7 @@ export default {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/cluster/**/*.cluster.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
+  moduleNameMapper: { '^@todo/test-utils$': '<rootDir>/../../libs/test-utils/src/index.ts' },
   reporters: junitReporters('e2e-cluster'),
   testTimeout: 900_000,
 };

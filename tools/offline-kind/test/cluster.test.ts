@@ -11,6 +11,7 @@ import { execFileSync, ExecFileSyncOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { eventually } from '@todo/test-utils';
 
 const root = join(__dirname, '..');
 const scripts = join(root, 'scripts');
@@ -42,19 +43,6 @@ function kubectlResult(args: string[], input?: string): { ok: boolean; out: stri
   }
 }
 
-async function eventually<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 90_000, everyMs = 2_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      return await fn();
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`${what}: still failing after ${timeoutMs / 1000}s: ${String((last as Error)?.message ?? last)}`);
-}
 
 /** GET http://127.0.0.1:<port>/ with a Host header, as a browser resolving <name>.localhost would send. */
 function httpGet(host: string): Promise<{ status: number; body: string }> {

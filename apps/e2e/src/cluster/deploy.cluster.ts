@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../browser';
 import { firstUserJourney, secondUserSeesNothing } from '../user-journey';
+import { eventually } from '@todo/test-utils';
 
 const WORKSPACE = join(__dirname, '../../../..');
 const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
@@ -139,20 +140,6 @@ async function taskTitles(cookie: string, host?: string): Promise<string[]> {
   const r = await http('GET', '/api/tasks?limit=100', { cookie, host });
   if (r.status !== 200) throw new Error(`GET /api/tasks: ${r.status} ${r.body}`);
   return (JSON.parse(r.body) as { items: { title: string }[] }).items.map((t) => t.title).sort();
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T>, seconds = 120): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      return await fn();
-    } catch (e) {
-      last = e;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  throw new Error(`${what}: not within ${seconds}s: ${(last as Error)?.message ?? last}`);
 }
 
 /** The user's tasks, as the app shows them (retried while pods restart). */

@@ -2,7 +2,7 @@
  * Option checks shared by the generators. Each failure is one line: what is wrong, and the fix.
  * They run in normalizeOptions, before a generator touches the tree.
  */
-import { RESERVED_NAMESPACES } from '@todo/k8s-templates';
+import { RESERVED_NAMESPACES, isDnsLabel, isDnsSubdomain } from '@todo/k8s-templates';
 import { ENV_TARGET_VERBS, RESERVED_ENV_TARGET_VERBS } from './config';
 
 export class OptionError extends Error {
@@ -12,14 +12,9 @@ export class OptionError extends Error {
   }
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** kube context names as kubeconfigs hold them (kind-x, gke_p_z_c, arn:aws:eks:...:cluster/x, user@cluster). */
 const CONTEXT_NAME = /^[A-Za-z0-9][A-Za-z0-9._@:/+-]{0,252}$/;
 const REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-
-export function isDnsLabel(value: string): boolean {
-  return value.length <= 63 && DNS_LABEL.test(value);
-}
 
 function isReserved(name: string): boolean {
   // Namespaces every cluster already has (the template library's list); environments may not use them.
@@ -75,12 +70,7 @@ export function checkRegistry(value: unknown): string | undefined {
 }
 
 export function checkHost(value: unknown): string {
-  const ok =
-    typeof value === 'string' &&
-    value.length > 0 &&
-    value.length <= 253 &&
-    value.split('.').every((label) => isDnsLabel(label));
-  if (!ok)
+  if (!isDnsSubdomain(value))
     throw new OptionError(
       `Invalid host "${String(value)}": use a lowercase DNS name without scheme, port or path, e.g. --host=staging.todo.example.com`,
     );
