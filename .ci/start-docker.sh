@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a working Docker engine available on this machine; safe to run any number of times.
 #
-# Why each step (facts in /work/shared/docs/DESIGN.md, "The machine we test on"):
+# Why each step (the facts are in docs/ci-machine.md):
 #   - Docker is not preinstalled; Debian's docker.io (engine 20.10) is.
 #   - There is no systemd on the VM (PID 1 is the VM's init), so dockerd is started in the background here.
 #   - The VM's capability bounding set lacks CAP_SYS_RESOURCE, so `--privileged` (kind's nodes) fails in runc.
