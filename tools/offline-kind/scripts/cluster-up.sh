@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates the offline kind cluster with the Traefik ingress controller ready. Idempotent: an existing
+# Creates the offline kind cluster with the Traefik ingress controller ready, through tools/cluster's
+# cluster-up (the code users run) given the offline node and Traefik images. Idempotent: an existing
 # cluster of that name is reused. This is `nx run offline-kind:cluster-up`.
 #
 # Environment:
@@ -26,26 +27,23 @@ if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME" \
 fi
 
 if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
-  log "cluster $CLUSTER_NAME exists; reusing it"
   running="$("$DOCKER" inspect -f '{{.Config.Image}}' "$CLUSTER_NAME-control-plane" 2>/dev/null || true)"
   [ "$running" = "$image" ] || log "note: it runs $running, not the current $image; cluster-down + cluster-up to switch"
-  "$kind" export kubeconfig --name "$CLUSTER_NAME" --kubeconfig "$kubeconfig" >&2
-else
-  config="$OK_CACHE/tmp/kind-config-$CLUSTER_NAME.yaml"
-  mkdir -p "$OK_CACHE/tmp"
-  sed -e "s|@NAME@|$CLUSTER_NAME|" -e "s|@HTTP_PORT@|${OFFLINE_KIND_HTTP_PORT:-80}|" \
-      -e "s|@HTTPS_PORT@|${OFFLINE_KIND_HTTPS_PORT:-443}|" "$OK_ROOT/manifests/kind-config.yaml" >"$config"
-  log "creating cluster $CLUSTER_NAME from $image"
-  timed "kind-create" "$kind" create cluster --config "$config" --image "$image" \
-    --kubeconfig "$kubeconfig" --wait 3m >&2 \
-    || die "kind create cluster failed; for details: $kind export logs --name $CLUSTER_NAME"
 fi
 
-k() { "$kubectl" --kubeconfig "$kubeconfig" "$@"; }
+# The cluster comes up through the user's code: tools/cluster (what `nx run cluster:cluster-up` and
+# deploy-<env> run: its kind configuration, encryption at rest, Traefik, waits), given the offline
+# node image and the offline Traefik build. Reuses an existing cluster of that name.
 traefik_image="offline-kind.local/traefik:$TRAEFIK_VERSION"
-sed "s|@TRAEFIK_IMAGE@|$traefik_image|" "$OK_ROOT/manifests/traefik.yaml" | k apply -f - >&2
-k -n traefik rollout status deployment/traefik --timeout=180s >&2
-k -n kube-system rollout status deployment/coredns --timeout=180s >&2
+log "cluster-up of $CLUSTER_NAME from $image (tools/cluster)"
+(
+  cd "$OK_REPO"
+  export KIND_CLUSTER_NAME="$CLUSTER_NAME" KIND_NODE_IMAGE="$image" TRAEFIK_IMAGE="$traefik_image" \
+    KIND_HTTP_PORT="${OFFLINE_KIND_HTTP_PORT:-80}" KIND_HTTPS_PORT="${OFFLINE_KIND_HTTPS_PORT:-443}" \
+    CLUSTER_KUBECONFIG="$kubeconfig" KIND_BIN="$kind" KUBECTL="$kubectl" KUBECTL_BIN="$kubectl" DOCKER="$DOCKER"
+  timed "cluster-up" node -r @swc-node/register tools/cluster/src/cli.ts up --cluster=kind >&2
+) || die "cluster-up failed (its error is above); for details: $kind export logs --name $CLUSTER_NAME"
+
 log "cluster $CLUSTER_NAME ready in $(( $(date +%s) - start ))s (kubeconfig: $kubeconfig)"
 echo "$(date -u +%FT%TZ) cluster-up $(( $(date +%s) - start ))s" >>"$OK_CACHE/logs/timings"
 echo "$kubeconfig"
