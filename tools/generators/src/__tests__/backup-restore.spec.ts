@@ -13,8 +13,7 @@ import backupExecutor from '../executors/backup/executor';
 import { findHelmMajor } from '@todo/cluster';
 import { releaseFullname, runId } from '../release/jobs';
 import restoreExecutor from '../executors/restore/executor';
-import { flushChanges } from 'nx/src/generators/tree';
-import { seededTree } from './trees';
+import { seededTree, writeToDisk } from './trees';
 
 const WORKSPACE = join(__dirname, '../../../..');
 const dir = mkdtempSync(join(tmpdir(), 'backup-restore-'));
@@ -63,7 +62,7 @@ beforeAll(async () => {
   process.env.REAL_HELM = findHelmMajor(WORKSPACE, 'helm4').bin;
   // environments.json (seeded: local, dev, prod), charts/todo and apps/*-image, as `nx g chart` writes them.
   const tree = await seededTree();
-  flushChanges(dir, tree.listChanges());
+  writeToDisk(dir, tree);
 }, 600_000);
 
 beforeEach(() => {

@@ -1,11 +1,11 @@
 /* Test trees: createTreeWithEmptyWorkspace seeded by the chart generator, and a "committed" copy on disk whose listChanges() starts empty. */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { FsTree, flushChanges } from 'nx/src/generators/tree';
 import { chartGenerator } from '../generators/chart/generator';
+import { DiskTree } from './disk-tree';
 import { CONFIG_FILE, PlatformConfig } from '../platform/config';
 
 /** An empty Nx workspace plus what `nx g chart` seeds (environments.json, charts/todo, apps/*-image). */
@@ -18,12 +18,24 @@ export async function seededTree(): Promise<Tree> {
   return tree;
 }
 
-/** The same, flushed to a temp folder and reopened: nothing is pending, so listChanges() shows exactly what a generator wrote. */
+/** The same, written to a temp folder and reopened: nothing is pending, so listChanges() shows exactly what a generator wrote. */
 export async function committedTree(): Promise<Tree> {
   const seeded = await seededTree();
   const root = mkdtempSync(join(tmpdir(), 'generators-'));
-  flushChanges(root, seeded.listChanges());
-  return new FsTree(root, false);
+  writeToDisk(root, seeded);
+  return new DiskTree(root);
+}
+
+/** Writes a tree's files under `root` (what `nx g` does at the end), for tests that run real tools on them. */
+export function writeToDisk(root: string, tree: Tree): void {
+  for (const c of tree.listChanges()) {
+    const file = join(root, c.path);
+    if (c.type === 'DELETE') rmSync(file, { force: true, recursive: true });
+    else {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, c.content ?? '');
+    }
+  }
 }
 
 export function readConfigJson(tree: Tree): PlatformConfig {

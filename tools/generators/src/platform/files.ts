@@ -3,7 +3,7 @@
  * Nx Tree, from environments.json through @todo/k8s-templates. Every generator ends up here, so
  * `nx g chart` on an unchanged workspace writes nothing (that is the drift check, `nx run todo:drift`).
  */
-import type { Tree } from '@nx/devkit';
+import { ProjectConfiguration, Tree, addProjectConfiguration, updateProjectConfiguration } from '@nx/devkit';
 import { kindConfig } from '@todo/cluster';
 import { stringify as stringifyYaml } from 'yaml';
 import {
@@ -24,6 +24,9 @@ import { CONFIG_FILE, EnvironmentEntry, PlatformConfig, ServiceEntry, parseConfi
 
 /** Kubernetes versions the chart declares: every API it uses is GA from 1.33 through 1.37. */
 export const KUBE_VERSION_RANGE = '>=1.33.0-0 <1.38.0-0';
+/** A project.json's content: the devkit's configuration with its name. */
+type NamedProject = ProjectConfiguration & { name: string };
+
 export const CHART_DESCRIPTION = 'Todo app: FastAPI backend, Next.js frontend and PostgreSQL, with restricted pod security.';
 
 export function readConfig(tree: Tree): PlatformConfig | undefined {
@@ -65,17 +68,14 @@ export function chartInput(tree: Tree, config: PlatformConfig): ChartInput {
   };
 }
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-
 /**
  * charts/<name>/project.json: the Nx project "todo" with lint (helm lint, Helm 3 and 4), template, drift
  * (`nx g chart --check`: the chart and image projects equal what the generators render), test (the
  * chart check suite of tools/chart-checks, after drift) and check (the same checks as a report);
  * deploy-<env>, backup-<env>, restore-<env> etc. are inferred from environments.json.
  */
-export function chartProjectJson(config: PlatformConfig): string {
+export function chartProject(config: PlatformConfig): NamedProject {
   const dir = config.chart.directory;
-  const depth = dir.split('/').length;
   const inputs = ['{projectRoot}/**/*', `{workspaceRoot}/${CONFIG_FILE}`, '{workspaceRoot}/scripts/go-tool.sh', { env: 'HELM3' }, { env: 'HELM4' }];
   const checkInputs = [
     ...inputs,
@@ -84,9 +84,9 @@ export function chartProjectJson(config: PlatformConfig): string {
     { env: 'KUBECONFORM' },
     { env: 'TODO_CACHE_DIR' },
   ];
-  return json({
+  return {
     name: config.chart.name,
-    $schema: `${'../'.repeat(depth)}node_modules/nx/schemas/project-schema.json`,
+    root: dir,
     projectType: 'application',
     tags: ['type:chart'],
     // The chart deploys the images, so `nx affected` takes it along when an image (or its app) changes;
@@ -151,11 +151,11 @@ export function chartProjectJson(config: PlatformConfig): string {
         metadata: { description: 'The chart checks as one report: resources per environment, kubeconform and policy results' },
       },
     },
-  });
+  };
 }
 
 /** apps/<name>-image/project.json: the image project of one service (targets docker-build, docker-run, scan, lint). */
-export function imageProjectJson(name: string, service: ServiceEntry, config?: PlatformConfig): string {
+export function imageProject(name: string, service: ServiceEntry, config?: PlatformConfig): NamedProject {
   const app = `apps/${name}`;
   const root = `apps/${name}-image`;
   const image = imageName(name);
@@ -196,9 +196,9 @@ export function imageProjectJson(name: string, service: ServiceEntry, config?: P
         passEnv: Object.keys(urls),
         tmpfs: ['/tmp', `/app/${app}/.next/cache:uid=${APP_UID},gid=${APP_UID}`],
       };
-  return json({
+  return {
     name: `${name}-image`,
-    $schema: '../../node_modules/nx/schemas/project-schema.json',
+    root,
     projectType: 'application',
     tags: ['type:image', `image:${service.type}`],
     // The app it packages, and the templates its Dockerfile is rendered from.
@@ -240,7 +240,17 @@ export function imageProjectJson(name: string, service: ServiceEntry, config?: P
         metadata: { description: 'hadolint on the Dockerfile; any finding fails', technologies: ['docker'] },
       },
     },
-  });
+  };
+}
+
+/**
+ * Writes a project's project.json through @nx/devkit: addProjectConfiguration for a new project,
+ * updateProjectConfiguration for one that exists (same file format either way: name, $schema, then
+ * the configuration).
+ */
+export function writeProject(tree: Tree, project: NamedProject): void {
+  if (tree.exists(`${project.root}/project.json`)) updateProjectConfiguration(tree, project.name, project);
+  else addProjectConfiguration(tree, project.name, project);
 }
 
 /** Files under the chart directory that the generators own (anything else there is left alone). */
@@ -306,10 +316,10 @@ export function writeAll(tree: Tree, config: PlatformConfig): void {
       environments: Object.entries(config.environments).map(([n, e]) => toEnvironmentSpec(n, e)),
     }),
     ...clusterFiles(config),
-    'project.json': chartProjectJson(config),
   };
-  for (const path of listFiles(tree, dir)) if (isManagedChartFile(path, config.chart.name) && !(path in files)) tree.delete(`${dir}/${path}`);
+  for (const path of listFiles(tree, dir)) if (isManagedChartFile(path, config.chart.name) && !(path in files) && path !== 'project.json') tree.delete(`${dir}/${path}`);
   for (const [path, text] of Object.entries(files)) tree.write(`${dir}/${path}`, text);
+  writeProject(tree, chartProject(config));
   for (const service of input.services) writeImageProject(tree, service, config);
 }
 
@@ -317,5 +327,5 @@ export function writeImageProject(tree: Tree, service: ServiceSpec, config?: Pla
   const root = `apps/${service.name}-image`;
   for (const [path, text] of Object.entries(renderImage({ service }))) tree.write(`${root}/${path}`, text);
   const { name, ...entry } = service;
-  tree.write(`${root}/project.json`, imageProjectJson(name, entry, config));
+  writeProject(tree, imageProject(name, entry, config));
 }
