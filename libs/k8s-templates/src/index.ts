@@ -6,6 +6,7 @@ export {
   render,
   renderChart,
   renderImage,
+  renderApp,
   templatePath,
   urlEnvVar,
   libraryChartName,
@@ -48,4 +49,5 @@ export type {
   KindClusterInput,
   MinikubeProfileInput,
   NamespaceInput,
+  AppInput,
 } from './inputs';

@@ -302,3 +302,28 @@ export function checkNamespace(value: unknown): NamespaceInput {
   checkDnsLabel('environment', value.environment);
   return value as unknown as NamespaceInput;
 }
+
+/** The minimal app of a new service (apps/<name>), before it has code of its own. */
+export interface AppInput {
+  name: string;
+  type: ServiceType;
+  port: number;
+  /** The Python package (fastapi; `__pkg__` in template paths). */
+  pkg: string;
+  /** module:attribute of the ASGI app (fastapi); "" for nextjs. */
+  asgiApp: string;
+  /** Versions of next, react and react-dom the workspace already uses (nextjs). */
+  versions: { next: string; react: string; reactDom: string };
+}
+
+export function checkApp(value: unknown): AppInput {
+  checkObject('app', value);
+  checkDnsLabel('app.name', value.name);
+  checkOneOf('app.type', value.type, SERVICE_TYPES);
+  checkPort('app.port', value.port);
+  checkString('app.pkg', value.pkg, /^[A-Za-z_][A-Za-z0-9_]*$/, 'a Python package name');
+  if (typeof value.asgiApp !== 'string') fail('app.asgiApp', value.asgiApp, 'module:attribute, or "" for nextjs');
+  checkObject('app.versions', value.versions);
+  for (const k of ['next', 'react', 'reactDom']) checkString(`app.versions.${k}`, value.versions[k]);
+  return value as unknown as AppInput;
+}

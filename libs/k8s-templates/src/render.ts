@@ -5,8 +5,8 @@
  * Helm syntax: templates are Handlebars; everything Helm must see is written `\{{ ... }}`, which
  * Handlebars emits verbatim as `{{ ... }}`. Unescaped `{{ ... }}` is always Handlebars.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import Handlebars from 'handlebars';
 import { parseDocument } from 'yaml';
 import {
@@ -27,6 +27,8 @@ import {
   checkMinikubeProfile,
   checkNamespace,
   checkServiceTemplateInput,
+  AppInput,
+  checkApp,
 } from './inputs';
 import { HELPERS } from './helpers';
 import { KUBE_LINTER_DEFAULT_CHECKS, valuesTable } from './docs';
@@ -315,6 +317,15 @@ for (const [name, fn] of Object.entries(HELPERS)) env.registerHelper(name, fn);
 // Partials: blocks several templates share. File `<dir>/_<name>.hbs` is used as `{{> <dir>/<name>}}`.
 env.registerPartial('docker/oci-labels', readFileSync(join(TEMPLATE_DIR, 'docker/_oci-labels.hbs'), 'utf8'));
 const compiled = new Map<TemplateName, Handlebars.TemplateDelegate>();
+const COMPILE_OPTIONS: CompileOptions = {
+  // YAML/Dockerfiles, not HTML: no entity escaping.
+  noEscape: true,
+  // A missing field is an error, not an empty string.
+  strict: true,
+  // Only the documented helpers exist: an unescaped Helm expression fails here, at compile time.
+  knownHelpersOnly: true,
+  knownHelpers: Object.fromEntries(Object.keys(HELPERS).map((h) => [h, true])),
+};
 
 /** Path of a template's source file. */
 export function templatePath(name: TemplateName): string {
@@ -324,15 +335,7 @@ export function templatePath(name: TemplateName): string {
 function compile(name: TemplateName): Handlebars.TemplateDelegate {
   let fn = compiled.get(name);
   if (!fn) {
-    fn = env.compile(readFileSync(templatePath(name), 'utf8'), {
-      // YAML/Dockerfiles, not HTML: no entity escaping.
-      noEscape: true,
-      // A missing field is an error, not an empty string.
-      strict: true,
-      // Only the documented helpers exist: an unescaped Helm expression fails here, at compile time.
-      knownHelpersOnly: true,
-      knownHelpers: Object.fromEntries(Object.keys(HELPERS).map((h) => [h, true])),
-    });
+    fn = env.compile(readFileSync(templatePath(name), 'utf8'), COMPILE_OPTIONS);
     compiled.set(name, fn);
   }
   return fn;
@@ -427,4 +430,26 @@ export function renderImage(input: DockerfileInput): Record<string, string> {
     Dockerfile: render(`docker/${t}.Dockerfile`, input),
     'Dockerfile.dockerignore': render(`docker/${t}.dockerignore`, input),
   };
+}
+
+const APP_DIR = join(TEMPLATE_DIR, 'app');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((f) => (statSync(join(dir, f)).isDirectory() ? filesUnder(join(dir, f)) : [join(dir, f)]));
+}
+
+/**
+ * The minimal app of a new service, keyed by its path below apps/<name>: every template under
+ * templates/app/<type>/, rendered like every other template (same Handlebars environment: strict,
+ * no escaping, only the documented helpers); `__pkg__` in a path becomes the Python package.
+ */
+export function renderApp(input: AppInput): Record<string, string> {
+  const app = checkApp(input);
+  const root = join(APP_DIR, app.type);
+  const files: Record<string, string> = {};
+  for (const file of filesUnder(root)) {
+    const target = relative(root, file).replace(/\.hbs$/, '').replace('__pkg__', app.pkg);
+    files[target] = env.compile(readFileSync(file, 'utf8'), COMPILE_OPTIONS)({ ...app });
+  }
+  return files;
 }

@@ -1,19 +1,12 @@
 /**
  * Minimal app of a new service, for when apps/<name> does not exist yet: health endpoints and the
- * files its image needs. Templates in ./files/<type>/ are Handlebars (like @todo/k8s-templates),
- * rendered here and written with tree.write; `__pkg__` in a path becomes the Python package.
+ * files its image needs, rendered by the template library (renderApp: templates/app/<type>/) and
+ * written with tree.write; its project.json through @nx/devkit (platform/files.ts writeProject).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import type { Tree } from '@nx/devkit';
-import Handlebars from 'handlebars';
+import type { ProjectConfiguration, Tree } from '@nx/devkit';
+import { renderApp } from '@todo/k8s-templates';
 import type { ServiceEntry } from '../../platform/config';
-
-const FILES = join(__dirname, 'files');
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
-}
+import { writeProject } from '../../platform/files';
 
 function nextVersions(tree: Tree) {
   const fallback = { next: '16.4.6', react: '19.3.1', reactDom: '19.3.1' };
@@ -23,15 +16,48 @@ function nextVersions(tree: Tree) {
   return { next: deps.next ?? fallback.next, react: deps.react ?? fallback.react, reactDom: deps['react-dom'] ?? fallback.reactDom };
 }
 
+/** The app's Nx project: serve (uvicorn or next dev), and for Next.js a cached build. */
+function appProject(name: string, entry: ServiceEntry, pkg: string): ProjectConfiguration & { name: string } {
+  const root = `apps/${name}`;
+  if (entry.type === 'fastapi')
+    return {
+      name,
+      root,
+      projectType: 'application',
+      sourceRoot: `${root}/${pkg}`,
+      tags: ['lang:python', 'type:app'],
+      targets: {
+        serve: {
+          executor: 'nx:run-commands',
+          continuous: true,
+          options: { cwd: root, command: `python3 -m uvicorn ${entry.asgiApp} --host 127.0.0.1 --port ${entry.port}` },
+        },
+      },
+    };
+  return {
+    name,
+    root,
+    projectType: 'application',
+    sourceRoot: root,
+    tags: ['lang:ts', 'type:app'],
+    targets: {
+      build: {
+        executor: 'nx:run-commands',
+        options: { cwd: root, command: 'next build', env: { NEXT_TELEMETRY_DISABLED: '1' } },
+        cache: true,
+        inputs: ['production', '{workspaceRoot}/package-lock.json'],
+        outputs: ['{projectRoot}/.next/!(cache)', '{projectRoot}/.next/!(cache)/**/*'],
+      },
+      serve: { executor: 'nx:run-commands', continuous: true, options: { cwd: root, command: `next dev --port ${entry.port}` } },
+    },
+  };
+}
+
 export function scaffoldApp(tree: Tree, name: string, entry: ServiceEntry): void {
-  const root = join(FILES, entry.type);
   const pkg = (entry.asgiApp ?? name.replace(/-/g, '_')).split(/[.:]/)[0];
-  const view = { name, pkg, port: entry.port, asgiApp: entry.asgiApp ?? '', versions: nextVersions(tree) };
-  for (const file of walk(root)) {
-    const target = relative(root, file).replace(/\.hbs$/, '').replace('__pkg__', pkg);
-    const text = Handlebars.compile(readFileSync(file, 'utf8'), { strict: true, noEscape: true })(view);
-    tree.write(`apps/${name}/${target}`, text);
-  }
+  const files = renderApp({ name, type: entry.type, port: entry.port, pkg, asgiApp: entry.asgiApp ?? '', versions: nextVersions(tree) });
+  for (const [path, text] of Object.entries(files)) tree.write(`apps/${name}/${path}`, text);
+  writeProject(tree, appProject(name, entry, pkg));
   if (entry.type === 'nextjs') {
     // The image runs `npm ci` at the root: the app must be an npm workspace.
     const pkgJson = JSON.parse(tree.read('package.json', 'utf-8') ?? '{}');
