@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import deployExecutor from '../executors/deploy/executor';
-import { DeployRun, containerdNames, loadStep, releaseStep, runSteps, upgradeArgs } from '../deploy';
+import { DeployRun, buildStep, containerdNames, loadStep, releaseStep, runSteps, upgradeArgs } from '../deploy';
 import type { ImageRecord } from '../images/docker';
 import { decodeRelease } from '../release/stored';
 import rollbackExecutor from '../executors/rollback/executor';
@@ -189,6 +189,26 @@ describe('deploy', () => {
     expect((await step.needed(c)).reason).toBe('node todo-control-plane lacks todo-backend:content-b1 (bbbb00000000): kind load');
     expect(await step.run(c)).toBe(true);
     expect(calls()).toContain('kind load docker-image todo-backend:content-b1 --name todo');
+  });
+
+  it('a skipped build asks the Docker daemon about its content tag once, and the load step records it from that answer', async () => {
+    const c = ctxFor('local');
+    const image = c.images[0];
+    image.record = undefined;
+    image.plan = {
+      image: 'todo-backend', environment: 'local', key: 'b1', files: 1, tags: ['content-b1'], contentRef: 'todo-backend:content-b1',
+      buildArgs: {}, keyArgs: {}, baseImages: {}, contextPaths: [],
+    };
+    process.env.FAKE_INSPECT = JSON.stringify([{ Id: 'sha256:bbbb000000001111', RepoTags: ['todo-backend:content-b1'], Size: 1000 }]);
+    process.env.FAKE_CRICTL = JSON.stringify({ images: [{ id: 'sha256:bbbb000000001111', repoTags: ['docker.io/library/todo-backend:content-b1'] }] });
+    try {
+      expect(await buildStep(image).needed(c)).toEqual({ needed: false, reason: 'todo-backend:content-b1 is in the Docker daemon (its inputs are unchanged)' });
+      expect(await loadStep(image).needed(c)).toEqual({ needed: false, reason: 'the node already has todo-backend:content-b1 (bbbb00000000)' });
+      expect(calls().filter((l) => l === 'docker image inspect todo-backend:content-b1')).toHaveLength(1);
+      expect(JSON.parse(readFileSync(join(dir, 'dist/images/backend-image.json'), 'utf8'))).toMatchObject({ ref: 'todo-backend:content-b1', id: 'sha256:bbbb000000001111', built: false });
+    } finally {
+      delete process.env.FAKE_INSPECT;
+    }
   });
 
   it('load: an existing cluster without a registry cannot get our images, and says what to do', async () => {
