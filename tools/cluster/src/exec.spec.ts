@@ -1,0 +1,23 @@
+import { capture, commandLine, must, run, streamAndCapture } from './exec';
+import { ClusterError } from './errors';
+
+describe('the process runner', () => {
+  it('capture: output and status; a missing binary is 127, not an exception', () => {
+    expect(capture('sh', ['-c', 'echo out; echo err >&2; exit 3'])).toEqual({ status: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(capture('/nonexistent/tool', []).status).toBe(127);
+  });
+
+  it('streamAndCapture: each line reaches onLine as it comes, and the whole output is returned', async () => {
+    const seen: string[] = [];
+    const r = await streamAndCapture('sh', ['-c', 'echo one; echo two >&2; printf three'], { onLine: (l, from) => seen.push(`${from}:${l}`) });
+    expect(r).toEqual({ status: 0, stdout: 'one\nthree', stderr: 'two\n' });
+    expect(seen.sort()).toEqual(['stderr:two', 'stdout:one', 'stdout:three']);
+    expect((await streamAndCapture('/nonexistent/tool', [], { onLine: () => undefined })).status).toBe(127);
+  });
+
+  it('must: a failing command becomes a ClusterError naming the step, the command and the fix', () => {
+    expect(() => must(run, 'kind create cluster', 'retry', 'sh', ['-c', 'echo boom >&2; exit 1'])).toThrow(ClusterError);
+    expect(() => must(run, 'kind create cluster', 'retry', 'sh', ['-c', 'echo boom >&2; exit 1'])).toThrow(/kind create cluster: `sh -c .*` failed: boom\n {2}fix: retry/);
+    expect(commandLine('helm', ['upgrade', 'a b'])).toBe("helm upgrade 'a b'");
+  });
+});
