@@ -13,6 +13,8 @@ describe('the process runner', () => {
     expect(r).toEqual({ status: 0, stdout: 'one\nthree', stderr: 'two\n' });
     expect(seen.sort()).toEqual(['stderr:two', 'stdout:one', 'stdout:three']);
     expect((await streamAndCapture('/nonexistent/tool', [], { onLine: () => undefined })).status).toBe(127);
+    expect((await streamAndCapture('/nonexistent/tool', [], { input: 'x\n', onLine: () => undefined })).status).toBe(127);
+    expect(await streamAndCapture('cat', [], { input: 'piped\n', onLine: () => undefined })).toEqual({ status: 0, stdout: 'piped\n', stderr: '' });
   });
 
   it('must: a failing command becomes a ClusterError naming the step, the command and the fix', () => {

@@ -79,12 +79,13 @@ export function streamAndCapture(
 ): Promise<RunResult> {
   const onLine = opts.onLine ?? ((line, from) => (from === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`));
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs });
+    const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs });
     const out = { stdout: '', stderr: '' };
     const partial = { stdout: '', stderr: '' };
     for (const from of ['stdout', 'stderr'] as const) {
-      child[from].setEncoding('utf8');
-      child[from].on('data', (chunk: string) => {
+      const pipe = child[from]!;
+      pipe.setEncoding('utf8');
+      pipe.on('data', (chunk: string) => {
         out[from] += chunk;
         const lines = (partial[from] + chunk).split('\n');
         partial[from] = lines.pop() ?? '';
@@ -96,7 +97,11 @@ export function streamAndCapture(
       for (const from of ['stdout', 'stderr'] as const) if (partial[from]) onLine(partial[from], from);
       resolve({ status: code ?? 1, ...out });
     });
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      // A command that exits (or never starts) before reading its input closes the pipe: not our error.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
   });
 }
 
