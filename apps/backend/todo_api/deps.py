@@ -1,10 +1,13 @@
 """Request dependencies: authentication and database access.
 
 Every endpoint that touches the database does all of its database work in ONE call to `run_db`,
-which runs a function with a fresh Session in the thread pool. That keeps the event loop free (the
-drivers are synchronous) while paying for one thread hop per request instead of one per dependency.
+which runs a function with a fresh Session and closes it afterwards:
+- PostgreSQL: on the event loop, through psycopg 3's async driver (`AsyncSession.run_sync` runs the
+  same synchronous code, awaiting the driver wherever it would block);
+- SQLite: in the thread pool behind a small limiter (the sqlite3 module is synchronous, and a
+  locked database may make a call wait up to busy_timeout, which must not stall the event loop).
 The bearer token is checked on the event loop (pure CPU, no database); that the user still exists is
-checked inside the database call (`require_user`).
+checked inside the database call (`require_user`). No password hash ever runs inside `run_db`.
 """
 
 from __future__ import annotations
@@ -66,16 +69,9 @@ def _with_session(request: Request, fn: Callable[..., T], args: tuple) -> T:
 
 
 async def run_db(request: Request, fn: Callable[..., T], *args: object) -> T:
-    """fn(session, *args) in the thread pool, with a session that is closed afterwards.
-
-    A dedicated limiter caps how many requests use the database at once (about the pool size):
-    requests beyond it queue in FIFO order instead of all threads fighting for the GIL and the
-    connection pool, which keeps tail latency close to the median under load.
-    """
-    import os
-
-    if os.environ.get("XINLINE") == "1":
-        return _with_session(request, fn, args)
-    return await anyio.to_thread.run_sync(
-        _with_session, request, fn, args, limiter=request.app.state.db_limiter
-    )
+    """fn(session, *args) with a session that is closed afterwards (see the module docstring)."""
+    state = request.app.state
+    if state.async_sessionmaker is not None:
+        async with state.async_sessionmaker() as session:
+            return await session.run_sync(fn, *args)
+    return await anyio.to_thread.run_sync(_with_session, request, fn, args, limiter=state.db_limiter)

@@ -25,10 +25,18 @@ def _execute(session: Session, user_id: int, intent: Intent) -> ChatOut:
     "/chat",
     responses={
         401: {"model": ErrorOut},
+        429: {"model": ErrorOut, "description": "over CHAT_REQUESTS_PER_MINUTE; see Retry-After"},
         502: {"model": ErrorOut, "description": "the AI provider failed, timed out or answered nonsense"},
     },
 )
 async def chat(body: ChatIn, request: Request, user_id: UserId) -> ChatOut:
+    # A budget per user: with a paid provider every request spends the operator's quota.
+    if (wait := request.app.state.chat_budget.take(user_id)) is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"Too many assistant requests; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     # Check the user first (a deleted account gets 401, not an AI call), without holding a database
     # connection while the provider thinks.
     await run_db(request, require_user, user_id)
