@@ -99,7 +99,12 @@ def test_list_query_validation(alice, params, field):
 @pytest.mark.parametrize(
     ("method", "url", "body", "field"),
     [
-        ("POST", "/api/auth/signup", {"email": "a\ud800@example.test", "password": "long enough passphrase"}, "email"),
+        (
+            "POST",
+            "/api/auth/signup",
+            {"email": "a\ud800@example.test", "password": "long enough passphrase"},
+            "email",
+        ),
         (
             "POST",
             "/api/auth/signup",
