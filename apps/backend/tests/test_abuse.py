@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from tests.conftest import PASSWORD, ApiUser
 from todo_api.client_address import client_address
+from todo_api.security import hash_concurrency
 from todo_api.throttle import AccountBackoff, SlidingWindow
 
 
@@ -227,3 +228,12 @@ def test_validation_errors_do_not_echo_large_input(alice):
     assert response.status_code == 422
     assert len(response.content) < 2000
     assert response.json()["detail"][0]["loc"] == ["body", "title"]
+
+
+def test_hash_concurrency_is_derived_from_the_memory_limit():
+    mib19 = 19 * 1024
+    assert hash_concurrency(512, mib19, cpus=64) == 8  # (512 - 192) // (2 * 19)
+    assert hash_concurrency(256, mib19, cpus=64) == 1
+    assert hash_concurrency(1024, 64 * 1024, cpus=64) == 6  # bigger hashes, fewer at once
+    assert hash_concurrency(512, mib19, cpus=2) == 2  # never more than the CPUs
+    assert hash_concurrency(512, mib19, override=3, cpus=2) == 3  # PASSWORD_HASH_CONCURRENCY

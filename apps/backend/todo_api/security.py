@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -30,17 +31,23 @@ def make_password_hasher(
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
-def hash_concurrency(memory_limit_mb: int, memory_kib: int, override: int | None = None) -> int:
+def hash_concurrency(
+    memory_limit_mb: int, memory_kib: int, override: int | None = None, cpus: int | None = None
+) -> int:
     """How many hashes may run at once: derived from the hash's memory and the process's limit.
 
     Each running hash holds `memory_kib`; its buffer can stay in the allocator's per-thread arena after
-    it is freed, so every hashing thread is counted twice. Never less than one.
+    it is freed, so every hashing thread is counted twice. Hashing is CPU-bound, so more threads than
+    CPUs add no throughput and only starve the event loop that serves everything else: the CPU count
+    caps it too. Never less than one.
     """
     if override:
         return override
     per_hash_mb = memory_kib / 1024
     budget_mb = memory_limit_mb - PROCESS_RESERVE_MB
-    return max(1, min(MAX_HASH_CONCURRENCY, int(budget_mb // (2 * per_hash_mb))))
+    by_memory = int(budget_mb // (2 * per_hash_mb))
+    cpus = cpus or len(os.sched_getaffinity(0))
+    return max(1, min(MAX_HASH_CONCURRENCY, by_memory, cpus))
 
 
 class Passwords:
