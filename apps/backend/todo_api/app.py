@@ -155,6 +155,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.async_sessionmaker = make_async_sessionmaker(async_engine) if async_engine else None
+    app.state.async_read_sessionmaker = (
+        make_async_sessionmaker(async_engine, read_only=True) if async_engine else None
+    )
     hasher = make_password_hasher(
         settings.argon2_memory_kib,
         settings.argon2_time_cost,

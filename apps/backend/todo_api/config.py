@@ -69,9 +69,11 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # /api/chat budget per user (each request may cost an AI provider call).
     chat_requests_per_minute: int = Field(default=20, ge=1, le=100_000)
-    # PostgreSQL connection pool; a request that waits longer than the timeout gets 503.
+    # PostgreSQL connection pool per process; a request that waits longer than the timeout gets 503.
+    # No overflow by default: overflow connections are closed when returned, and under steady load
+    # that meant a new connection (several round trips and authentication) every few requests.
     db_pool_size: int = Field(default=10, ge=1, le=500)
-    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    db_max_overflow: int = Field(default=0, ge=0, le=500)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @field_validator("app_env", "ai_provider", "log_level", mode="before")

@@ -75,3 +75,13 @@ async def run_db(request: Request, fn: Callable[..., T], *args: object) -> T:
         async with state.async_sessionmaker() as session:
             return await session.run_sync(fn, *args)
     return await anyio.to_thread.run_sync(_with_session, request, fn, args, limiter=state.db_limiter)
+
+
+async def read_db(request: Request, fn: Callable[..., T], *args: object) -> T:
+    """Like run_db, for work that only reads: on PostgreSQL in autocommit mode, so the statement is
+    the only round trip (no BEGIN/ROLLBACK around it). fn must not write."""
+    state = request.app.state
+    if state.async_read_sessionmaker is not None:
+        async with state.async_read_sessionmaker() as session:
+            return await session.run_sync(fn, *args)
+    return await anyio.to_thread.run_sync(_with_session, request, fn, args, limiter=state.db_limiter)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from todo_api.client_address import client_address
-from todo_api.deps import UserId, run_db, unauthorized
+from todo_api.deps import UserId, read_db, run_db, unauthorized
 from todo_api.models import User
 from todo_api.schemas import Credentials, ErrorOut, LoginIn, TokenOut, UserOut
 
@@ -98,7 +98,7 @@ async def login(body: LoginIn, request: Request, response: Response) -> TokenOut
     for wait in (state.login_backoff.retry_after(body.account), state.address_failures.retry_after(address)):
         if wait is not None:
             raise _too_many(wait)
-    user = await run_db(request, _find_user, body.account, body.legacy_account)
+    user = await read_db(request, _find_user, body.account, body.legacy_account)
     passwords = state.passwords
     if not await passwords.verify(user.password_hash if user else None, body.password) or user is None:
         state.login_backoff.failed(body.account)
@@ -123,4 +123,4 @@ def _me(session: Session, user_id: int) -> UserOut:
 
 @router.get("/me", responses={401: {"model": ErrorOut}})
 async def me(request: Request, user_id: UserId) -> UserOut:
-    return await run_db(request, _me, user_id)
+    return await read_db(request, _me, user_id)

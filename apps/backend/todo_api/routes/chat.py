@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from todo_api.assistant import executor
 from todo_api.assistant.intents import Intent, ProviderError
-from todo_api.deps import UserId, require_user, run_db
+from todo_api.deps import UserId, read_db, require_user, run_db
 from todo_api.schemas import ChatIn, ChatOut, ErrorOut
 
 router = APIRouter(prefix="/api", tags=["assistant"])
@@ -39,7 +39,7 @@ async def chat(body: ChatIn, request: Request, user_id: UserId) -> ChatOut:
         )
     # Check the user first (a deleted account gets 401, not an AI call), without holding a database
     # connection while the provider thinks.
-    await run_db(request, require_user, user_id)
+    await read_db(request, require_user, user_id)
     provider = request.app.state.assistant
     try:
         intent = await provider.parse(body.message)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from todo_api.deps import run_db
+from todo_api.deps import read_db
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def _select_one(session: Session) -> None:
 )
 async def readyz(request: Request) -> JSONResponse:
     try:
-        await run_db(request, _select_one)
+        await read_db(request, _select_one)
     except Exception as exc:
         log.warning("readiness check failed", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
         return JSONResponse(
