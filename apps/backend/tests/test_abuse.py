@@ -237,3 +237,15 @@ def test_hash_concurrency_is_derived_from_the_memory_limit():
     assert hash_concurrency(1024, 64 * 1024, cpus=64) == 6  # bigger hashes, fewer at once
     assert hash_concurrency(512, mib19, cpus=2) == 2  # never more than the CPUs
     assert hash_concurrency(512, mib19, override=3, cpus=2) == 3  # PASSWORD_HASH_CONCURRENCY
+
+
+def test_accounts_with_passwords_under_the_new_minimum_still_log_in(client):
+    from sqlalchemy import text
+
+    old_hash = client.app.state.passwords.hash_now("short-pw")  # 8 characters: the old minimum
+    with client.app.state.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO users (email, password_hash, created_at) VALUES (:e, :h, CURRENT_TIMESTAMP)"),
+            {"e": "veteran@example.test", "h": old_hash},
+        )
+    assert _login(client, "veteran@example.test", "short-pw").status_code == 200

@@ -136,3 +136,28 @@ def test_pool_exhaustion_is_503_with_retry_after(postgres_app_url, make_client):
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"].isdigit()
     assert user.get("/api/tasks").status_code == 200
+
+
+def test_a_connection_closed_while_idle_is_replaced(postgres_app_url, make_client, monkeypatch):
+    """Serverless PostgreSQL closes idle connections; the pool checks one that sat idle (here: any)
+    before reuse instead of failing the request with 503."""
+    from sqlalchemy import text
+
+    import todo_api.db
+
+    monkeypatch.setattr(todo_api.db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    client = make_client(postgres_app_url)
+    with client.app.state.engine.begin() as conn:
+        conn.execute(text("TRUNCATE tasks, users RESTART IDENTITY CASCADE"))
+    user = ApiUser(client, "idle@example.test")
+    assert user.get("/api/tasks").status_code == 200
+    with client.app.state.engine.connect() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND datname = current_database() "
+                "AND backend_type = 'client backend'"
+            )
+        ).scalar_one()
+    assert killed >= 1
+    assert user.get("/api/tasks").status_code == 200
