@@ -212,6 +212,7 @@ def test_large_bodies_are_refused_with_413(alice):
     headers = {**alice.headers, "Content-Type": "application/json"}
     response = alice.client.post("/api/tasks", content=big, headers=headers)
     assert response.status_code == 413
+    assert response.json() == {"detail": "Request body larger than 1048576 bytes"}
 
     def chunks():  # no Content-Length: counted as it arrives
         yield b'{"title": "'
@@ -221,6 +222,7 @@ def test_large_bodies_are_refused_with_413(alice):
 
     chunked = alice.client.post("/api/tasks", content=chunks(), headers=headers)
     assert chunked.status_code == 413
+    assert chunked.json()["detail"].startswith("Request body larger than")
 
 
 def test_validation_errors_do_not_echo_large_input(alice):

@@ -30,7 +30,7 @@ from todo_api.db import (
     make_sessionmaker,
 )
 from todo_api.logs import configure_logging
-from todo_api.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from todo_api.routes import auth, chat, health, tasks
 from todo_api.security import Passwords, Tokens, hash_concurrency, make_password_hasher
 from todo_api.throttle import AccountBackoff, SlidingWindow
@@ -146,11 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Starlette's slash redirect builds its Location from the Host header: `GET /api/tasks/` with
         # `Host: evil.example` pointed the client at evil.example. Without it that path is a 404.
         redirect_slashes=False,
-        # Bodies above the limit get 413 before they are read whole (Content-Length is checked
-        # first, a chunked body is counted as it arrives).
-        max_body_size=settings.max_body_bytes,
     )
-    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
@@ -184,6 +180,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
+    # Bodies above the limit get 413 before they are read whole (middleware.BodyLimitMiddleware).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: every response gets an id and a log line
 
