@@ -66,19 +66,12 @@ def verdict(ok: bool) -> str:
 @contextmanager
 def throwaway_postgres() -> Iterator[str]:
     """A PostgreSQL server for this run only (Debian's binaries, as the tests use): its URL."""
-    from sqlalchemy import create_engine, text
-
     from tests.pgserver import ThrowawayPostgres
-    from todo_api.db import normalize_database_url
 
     server = ThrowawayPostgres()
     server.start()
     try:
-        engine = create_engine(normalize_database_url(server.url()), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text("CREATE DATABASE todo_bench"))
-        engine.dispose()
-        yield server.url("todo_bench")
+        yield server.create_database("todo_bench")
     finally:
         server.stop()
 

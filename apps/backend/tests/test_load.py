@@ -127,12 +127,11 @@ def test_task_reads_keep_answering_during_a_login_flood(postgres_app_url, make_c
 def test_pool_exhaustion_is_503_with_retry_after(postgres_app_url, make_client):
     client = make_client(postgres_app_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout_seconds=0.3)
     user = ApiUser(client, "pool@example.test")
-    engine = client.app.state.async_sessionmaker.kw["bind"]
-    held = client.portal.call(engine.connect)
+    held = client.app.state.engine.connect()  # the pool's only connection
     try:
         response = user.get("/api/tasks")
     finally:
-        client.portal.call(held.close)
+        held.close()
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"].isdigit()
     assert user.get("/api/tasks").status_code == 200
@@ -151,7 +150,13 @@ def test_a_connection_closed_while_idle_is_replaced(postgres_app_url, make_clien
         conn.execute(text("TRUNCATE tasks, users RESTART IDENTITY CASCADE"))
     user = ApiUser(client, "idle@example.test")
     assert user.get("/api/tasks").status_code == 200
-    with client.app.state.engine.connect() as conn:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from todo_api.db import normalize_database_url
+
+    killer = create_engine(normalize_database_url(postgres_app_url), poolclass=NullPool)
+    with killer.connect() as conn:
         killed = conn.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -159,5 +164,6 @@ def test_a_connection_closed_while_idle_is_replaced(postgres_app_url, make_clien
                 "AND backend_type = 'client backend'"
             )
         ).scalar_one()
+    killer.dispose()
     assert killed >= 1
     assert user.get("/api/tasks").status_code == 200

@@ -22,13 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from todo_api import __version__
 from todo_api.assistant.intents import AssistantProvider
 from todo_api.config import Settings, load_settings, require_serving_config
-from todo_api.db import (
-    create_async_db_engine,
-    create_db_engine,
-    db_concurrency,
-    make_async_sessionmaker,
-    make_sessionmaker,
-)
+from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker
 from todo_api.logs import configure_logging
 from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from todo_api.routes import auth, chat, health, tasks
@@ -77,23 +71,19 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> R
     return Response(body, status_code=422, media_type="application/json")
 
 
+def _retry_later(detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
-    return JSONResponse(
-        {"detail": "The database is unavailable; try again shortly."},
-        status_code=503,
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
-    )
+    return _retry_later("The database is unavailable; try again shortly.")
 
 
 async def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
     """Every pooled connection stayed busy for DB_POOL_TIMEOUT_SECONDS: overload, not a bug."""
     log.warning("database pool exhausted", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
-    return JSONResponse(
-        {"detail": "The server is busy; try again shortly."},
-        status_code=503,
-        headers={"Retry-After": RETRY_AFTER_SECONDS},
-    )
+    return _retry_later("The server is busy; try again shortly.")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -102,11 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     pool = (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds)
     engine = create_db_engine(settings.database_url, *pool)
-    async_engine = create_async_db_engine(settings.database_url, *pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db_limiter = anyio.CapacityLimiter(db_concurrency(engine))
+        app.state.db_limiter = anyio.CapacityLimiter(
+            db_concurrency(engine, settings.db_pool_size, settings.db_max_overflow)
+        )
         if settings.should_migrate_on_start:
             from todo_api.migrate import upgrade
 
@@ -131,8 +122,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.assistant.aclose()
             app.state.passwords.close()
-            if async_engine is not None:
-                await async_engine.dispose()
             engine.dispose()
             log.info("stopped")
 
@@ -150,10 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.async_sessionmaker = make_async_sessionmaker(async_engine) if async_engine else None
-    app.state.async_read_sessionmaker = (
-        make_async_sessionmaker(async_engine, read_only=True) if async_engine else None
-    )
+    app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
     hasher = make_password_hasher(
         settings.argon2_memory_kib,
         settings.argon2_time_cost,

@@ -8,7 +8,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from todo_api.config import ConfigError
@@ -16,9 +15,13 @@ from todo_api.config import ConfigError
 SQLITE_CONCURRENCY = 4
 
 
-def db_concurrency(engine: Engine) -> int:
-    """How many requests may use SQLite at once from the thread pool (todo_api.deps.run_db)."""
-    return SQLITE_CONCURRENCY
+def db_concurrency(engine: Engine, pool_size: int, max_overflow: int) -> int:
+    """How many requests may use the database at once from the thread pool (todo_api.deps.run_db):
+    the connection pool for PostgreSQL (more would only queue for a connection, holding a thread),
+    a few for SQLite (one writer at a time anyway)."""
+    if engine.url.get_backend_name() == "sqlite":
+        return SQLITE_CONCURRENCY
+    return pool_size + max_overflow
 
 
 def normalize_database_url(raw: str) -> URL:
@@ -85,33 +88,18 @@ def _postgres_engine_args(
 def create_db_engine(
     database_url: str, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 30.0
 ) -> Engine:
-    """A synchronous engine (SQLite requests, migrations, tests)."""
+    """The engine. PostgreSQL: a pool of `pool_size` (+ `max_overflow`) psycopg connections; a
+    request that cannot get one within `pool_timeout` seconds fails with sqlalchemy's TimeoutError
+    (answered 503, app.py). Sessions run in UTC, and idle connections are pinged before reuse."""
     url = normalize_database_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    return create_engine(url, **_postgres_engine_args(url, pool_size, max_overflow, pool_timeout))
-
-
-def create_async_db_engine(
-    database_url: str, pool_size: int, max_overflow: int, pool_timeout: float
-) -> AsyncEngine | None:
-    """PostgreSQL requests run on the event loop through psycopg 3's async driver (None for SQLite).
-
-    Profiling the thread-pool version showed the time going to thread hand-offs and GIL contention
-    between 15 threads, not to PostgreSQL; on the loop a request costs no thread switch, and waiting
-    for the server yields to other requests. A request that cannot get a connection within
-    `pool_timeout` seconds fails with sqlalchemy's TimeoutError (answered 503, app.py).
-    """
-    url = normalize_database_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        return None
-    url = url.set(drivername="postgresql+psycopg_async")
     args = _postgres_engine_args(url, pool_size, max_overflow, pool_timeout, pre_ping=False)
-    engine = create_async_engine(url, **args)
-    _ping_when_idle(engine.sync_engine)
-    event.listen(engine.sync_engine, "connect", _utc_session)
+    engine = create_engine(url, **args)
+    _ping_when_idle(engine)
+    event.listen(engine, "connect", _utc_session)
     return engine
 
 
@@ -147,13 +135,9 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError("pooled connection was closed by the server while idle") from exc
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
-
-
-def make_async_sessionmaker(engine: AsyncEngine, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
-    """Sessions on the async engine. `read_only`: the same pool in autocommit mode, so a read is one
-    round trip (no BEGIN before it, no ROLLBACK after it); only for work that writes nothing."""
-    if read_only:
+def make_sessionmaker(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions. `read_only` (PostgreSQL): the same pool in autocommit mode, so a read is one round
+    trip (no BEGIN before it, no ROLLBACK after it); only for work that writes nothing."""
+    if read_only and engine.url.get_backend_name() == "postgresql":
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return async_sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

@@ -1,13 +1,12 @@
 """Request dependencies: authentication and database access.
 
-Every endpoint that touches the database does all of its database work in ONE call to `run_db`,
-which runs a function with a fresh Session and closes it afterwards:
-- PostgreSQL: on the event loop, through psycopg 3's async driver (`AsyncSession.run_sync` runs the
-  same synchronous code, awaiting the driver wherever it would block);
-- SQLite: in the thread pool behind a small limiter (the sqlite3 module is synchronous, and a
-  locked database may make a call wait up to busy_timeout, which must not stall the event loop).
+Every endpoint that touches the database does all of its database work in ONE call to `run_db`
+(or `read_db` for work that only reads), which runs a function with a fresh Session in the thread
+pool, behind a limiter the size of the connection pool: one thread hop per request, and requests
+beyond the pool queue in order instead of fighting for connections. The drivers are synchronous, so
+the event loop stays free. No password hash ever runs inside these calls (routes/auth.py).
 The bearer token is checked on the event loop (pure CPU, no database); that the user still exists is
-checked inside the database call (`require_user`). No password hash ever runs inside `run_db`.
+checked inside the database call (`require_user`).
 """
 
 from __future__ import annotations
@@ -63,25 +62,23 @@ def require_user(session: Session, user_id: int) -> None:
         raise unauthorized("Invalid token (user no longer exists)")
 
 
-def _with_session(request: Request, fn: Callable[..., T], args: tuple) -> T:
-    with request.app.state.sessionmaker() as session:
+def _with_session(factory: Callable[[], Session], fn: Callable[..., T], args: tuple) -> T:
+    with factory() as session:
         return fn(session, *args)
 
 
 async def run_db(request: Request, fn: Callable[..., T], *args: object) -> T:
-    """fn(session, *args) with a session that is closed afterwards (see the module docstring)."""
+    """fn(session, *args) in the thread pool, with a session that is closed afterwards."""
     state = request.app.state
-    if state.async_sessionmaker is not None:
-        async with state.async_sessionmaker() as session:
-            return await session.run_sync(fn, *args)
-    return await anyio.to_thread.run_sync(_with_session, request, fn, args, limiter=state.db_limiter)
+    return await anyio.to_thread.run_sync(
+        _with_session, state.sessionmaker, fn, args, limiter=state.db_limiter
+    )
 
 
 async def read_db(request: Request, fn: Callable[..., T], *args: object) -> T:
     """Like run_db, for work that only reads: on PostgreSQL in autocommit mode, so the statement is
     the only round trip (no BEGIN/ROLLBACK around it). fn must not write."""
     state = request.app.state
-    if state.async_read_sessionmaker is not None:
-        async with state.async_read_sessionmaker() as session:
-            return await session.run_sync(fn, *args)
-    return await anyio.to_thread.run_sync(_with_session, request, fn, args, limiter=state.db_limiter)
+    return await anyio.to_thread.run_sync(
+        _with_session, state.read_sessionmaker, fn, args, limiter=state.db_limiter
+    )
