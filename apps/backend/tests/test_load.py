@@ -80,7 +80,7 @@ def test_concurrent_logins_stay_within_the_memory_limit(tmp_path):
 
 
 def test_task_reads_keep_answering_during_a_login_flood(postgres_app_url, make_client):
-    """PostgreSQL with a 1-connection pool that gives up after 2 s: 48 logins, 24 at a time, with real
+    """PostgreSQL with a 1-connection pool that gives up after 0.5 s: 48 logins, 24 at a time, with real
     argon2 (hashing never holds a connection) must not starve task reads. With the hash inside the
     database session the connection was busy for the whole flood, and the reads timed out."""
     client = make_client(
@@ -89,8 +89,9 @@ def test_task_reads_keep_answering_during_a_login_flood(postgres_app_url, make_c
         argon2_time_cost=3,
         db_pool_size=1,
         db_max_overflow=0,
-        db_pool_timeout_seconds=2.0,
+        db_pool_timeout_seconds=0.5,
         login_failures_per_address=1000,
+        login_free_failures=1000,  # every login costs a hash (no back-off short-cut)
     )
     from sqlalchemy import text
 
@@ -106,7 +107,7 @@ def test_task_reads_keep_answering_during_a_login_flood(postgres_app_url, make_c
             read_codes.append(reader.get("/api/tasks").status_code)
 
     def login(i: int) -> int:
-        body = {"email": f"flood{i % 4}@example.test", "password": "wrong password guess"}
+        body = {"email": f"flood{i}@example.test", "password": "wrong password guess"}
         return client.post("/api/auth/login", json=body).status_code
 
     readers = [threading.Thread(target=read_until_stopped) for _ in range(2)]
@@ -119,7 +120,7 @@ def test_task_reads_keep_answering_during_a_login_flood(postgres_app_url, make_c
         stop.set()
         for t in readers:
             t.join()
-    assert set(login_codes) <= {401, 429}, login_codes
+    assert set(login_codes) <= {401, 503}, login_codes  # a login may wait too long for its lookup
     assert read_codes
     assert set(read_codes) == {200}, sorted(set(read_codes))
 

@@ -18,6 +18,7 @@ import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from todo_api.models import User
@@ -67,18 +68,30 @@ def _with_session(factory: Callable[[], Session], fn: Callable[..., T], args: tu
         return fn(session, *args)
 
 
+async def _in_thread(
+    request: Request, factory: Callable[[], Session], fn: Callable[..., T], args: tuple
+) -> T:
+    """fn in the thread pool once a database slot is free. A request that waits longer than
+    DB_POOL_TIMEOUT_SECONDS for one gets sqlalchemy's pool TimeoutError (503 with Retry-After, app.py),
+    as if it had waited that long for a connection: the limiter is the pool's waiting room."""
+    state = request.app.state
+    try:
+        with anyio.fail_after(state.settings.db_pool_timeout_seconds):
+            await state.db_limiter.acquire()
+    except TimeoutError:
+        raise PoolTimeoutError("no database connection became free in time") from None
+    try:
+        return await anyio.to_thread.run_sync(_with_session, factory, fn, args)
+    finally:
+        state.db_limiter.release()
+
+
 async def run_db(request: Request, fn: Callable[..., T], *args: object) -> T:
     """fn(session, *args) in the thread pool, with a session that is closed afterwards."""
-    state = request.app.state
-    return await anyio.to_thread.run_sync(
-        _with_session, state.sessionmaker, fn, args, limiter=state.db_limiter
-    )
+    return await _in_thread(request, request.app.state.sessionmaker, fn, args)
 
 
 async def read_db(request: Request, fn: Callable[..., T], *args: object) -> T:
     """Like run_db, for work that only reads: on PostgreSQL in autocommit mode, so the statement is
     the only round trip (no BEGIN/ROLLBACK around it). fn must not write."""
-    state = request.app.state
-    return await anyio.to_thread.run_sync(
-        _with_session, state.read_sessionmaker, fn, args, limiter=state.db_limiter
-    )
+    return await _in_thread(request, request.app.state.read_sessionmaker, fn, args)
