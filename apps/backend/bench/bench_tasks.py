@@ -7,7 +7,12 @@ creates 100 tasks, measures the idle RSS of the server after a warm-up, then run
 requests/s and latency percentiles with PASS/MISS against the targets. Always exits 0 unless the
 server could not be started: it is a benchmark, not a test. Only loopback traffic.
 
-    .venv/bin/python bench/bench_tasks.py [--database-url URL] [--concurrency 32] [--requests 5000]
+With --database=postgres it runs twice in one go, on SQLite and on a throwaway PostgreSQL started
+for the run from Debian's binaries (as the tests do), and compares the two: PostgreSQL's p99 must be
+under 50 ms and at most 1.5 times SQLite's.
+
+    .venv/bin/python bench/bench_tasks.py [--database sqlite|postgres] [--database-url URL]
+        [--concurrency 32] [--requests 5000] [--workers N]
 """
 
 from __future__ import annotations
@@ -19,50 +24,18 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from common import percentile, production_server, rss_mb, throwaway_postgres, verdict
 
-BACKEND = Path(__file__).resolve().parents[1]
 P99_TARGET_MS = 50.0
 RSS_TARGET_MB = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float:
-    """VmRSS of the server process plus its worker processes (when --workers > 1)."""
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    total_kb = 0
-    for p in pids:
-        for line in Path(f"/proc/{p}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total_kb += int(line.split()[1])
-    return total_kb / 1024
-
-
-def percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    k = max(0, min(len(sorted_values) - 1, round(pct / 100 * len(sorted_values) + 0.5) - 1))
-    return sorted_values[k]
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
+PG_OVER_SQLITE_MAX = 1.5
 
 
 async def load_raw(
@@ -145,89 +118,37 @@ async def load_httpx(
     return latencies, errors, elapsed
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="default: SQLite file in a temp dir")
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--requests", type=int, default=5000, help="stop after this many requests")
-    parser.add_argument("--duration", type=float, default=10.0, help="stop after this many seconds")
-    parser.add_argument("--tasks", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--log-level", default="info", help="server LOG_LEVEL (default info, as in prod)")
-    parser.add_argument(
-        "--client",
-        choices=["raw", "httpx"],
-        default="raw",
-        help="load generator: raw asyncio HTTP/1.1 (light, default) or httpx.AsyncClient (heavier)",
-    )
-    args = parser.parse_args()
-
+def run(args: argparse.Namespace, database_url: str) -> dict[str, float]:
+    """One server, one load; prints the figures and returns them."""
     tmp = Path(tempfile.mkdtemp(prefix="todo-bench-"))
-    database_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": database_url,
-        "JWT_SECRET": secrets.token_urlsafe(48),
-        "AI_PROVIDER": "mock",
-        "LOG_LEVEL": args.log_level,
-        "MIGRATE_ON_START": "false",
-    }
-    subprocess.run([sys.executable, "-m", "todo_api.migrate"], cwd=BACKEND, env=env, check=True)
-
-    cmd = [sys.executable, "-m", "uvicorn", "todo_api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    if args.workers > 1:
-        cmd += ["--workers", str(args.workers)]
-    server_log = (tmp / "server.log").open("w")
-    server = subprocess.Popen(cmd, cwd=BACKEND, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+    log_path = tmp / "server.log"
+    env = {"LOG_LEVEL": args.log_level}
     try:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            for _ in range(300):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None:
-                    print((tmp / "server.log").read_text(), file=sys.stderr)
-                    print("bench: the server exited during startup", file=sys.stderr)
-                    return 1
-                time.sleep(0.1)
-            else:
-                print("bench: the server did not become ready in 30 s", file=sys.stderr)
-                return 1
+        with production_server(database_url, log_path, args.workers, **env) as (server, base):
+            with httpx.Client(base_url=base, timeout=10) as client:
+                email = f"bench-{secrets.token_hex(4)}@example.test"
+                body = {"email": email, "password": "bench passphrase number one"}
+                signup = client.post("/api/auth/signup", json=body)
+                signup.raise_for_status()
+                headers = {"Authorization": f"Bearer {signup.json()['access_token']}"}
+                for i in range(args.tasks):
+                    body = {"title": f"Task {i:03d}", "description": f"benchmark task number {i}"}
+                    client.post("/api/tasks", json=body, headers=headers).raise_for_status()
 
-            email = f"bench-{secrets.token_hex(4)}@example.test"
-            signup = client.post("/api/auth/signup", json={"email": email, "password": "bench-password-1"})
-            signup.raise_for_status()
-            headers = {"Authorization": f"Bearer {signup.json()['access_token']}"}
-            for i in range(args.tasks):
-                body = {"title": f"Task {i:03d}", "description": f"benchmark task number {i}"}
-                client.post("/api/tasks", json=body, headers=headers).raise_for_status()
-
-        # Warm-up (imports, pools, caches), then the idle footprint.
-        load = load_raw if args.client == "raw" else load_httpx
-        asyncio.run(load(base, headers, args.concurrency, 300, 10))
-        time.sleep(1.0)
-        idle_rss = rss_mb(server.pid)
-
-        latencies, errors, elapsed = asyncio.run(
-            load(base, headers, args.concurrency, args.requests, args.duration)
-        )
-        loaded_rss = rss_mb(server.pid)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
+            # Warm-up (imports, pools, caches), then the idle footprint.
+            load = load_raw if args.client == "raw" else load_httpx
+            asyncio.run(load(base, headers, args.concurrency, 300, 10))
+            time.sleep(1.0)
+            idle_rss = rss_mb(server.pid)
+            latencies, errors, elapsed = asyncio.run(
+                load(base, headers, args.concurrency, args.requests, args.duration)
+            )
+            loaded_rss = rss_mb(server.pid)
+            server.send_signal(signal.SIGTERM)
             exit_code = server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            exit_code = server.wait()
-        server_log.close()
-
-    log_text = (tmp / "server.log").read_text(errors="replace")
-    shutil.rmtree(tmp, ignore_errors=True)
+        log_text = log_path.read_text(errors="replace")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     latencies.sort()
     p50, p90, p99 = (percentile(latencies, p) for p in (50, 90, 99))
     db_kind = database_url.split(":", 1)[0]
@@ -250,6 +171,56 @@ def main() -> int:
     clean = '"msg": "stopped"' in log_text or (quiet and exit_code in (0, -signal.SIGTERM))
     shutdown = "clean shutdown" if clean else "NO clean shutdown logged"
     print(f"  SIGTERM       exit status {exit_code}, {shutdown}")
+    return {"rps": len(latencies) / elapsed, "p50": p50, "p99": p99, "rss": loaded_rss}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="sqlite (default): one run on a temp file; postgres: SQLite, then a throwaway PostgreSQL",
+    )
+    parser.add_argument("--database-url", help="run once against this database instead")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=5000, help="stop after this many requests")
+    parser.add_argument("--duration", type=float, default=10.0, help="stop after this many seconds")
+    parser.add_argument("--tasks", type=int, default=100)
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")), help="uvicorn workers"
+    )
+    parser.add_argument("--log-level", default="info", help="server LOG_LEVEL (default info, as in prod)")
+    parser.add_argument(
+        "--client",
+        choices=["raw", "httpx"],
+        default="raw",
+        help="load generator: raw asyncio HTTP/1.1 (light, default) or httpx.AsyncClient (heavier)",
+    )
+    args = parser.parse_args()
+
+    if args.database_url:
+        run(args, args.database_url)
+        return 0
+    tmp = Path(tempfile.mkdtemp(prefix="todo-bench-db-"))
+    try:
+        sqlite = run(args, f"sqlite:///{tmp / 'bench.db'}")
+        if args.database == "sqlite":
+            return 0
+        with throwaway_postgres() as url:
+            pg = run(args, url)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ratio = pg["p99"] / sqlite["p99"]
+    print("summary (same run)          req/s   p50 ms   p99 ms   RSS MB")
+    for name, r in (("sqlite", sqlite), ("postgres", pg)):
+        print(f"  {name:<24} {r['rps']:7.0f} {r['p50']:8.1f} {r['p99']:8.1f} {r['rss']:8.1f}")
+    ok = pg["p99"] < P99_TARGET_MS
+    print(f"  postgres p99 < {P99_TARGET_MS:.0f} ms: {verdict(ok)}")
+    print(
+        f"  postgres p99 / sqlite p99 = {ratio:.2f} (target <= {PG_OVER_SQLITE_MAX}): "
+        f"{verdict(ratio <= PG_OVER_SQLITE_MAX)}"
+    )
     return 0
 
 

@@ -55,11 +55,7 @@ def postgres_server_url() -> Iterator[str]:
     except PostgresUnavailable as exc:
         pytest.fail(str(exc), pytrace=False)
     try:
-        engine = create_engine(normalize_database_url(server.url()), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text("CREATE DATABASE todo_test"))
-        engine.dispose()
-        yield server.url("todo_test")
+        yield server.create_database("todo_test")
     finally:
         server.stop()
 

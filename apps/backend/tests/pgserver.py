@@ -118,6 +118,18 @@ class ThrowawayPostgres:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
+    def create_database(self, name: str) -> str:
+        """CREATE DATABASE name; its URL."""
+        from sqlalchemy import create_engine, text
+
+        from todo_api.db import normalize_database_url
+
+        engine = create_engine(normalize_database_url(self.url()), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return self.url(name)
+
     def stop(self) -> None:
         try:
             if self.port:

@@ -31,7 +31,7 @@ def test_login_returns_a_working_token(client, alice):
 
 def test_duplicate_email_is_409(client, alice):
     response = client.post(
-        "/api/auth/signup", json={"email": "Alice@example.test", "password": "another-pw-1"}
+        "/api/auth/signup", json={"email": "Alice@example.test", "password": "another passphrase 1"}
     )
     assert response.status_code == 409
     assert "already exists" in response.json()["detail"]

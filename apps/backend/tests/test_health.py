@@ -34,7 +34,9 @@ def test_requests_get_503_not_500_when_the_database_is_down(make_client, tmp_pat
     from todo_api.security import Tokens
 
     client = make_client(f"postgresql://nobody@127.0.0.1:{free_port()}/nothing")
-    signup = client.post("/api/auth/signup", json={"email": "x@example.test", "password": "password-1"})
+    signup = client.post(
+        "/api/auth/signup", json={"email": "x@example.test", "password": "plum kite orbit 42"}
+    )
     assert signup.status_code == 503
     assert "database" in signup.json()["detail"]
     token = Tokens(JWT_SECRET, 60).issue(1)

@@ -26,8 +26,8 @@ def engine_for(url: str):  # type: ignore[no-untyped-def]
     return create_engine(normalize_database_url(url), poolclass=NullPool)
 
 
-def test_head_is_0002():
-    assert head_revision() == "0002"
+def test_head_is_0003():
+    assert head_revision() == "0003"
 
 
 def test_empty_to_head_matches_the_models(empty_db_url):
@@ -65,7 +65,7 @@ def test_0001_with_data_to_head_preserves_it(empty_db_url, make_client):
 
     upgrade(empty_db_url)
 
-    assert current_revision(empty_db_url) == "0002"
+    assert current_revision(empty_db_url) == "0003"
     with engine.connect() as conn:
         insp = inspect(conn)
         assert "due_date" in {c["name"] for c in insp.get_columns("tasks")}
@@ -94,7 +94,7 @@ def test_downgrade_to_0001_and_back(empty_db_url):
     downgrade(empty_db_url, "0001")
     assert current_revision(empty_db_url) == "0001"
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0002"
+    assert current_revision(empty_db_url) == "0003"
 
 
 def _migrate_cli(url: str) -> subprocess.CompletedProcess[str]:
@@ -114,7 +114,7 @@ def _migrate_cli(url: str) -> subprocess.CompletedProcess[str]:
 def test_migrate_command_twice_is_a_noop(empty_db_url):
     first = _migrate_cli(empty_db_url)
     assert first.returncode == 0, first.stderr
-    assert '"to_revision": "0002"' in first.stdout
+    assert '"to_revision": "0003"' in first.stdout
     engine = engine_for(empty_db_url)
     with engine.connect() as conn:
         schema_before = {t: inspect(conn).get_columns(t) for t in ("users", "tasks")}
@@ -125,7 +125,7 @@ def test_migrate_command_twice_is_a_noop(empty_db_url):
         schema_after = {t: inspect(conn).get_columns(t) for t in ("users", "tasks")}
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     engine.dispose()
-    assert versions == ["0002"]
+    assert versions == ["0003"]
     assert repr(schema_before) == repr(schema_after)
 
 
@@ -141,5 +141,5 @@ def test_migrate_command_reports_an_unreachable_database_clearly():
 def test_migrate_on_start(tmp_path, make_client):
     url = f"sqlite:///{tmp_path / 'auto.db'}"
     client = make_client(url, migrate_on_start=True)
-    assert current_revision(url) == "0002"
+    assert current_revision(url) == "0003"
     assert client.get("/readyz").status_code == 200

@@ -47,7 +47,7 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path):
             except httpx.TransportError:
                 time.sleep(0.1)
         token = httpx.post(
-            f"{base}/api/auth/signup", json={"email": "s@example.test", "password": "password-1"}
+            f"{base}/api/auth/signup", json={"email": "s@example.test", "password": "plum kite orbit 42"}
         ).json()["access_token"]
 
         result: dict[str, httpx.Response] = {}

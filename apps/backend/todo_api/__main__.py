@@ -27,7 +27,8 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         workers=int(os.environ.get("WEB_CONCURRENCY", "1") or 1),
-        proxy_headers=True,
+        # X-Forwarded-For is read by the app, from TRUSTED_PROXIES only (todo_api.client_address).
+        proxy_headers=False,
         timeout_graceful_shutdown=25,
         log_config=None,
         server_header=False,

@@ -17,15 +17,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from todo_api import __version__
 from todo_api.assistant.intents import AssistantProvider
 from todo_api.config import Settings, load_settings, require_serving_config
 from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker
 from todo_api.logs import configure_logging
-from todo_api.middleware import RequestContextMiddleware
+from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from todo_api.routes import auth, chat, health, tasks
-from todo_api.security import Passwords, Tokens, make_password_hasher
+from todo_api.security import Passwords, Tokens, hash_concurrency, make_password_hasher
+from todo_api.throttle import AccountBackoff, SlidingWindow
 
 log = logging.getLogger("todo_api")
 
@@ -45,27 +47,57 @@ def make_provider(settings: Settings) -> AssistantProvider:
     return MockProvider()
 
 
+# A 422 echoes the rejected value only when it is small: a 50 MB string must not come back (escaped,
+# larger) in the error.
+MAX_ECHOED_INPUT = 200
+RETRY_AFTER_SECONDS = "2"
+
+
+def _small_error(error: dict) -> dict:
+    error = dict(error)
+    if "input" in error and len(repr(error["input"])) > MAX_ECHOED_INPUT:
+        error.pop("input")
+    if len(repr(error.get("ctx"))) > MAX_ECHOED_INPUT:
+        error.pop("ctx")
+    return error
+
+
 async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
-    """FastAPI's 422 body, rendered ASCII-safe: the echoed `input` may hold text that UTF-8 cannot
-    encode (a lone surrogate sent as "\\ud800"), which makes the stock handler fail with a 500."""
-    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True, default=str)
+    """FastAPI's 422 body without large inputs, rendered ASCII-safe: the echoed `input` may hold text
+    that UTF-8 cannot encode (a lone surrogate sent as "\\ud800"), which makes the stock handler fail
+    with a 500."""
+    errors = [_small_error(e) for e in exc.errors()]
+    body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True, default=str)
     return Response(body, status_code=422, media_type="application/json")
+
+
+def _retry_later(detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
-    return JSONResponse({"detail": "The database is unavailable; try again shortly."}, status_code=503)
+    return _retry_later("The database is unavailable; try again shortly.")
+
+
+async def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
+    """Every pooled connection stayed busy for DB_POOL_TIMEOUT_SECONDS: overload, not a bug."""
+    log.warning("database pool exhausted", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
+    return _retry_later("The server is busy; try again shortly.")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     require_serving_config(settings)
     configure_logging(settings.log_level)
-    engine = create_db_engine(settings.database_url)
+    pool = (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds)
+    engine = create_db_engine(settings.database_url, *pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db_limiter = anyio.CapacityLimiter(db_concurrency(engine))
+        app.state.db_limiter = anyio.CapacityLimiter(
+            db_concurrency(engine, settings.db_pool_size, settings.db_max_overflow)
+        )
         if settings.should_migrate_on_start:
             from todo_api.migrate import upgrade
 
@@ -77,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "app_env": str(settings.app_env),
                 "database": engine.url.get_backend_name(),
                 "ai_provider": settings.ai_provider,
+                "password_hash_concurrency": app.state.passwords.concurrency,
             },
         )
         # Objects that live as long as the process (modules, app, pools) leave the GC's generations:
@@ -88,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.assistant.aclose()
+            app.state.passwords.close()
             engine.dispose()
             log.info("stopped")
 
@@ -97,14 +131,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs" if settings.app_env != "production" else None,
         redoc_url=None,
+        openapi_url="/openapi.json" if settings.openapi_served else None,
+        # Starlette's slash redirect builds its Location from the Host header: `GET /api/tasks/` with
+        # `Host: evil.example` pointed the client at evil.example. Without it that path is a 404.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.db_inline = engine.url.get_backend_name() == "sqlite"
-    app.state.passwords = Passwords(make_password_hasher(fast=settings.app_env == "test"))
+    app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
+    hasher = make_password_hasher(
+        settings.argon2_memory_kib,
+        settings.argon2_time_cost,
+        settings.argon2_parallelism,
+        fast=settings.app_env == "test",
+    )
+    concurrency = hash_concurrency(
+        settings.memory_limit_mb, hasher.memory_cost, settings.password_hash_concurrency
+    )
+    app.state.passwords = Passwords(hasher, concurrency)
     app.state.tokens = Tokens(settings.effective_jwt_secret, settings.jwt_expire_minutes)
     app.state.assistant = make_provider(settings)
+    app.state.login_backoff = AccountBackoff(settings.login_free_failures, settings.login_backoff_max_seconds)
+    app.state.address_failures = SlidingWindow(
+        settings.login_failures_per_address, settings.login_address_window_seconds
+    )
+    app.state.chat_budget = SlidingWindow(settings.chat_requests_per_minute, 60)
 
     if settings.cors_origin_list:
         app.add_middleware(
@@ -114,12 +166,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-ID"],
         )
+    # Bodies above the limit get 413 before they are read whole (middleware.BodyLimitMiddleware).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)  # outermost: every response gets an id and a log line
 
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Connection-level failures (database down, SQLite locked for too long) are 503, not 500.
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
+    app.add_exception_handler(PoolTimeoutError, _database_busy)
 
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -45,6 +46,35 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     host: str = "0.0.0.0"  # noqa: S104 - the container's server listens on all interfaces
     migrate_on_start: bool | None = None
+    # Requests: bodies above this many bytes are refused with 413 before they are read whole.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    # /openapi.json: on outside production, off in production unless set to true.
+    openapi_enabled: bool | None = None
+    # Passwords (argon2id). The defaults are OWASP's minimum (19 MiB, 2 passes, 1 lane).
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=1024, le=1024 * 1024)
+    argon2_time_cost: int = Field(default=2, ge=1, le=20)
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+    # The process's memory budget (the container's limit; the chart passes it in). It bounds how many
+    # password hashes run at once (security.hash_concurrency) unless PASSWORD_HASH_CONCURRENCY is set.
+    memory_limit_mb: int = Field(default=512, ge=64, le=1024 * 1024)
+    password_hash_concurrency: int | None = Field(default=None, ge=1, le=64)
+    # Sign-in throttling (per process): failed logins per account back off exponentially after
+    # LOGIN_FREE_FAILURES, never longer than LOGIN_BACKOFF_MAX_SECONDS; a client address may fail
+    # LOGIN_FAILURES_PER_ADDRESS times per LOGIN_ADDRESS_WINDOW_SECONDS.
+    login_free_failures: int = Field(default=5, ge=1, le=1000)
+    login_backoff_max_seconds: int = Field(default=60, ge=1, le=3600)
+    login_failures_per_address: int = Field(default=30, ge=1, le=100_000)
+    login_address_window_seconds: int = Field(default=300, ge=1, le=86_400)
+    # Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed: the ingress.
+    trusted_proxies: str = ""
+    # /api/chat budget per user (each request may cost an AI provider call).
+    chat_requests_per_minute: int = Field(default=20, ge=1, le=100_000)
+    # PostgreSQL connection pool per process; a request that waits longer than the timeout gets 503.
+    # No overflow by default: overflow connections are closed when returned, and under steady load
+    # that meant a new connection (several round trips and authentication) every few requests.
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_max_overflow: int = Field(default=0, ge=0, le=500)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
 
     @field_validator("app_env", "ai_provider", "log_level", mode="before")
     @classmethod
@@ -76,6 +106,31 @@ class Settings(BaseSettings):
     @cached_property
     def cors_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return tuple(
+            ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
+        )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part.strip()!r} is not an IP address or CIDR network (e.g. 10.244.0.0/16)"
+                    ) from None
+        return value
+
+    @property
+    def openapi_served(self) -> bool:
+        if self.openapi_enabled is None:
+            return self.app_env != AppEnv.production
+        return self.openapi_enabled
 
     @property
     def should_migrate_on_start(self) -> bool:

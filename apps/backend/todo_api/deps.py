@@ -1,8 +1,10 @@
 """Request dependencies: authentication and database access.
 
-Every endpoint that touches the database does all of its database work in ONE call to `run_db`,
-which runs a function with a fresh Session in the thread pool. That keeps the event loop free (the
-drivers are synchronous) while paying for one thread hop per request instead of one per dependency.
+Every endpoint that touches the database does all of its database work in ONE call to `run_db`
+(or `read_db` for work that only reads), which runs a function with a fresh Session in the thread
+pool, behind a limiter the size of the connection pool: one thread hop per request, and requests
+beyond the pool queue in order instead of fighting for connections. The drivers are synchronous, so
+the event loop stays free. No password hash ever runs inside these calls (routes/auth.py).
 The bearer token is checked on the event loop (pure CPU, no database); that the user still exists is
 checked inside the database call (`require_user`).
 """
@@ -16,6 +18,7 @@ import anyio.to_thread
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from todo_api.models import User
@@ -60,22 +63,35 @@ def require_user(session: Session, user_id: int) -> None:
         raise unauthorized("Invalid token (user no longer exists)")
 
 
-def _with_session(request: Request, fn: Callable[..., T], args: tuple) -> T:
-    with request.app.state.sessionmaker() as session:
+def _with_session(factory: Callable[[], Session], fn: Callable[..., T], args: tuple) -> T:
+    with factory() as session:
         return fn(session, *args)
 
 
+async def _in_thread(
+    request: Request, factory: Callable[[], Session], fn: Callable[..., T], args: tuple
+) -> T:
+    """fn in the thread pool once a database slot is free. A request that waits longer than
+    DB_POOL_TIMEOUT_SECONDS for one gets sqlalchemy's pool TimeoutError (503 with Retry-After, app.py),
+    as if it had waited that long for a connection: the limiter is the pool's waiting room."""
+    state = request.app.state
+    try:
+        with anyio.fail_after(state.settings.db_pool_timeout_seconds):
+            await state.db_limiter.acquire()
+    except TimeoutError:
+        raise PoolTimeoutError("no database connection became free in time") from None
+    try:
+        return await anyio.to_thread.run_sync(_with_session, factory, fn, args)
+    finally:
+        state.db_limiter.release()
+
+
 async def run_db(request: Request, fn: Callable[..., T], *args: object) -> T:
-    """fn(session, *args) in the thread pool, with a session that is closed afterwards.
+    """fn(session, *args) in the thread pool, with a session that is closed afterwards."""
+    return await _in_thread(request, request.app.state.sessionmaker, fn, args)
 
-    A dedicated limiter caps how many requests use the database at once (about the pool size):
-    requests beyond it queue in FIFO order instead of all threads fighting for the GIL and the
-    connection pool, which keeps tail latency close to the median under load.
-    """
-    import os
 
-    if os.environ.get("XINLINE") == "1":
-        return _with_session(request, fn, args)
-    return await anyio.to_thread.run_sync(
-        _with_session, request, fn, args, limiter=request.app.state.db_limiter
-    )
+async def read_db(request: Request, fn: Callable[..., T], *args: object) -> T:
+    """Like run_db, for work that only reads: on PostgreSQL in autocommit mode, so the statement is
+    the only round trip (no BEGIN/ROLLBACK around it). fn must not write."""
+    return await _in_thread(request, request.app.state.read_sessionmaker, fn, args)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    computed_field,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from todo_api import password_policy
 from todo_api.models import DESCRIPTION_MAX, EMAIL_MAX, TITLE_MAX
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -39,8 +50,19 @@ def _text(value: str) -> str:
     return value
 
 
+def normalize_email(value: str) -> str:
+    """NFKC then case-fold: look-alike spellings of one address (é as one code point or as e plus a
+    combining accent, full-width letters, ß/SS) become one, so the uniqueness check sees them."""
+    return unicodedata.normalize("NFKC", value.strip()).casefold()
+
+
+def legacy_email(value: str) -> str:
+    """How emails were stored before normalize_email (revision 0003 keeps these on a collision)."""
+    return value.strip().lower()
+
+
 def _email(value: str) -> str:
-    value = _encodable(value).strip().lower()
+    value = normalize_email(_encodable(value))
     if not _EMAIL.match(value):
         raise ValueError("must be an email address like name@example.com")
     return value
@@ -58,12 +80,18 @@ def _not_blank(value: str) -> str:
 
 UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]  # naive values from SQLite are UTC
 Email = Annotated[str, Field(max_length=EMAIL_MAX), AfterValidator(_email)]
-Password = Annotated[str, Field(min_length=8, max_length=128), AfterValidator(_text)]
+# Length and content are checked by password_policy in Credentials (one message per reason); the
+# Field bound only stops huge inputs early.
+Password = Annotated[str, Field(max_length=4096), AfterValidator(_text)]
 Title = Annotated[str, Field(max_length=TITLE_MAX), AfterValidator(_single_line), AfterValidator(_not_blank)]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_text)]
 SearchText = Annotated[str, Field(max_length=200), AfterValidator(_single_line)]
 ChatMessage = Annotated[
-    str, Field(min_length=1, max_length=2000), AfterValidator(_text), AfterValidator(str.strip)
+    str,
+    Field(min_length=1, max_length=2000),
+    AfterValidator(_text),
+    AfterValidator(str.strip),
+    AfterValidator(_not_blank),
 ]
 
 
@@ -71,12 +99,35 @@ class Credentials(BaseModel):
     email: Email
     password: Password
 
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, value: str, info: ValidationInfo) -> str:
+        reason = password_policy.problem(value, info.data.get("email"))
+        if reason:
+            raise PydanticCustomError("password_policy", "Password {reason}.", {"reason": reason})
+        return value
+
+
+def _valid_email_kept_as_given(value: str) -> str:
+    _email(value)
+    return value.strip()
+
 
 class LoginIn(BaseModel):
-    """Login does not re-apply the signup password policy; it only bounds the size."""
+    """Login does not re-apply the signup password policy (older accounts may have shorter
+    passwords); it only bounds the size. `email` is kept as typed: `account` is the normalised key,
+    `legacy_account` the pre-0003 form (see routes/auth.py)."""
 
-    email: Email
-    password: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_encodable)]
+    email: Annotated[str, Field(max_length=EMAIL_MAX), AfterValidator(_valid_email_kept_as_given)]
+    password: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_encodable)]
+
+    @property
+    def account(self) -> str:
+        return normalize_email(self.email)
+
+    @property
+    def legacy_account(self) -> str:
+        return legacy_email(self.email)
 
 
 class UserOut(BaseModel):

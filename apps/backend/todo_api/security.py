@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -11,31 +14,75 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 JWT_ALGORITHM = "HS256"
 
+# What the process needs besides password hashes, under load (bench/bench_logins.py measures about
+# 100 MiB at 32 concurrent logins); the rest of MEMORY_LIMIT_MB is the hashes' budget.
+PROCESS_RESERVE_MB = 192
+MAX_HASH_CONCURRENCY = 16
 
-def make_password_hasher(fast: bool = False) -> PasswordHasher:
-    """argon2-cffi's RFC 9106 low-memory profile; `fast` (APP_ENV=test only) makes test suites quick."""
+
+def make_password_hasher(
+    memory_kib: int = 19 * 1024, time_cost: int = 2, parallelism: int = 1, fast: bool = False
+) -> PasswordHasher:
+    """argon2id. The defaults are OWASP's Password Storage Cheat Sheet minimum (m=19 MiB, t=2, p=1);
+    argon2-cffi's own default (RFC 9106 low-memory, 64 MiB) made 16 concurrent logins cost ~1 GiB.
+    `fast` (APP_ENV=test only) makes test suites quick."""
     if fast:
         return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    return PasswordHasher()
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+def hash_concurrency(
+    memory_limit_mb: int, memory_kib: int, override: int | None = None, cpus: int | None = None
+) -> int:
+    """How many hashes may run at once: derived from the hash's memory and the process's limit.
+
+    Each running hash holds `memory_kib`; its buffer can stay in the allocator's per-thread arena after
+    it is freed, so every hashing thread is counted twice. Hashing is CPU-bound, so more threads than
+    CPUs add no throughput and only starve the event loop that serves everything else: the CPU count
+    caps it too. Never less than one.
+    """
+    if override:
+        return override
+    per_hash_mb = memory_kib / 1024
+    budget_mb = memory_limit_mb - PROCESS_RESERVE_MB
+    by_memory = int(budget_mb // (2 * per_hash_mb))
+    cpus = cpus or len(os.sched_getaffinity(0))
+    return max(1, min(MAX_HASH_CONCURRENCY, by_memory, cpus))
 
 
 class Passwords:
-    def __init__(self, hasher: PasswordHasher) -> None:
+    """Hashes and verifies on a dedicated pool of `concurrency` threads: that is the bound on the
+    memory hashing can take (requests beyond it wait their turn, in order). No database connection
+    is held while a hash runs; the routes call these between their database calls."""
+
+    def __init__(self, hasher: PasswordHasher, concurrency: int = 1) -> None:
         self._hasher = hasher
+        self.concurrency = concurrency
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="argon2")
         # Verified against when the email is unknown, so both cases take the same time.
         self._dummy_hash = hasher.hash("not-a-real-password")
 
-    def hash(self, password: str) -> str:
+    def hash_now(self, password: str) -> str:
         return self._hasher.hash(password)
 
-    def verify(self, password_hash: str | None, password: str) -> bool:
+    def verify_now(self, password_hash: str | None, password: str) -> bool:
         try:
             return self._hasher.verify(password_hash or self._dummy_hash, password) and bool(password_hash)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+    async def hash(self, password: str) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.hash_now, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self.verify_now, password_hash, password)
+
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class InvalidToken(Exception):

@@ -28,9 +28,10 @@ LIST_COLUMNS = (
     Task.updated_at,
     Task.completed_at,
 )
-# SQLite keeps UTC timestamps without an offset. For the list, read them as plain (naive) datetimes
-# and let the serializer mark them UTC, instead of a Python call per value (schemas.task_page_json).
-_SQLITE_LIST_COLUMNS = tuple(
+# SQLite keeps UTC timestamps without an offset, and PostgreSQL sessions of the request engine run in
+# UTC (db.py sets `utc_session`). For the list, read them as plain datetimes (naive or UTC-aware) and
+# let the serializer write them as UTC, instead of a Python call per value (schemas.task_page_json).
+_PLAIN_LIST_COLUMNS = tuple(
     type_coerce(c, DateTime()).label(c.key) if isinstance(c.type, UTCDateTime) else c for c in LIST_COLUMNS
 )
 
@@ -53,8 +54,8 @@ def _conditions(with_status: bool, with_q: bool) -> list:
 
 
 @cache
-def _list_statement(sqlite: bool, with_status: bool, with_q: bool) -> Select:
-    columns = _SQLITE_LIST_COLUMNS if sqlite else LIST_COLUMNS
+def _list_statement(plain: bool, with_status: bool, with_q: bool) -> Select:
+    columns = _PLAIN_LIST_COLUMNS if plain else LIST_COLUMNS
     return (
         select(*columns, over(func.count()).label("total"))
         .where(*_conditions(with_status, with_q))
@@ -89,7 +90,8 @@ def list_tasks(
         params["pattern"] = f"%{_escape_like(q.lower())}%"
     shape = (status is not None, bool(q))
     conn = session.connection()
-    rows = conn.execute(_list_statement(conn.dialect.name == "sqlite", *shape), params).all()
+    plain = conn.dialect.name == "sqlite" or bool(conn.info.get("utc_session"))
+    rows = conn.execute(_list_statement(plain, *shape), params).all()
     if rows:
         return rows, rows[0].total
     if offset == 0:

@@ -11,7 +11,7 @@ export interface Credentials {
 
 export function newUser(tag: string): Credentials {
   const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 7)}`;
-  return { email: `${tag}-${id}@example.test`, password: `pw-${id}-Secret!` };
+  return { email: `${tag}-${id}@example.test`, password: `pw-${id}-amber-kite-Secret!` };
 }
 
 export async function signUp(page: Page, baseUrl: string, user: Credentials): Promise<void> {

@@ -10,7 +10,10 @@ export type AuthMode = 'login' | 'signup';
 type Field = 'email' | 'password';
 type FieldErrors = Partial<Record<Field, string>>;
 
-export const MIN_PASSWORD_LENGTH = 8;
+// The server's rule (NIST SP 800-63B Rev. 4; apps/backend/todo_api/password_policy.py): 15 to 256
+// characters, no composition rules; common passwords and ones built from the email are refused there.
+export const MIN_PASSWORD_LENGTH = 15;
+export const MAX_PASSWORD_LENGTH = 256;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function validateCredentials(mode: AuthMode, email: string, password: string): FieldErrors {
@@ -20,6 +23,8 @@ export function validateCredentials(mode: AuthMode, email: string, password: str
   if (!password) errors.password = 'Enter your password.';
   else if (mode === 'signup' && password.length < MIN_PASSWORD_LENGTH)
     errors.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+  else if (mode === 'signup' && password.length > MAX_PASSWORD_LENGTH)
+    errors.password = `Use at most ${MAX_PASSWORD_LENGTH} characters.`;
   return errors;
 }
 
@@ -147,7 +152,8 @@ export function AuthForm({ mode }: { mode: AuthMode }) {
           />
           {mode === 'signup' && (
             <p id={passwordHintId} className="hint">
-              At least {MIN_PASSWORD_LENGTH} characters.
+              At least {MIN_PASSWORD_LENGTH} characters; a few unrelated words work well. Common passwords and
+              ones built from your email are refused.
             </p>
           )}
           {errors.password && (

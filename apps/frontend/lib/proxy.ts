@@ -6,6 +6,9 @@
  *   `Authorization: Bearer <cookie>`. POST /api/auth/logout is answered here and clears the cookie.
  * - Connection failures become 502 `{detail: "backend unreachable: ..."}`, timeouts 504.
  * - X-Request-ID is taken from the caller when sane, generated otherwise, sent to the backend and returned.
+ * - Unsafe methods from another site are refused (403): the browser's Sec-Fetch-Site, else Origin, must
+ *   say this origin. SameSite=Lax alone let a sibling subdomain post a body-less form.
+ * - Request bodies are read as a stream and refused (413) as soon as they pass MAX_BODY_BYTES.
  */
 import { SESSION_COOKIE } from './session';
 
@@ -79,11 +82,69 @@ export function requestIdFor(request: Request): string {
   return given && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
 }
 
-/** https either directly or behind a TLS-terminating ingress. */
+/**
+ * Whether the session cookie gets `Secure`, from SESSION_COOKIE_SECURE: `true`/`false`; `proxy` to take
+ * X-Forwarded-Proto from the TLS-terminating ingress (only when every request comes through it: a
+ * client can send that header too); unset: the scheme of the request URL this server sees.
+ */
 export function isSecureRequest(request: Request): boolean {
-  const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
-  if (forwarded) return forwarded === 'https';
+  const mode = process.env.SESSION_COOKIE_SECURE?.trim().toLowerCase();
+  if (mode === 'true' || mode === '1') return true;
+  if (mode === 'false' || mode === '0') return false;
+  if (mode === 'proxy') {
+    const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+    if (forwarded) return forwarded === 'https';
+  }
   return new URL(request.url).protocol === 'https:';
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * CSRF defence for unsafe methods: a browser says where a request comes from. `Sec-Fetch-Site` must be
+ * same-origin (or none: typed by the user); without it, `Origin` must be this origin. Requests with
+ * neither header are not from a browser (curl, API clients) and carry no ambient cookie risk.
+ */
+export function crossSiteRefusal(request: Request, method: string): string | undefined {
+  if (SAFE_METHODS.has(method)) return undefined;
+  const site = request.headers.get('sec-fetch-site')?.trim().toLowerCase();
+  if (site) return site === 'same-origin' || site === 'none' ? undefined : `cross-site request (Sec-Fetch-Site: ${site})`;
+  const origin = request.headers.get('origin');
+  if (!origin) return undefined;
+  const host = request.headers.get('x-forwarded-host')?.split(',')[0]?.trim() || request.headers.get('host') || new URL(request.url).host;
+  try {
+    if (origin !== 'null' && new URL(origin).host === host) return undefined;
+  } catch {
+    // not a URL: refused below
+  }
+  return `cross-origin request (Origin: ${origin.slice(0, 100)})`;
+}
+
+/** The body, read chunk by chunk; undefined as soon as it passes `limit` bytes (the rest is not read). */
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  const declared = Number(request.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) return undefined;
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
 }
 
 export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
@@ -148,6 +209,9 @@ export async function proxy(request: Request): Promise<Response> {
     return json(200, { status: 'ok' }, base);
   }
 
+  const refusal = crossSiteRefusal(request, method);
+  if (refusal) return json(403, { detail: `Forbidden: ${refusal}` }, base);
+
   const backend = backendUrl();
   const target = `${backend}${url.pathname}${url.search}`;
 
@@ -162,10 +226,10 @@ export async function proxy(request: Request): Promise<Response> {
   if (token) headers.set('authorization', `Bearer ${token}`);
   else if (incomingAuth) headers.set('authorization', incomingAuth);
 
-  let body: ArrayBuffer | undefined;
+  let body: Uint8Array<ArrayBuffer> | undefined;
   if (method !== 'GET' && method !== 'HEAD') {
-    const buf = await request.arrayBuffer();
-    if (buf.byteLength > MAX_BODY_BYTES) {
+    const buf = await readLimited(request, MAX_BODY_BYTES);
+    if (buf === undefined) {
       return json(413, { detail: `request body larger than ${MAX_BODY_BYTES} bytes` }, base);
     }
     if (buf.byteLength > 0) body = buf;
@@ -185,7 +249,9 @@ export async function proxy(request: Request): Promise<Response> {
   } catch (err) {
     const name = (err as { name?: string })?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
-      return json(504, { detail: `backend timeout: no answer from ${backend} within ${limit} ms` }, base);
+      // The backend's address is internal: it stays out of the answer (it is in the server log).
+      console.error(`proxy: no answer from ${backend} within ${limit} ms (request ${requestId})`);
+      return json(504, { detail: `backend timeout: no answer within ${limit} ms` }, base);
     }
     return json(502, { detail: `backend unreachable: ${describeFetchError(err)}` }, base);
   }

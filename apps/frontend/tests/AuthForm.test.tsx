@@ -20,7 +20,7 @@ describe('validateCredentials', () => {
   it('requires a plausible email and, on sign up, a long enough password', () => {
     expect(validateCredentials('signup', '', '')).toEqual({ email: expect.any(String), password: expect.any(String) });
     expect(validateCredentials('signup', 'nope', 'short').email).toMatch(/valid email/);
-    expect(validateCredentials('signup', 'a@b.co', 'short').password).toMatch(/at least 8/);
+    expect(validateCredentials('signup', 'a@b.co', 'short').password).toMatch(/at least 15/);
     expect(validateCredentials('login', 'a@b.co', 'short')).toEqual({});
   });
 });
@@ -35,17 +35,17 @@ describe('AuthForm (sign up)', () => {
     expect(email).toHaveAttribute('aria-invalid', 'true');
     expect(email).toHaveAccessibleDescription(/valid email/);
     expect(email).toHaveFocus();
-    expect(screen.getByLabelText('Password')).toHaveAccessibleDescription(/Use at least 8 characters/);
+    expect(screen.getByLabelText('Password')).toHaveAccessibleDescription(/Use at least 15 characters/);
     expect(signup).not.toHaveBeenCalled();
   });
 
   it('signs up and goes to the task list', async () => {
     signup.mockResolvedValue({ id: 1, email: 'a@example.com' });
     render(<AuthForm mode="signup" />);
-    const user = await fill(' a@example.com ', 'long-enough-pw');
+    const user = await fill(' a@example.com ', 'long enough passphrase');
     await user.click(screen.getByRole('button', { name: 'Sign up' }));
 
-    expect(signup).toHaveBeenCalledWith({ email: 'a@example.com', password: 'long-enough-pw' });
+    expect(signup).toHaveBeenCalledWith({ email: 'a@example.com', password: 'long enough passphrase' });
     expect(replace).toHaveBeenCalledWith('/tasks');
   });
 
@@ -54,7 +54,7 @@ describe('AuthForm (sign up)', () => {
       api.parseErrorBody(422, { detail: [{ loc: ['body', 'password'], msg: 'password is too common', type: 'value_error' }] }),
     );
     render(<AuthForm mode="signup" />);
-    const user = await fill('a@example.com', 'password123');
+    const user = await fill('a@example.com', 'password12345678');
     await user.click(screen.getByRole('button', { name: 'Sign up' }));
 
     expect(await screen.findByText('password is too common')).toBeInTheDocument();
@@ -66,7 +66,7 @@ describe('AuthForm (sign up)', () => {
   it('shows other errors (409) in the alert region', async () => {
     signup.mockRejectedValue(new api.ApiError(409, 'Email already registered'));
     render(<AuthForm mode="signup" />);
-    const user = await fill('a@example.com', 'password123');
+    const user = await fill('a@example.com', 'password12345678');
     await user.click(screen.getByRole('button', { name: 'Sign up' }));
 
     expect(await screen.findByRole('alert')).toHaveTextContent('Email already registered');

@@ -166,6 +166,7 @@ describe('/api/[...path] proxy route', () => {
   });
 
   it('does the same on signup (201), with Secure behind an https ingress', async () => {
+    process.env.SESSION_COOKIE_SECURE = 'proxy'; // the ingress is the only way in: believe its header
     backend.handle((_req, res) => {
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ access_token: 'opaque', token_type: 'bearer', user: { id: 2, email: 'b@b.co' } }));
@@ -263,7 +264,10 @@ describe('/api/[...path] proxy route', () => {
     });
     const res = await route.GET(req('/api/chat'));
     expect(res.status).toBe(504);
-    expect((await res.json()).detail).toMatch(/backend timeout/);
+    const detail = (await res.json()).detail;
+    expect(detail).toMatch(/backend timeout/);
+    expect(detail).not.toContain(backend.url);
+    expect(detail).not.toContain('127.0.0.1');
   });
 
   it('reads BACKEND_URL on every call', async () => {
@@ -277,6 +281,60 @@ describe('/api/[...path] proxy route', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('decides Secure from configuration, not from a client-supplied X-Forwarded-Proto', async () => {
+    backend.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'opaque', token_type: 'bearer' }));
+    });
+    const login = () =>
+      route.POST(req('/api/auth/login', { method: 'POST', body: '{}', headers: { 'x-forwarded-proto': 'https' } }));
+    expect((await login()).headers.get('set-cookie')).not.toMatch(/Secure/);
+    process.env.SESSION_COOKIE_SECURE = 'true';
+    expect((await login()).headers.get('set-cookie')).toMatch(/; Secure$/);
+    process.env.SESSION_COOKIE_SECURE = 'false';
+    const https = await route.POST(req('/api/auth/login', { method: 'POST', body: '{}' }, 'https://todo.example'));
+    expect(https.headers.get('set-cookie')).not.toMatch(/Secure/);
+  });
+
+  it('refuses unsafe cross-site requests (CSRF) without calling the backend', async () => {
+    const post = (headers: Record<string, string>) =>
+      route.POST(req('/api/tasks/1/complete', { method: 'POST', cookie: `${SESSION_COOKIE}=tok`, headers }));
+    const crossSite: Record<string, string>[] = [
+      { 'sec-fetch-site': 'same-site', origin: 'http://evil.localhost:3000' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'http://sibling.localhost:3000' },
+      { origin: 'null' },
+    ];
+    for (const headers of crossSite) {
+      const res = await post(headers);
+      expect(res.status).toBe(403);
+      expect((await res.json()).detail).toMatch(/^Forbidden: cross-/);
+    }
+    expect(backend.seen).toHaveLength(0);
+    expect((await post({ 'sec-fetch-site': 'same-origin', origin: 'http://localhost:3000' })).status).toBe(200);
+    expect((await post({ origin: 'http://localhost:3000' })).status).toBe(200);
+    expect((await post({})).status).toBe(200); // not a browser: curl, API clients
+    expect((await route.GET(req('/api/tasks', { headers: { 'sec-fetch-site': 'cross-site' } }))).status).toBe(200);
+    expect(backend.seen).toHaveLength(4);
+  });
+
+  it('stops reading a streamed body at the limit', async () => {
+    let pulled = 0;
+    const chunk = new Uint8Array(64 * 1024);
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 1;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await route.POST(
+      new Request('http://localhost:3000/api/chat', { method: 'POST', body: endless, duplex: 'half' } as RequestInit),
+    );
+    expect(res.status).toBe(413);
+    expect(backend.seen).toHaveLength(0);
+    expect(pulled).toBeLessThan(40); // 1 MiB is 16 chunks; the stream was not drained
   });
 
   it('refuses bodies over 1 MiB without calling the backend', async () => {

@@ -126,9 +126,20 @@ const PROBES: Record<ServiceSpec['type'], { liveness: string; readiness: string;
   nextjs: { liveness: '/api/health', readiness: '/api/health', startup: '/api/health' },
 };
 
-const RESOURCES: Record<ServiceSpec['type'], { cpu: string; memory: string; memoryLimit: string }> = {
-  fastapi: { cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' },
-  nextjs: { cpu: '50m', memory: '128Mi', memoryLimit: '512Mi' },
+interface Resources {
+  cpu: string;
+  memory: string;
+  memoryLimit: string;
+  /** Ephemeral storage: the emptyDirs (tmp 64Mi, Next.js cache 256Mi) plus container logs. */
+  storage: string;
+  storageLimit: string;
+}
+
+// fastapi's memory limit is sized by `nx run backend:bench-logins` (see values.yaml): the peak RSS of
+// 32 concurrent logins, with the hash pool the app derives from this limit, stays under 60% of it.
+const RESOURCES: Record<ServiceSpec['type'], Resources> = {
+  fastapi: { cpu: '50m', memory: '128Mi', memoryLimit: '512Mi', storage: '32Mi', storageLimit: '128Mi' },
+  nextjs: { cpu: '50m', memory: '128Mi', memoryLimit: '512Mi', storage: '64Mi', storageLimit: '384Mi' },
 };
 
 /** FOO-bar -> FOO_BAR_URL: the variable a service reads another service's URL from. */

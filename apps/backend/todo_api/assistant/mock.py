@@ -7,8 +7,11 @@ import re
 from todo_api.assistant.intents import Intent
 
 _PREFIX = r"^(?:please\s+|can you\s+|could you\s+)?"
+# "a" is skipped only in "add a task …": in "add A team meeting" it belongs to the title.
 _ADD = re.compile(
-    _PREFIX + r"(?:add|create|new|remember(?: to)?|remind me to)\b[:\s]*(?:a\s+)?(?:task\b[:\s]*)?(.*)$",
+    _PREFIX
+    + r"(?:add|create|new|remember(?: to)?|remind me to)\b[:\s]*"
+    + r"(?:(?:a\s+|the\s+)?task\b[:\s]*)?(.*)$",
     re.I | re.S,
 )
 _LIST = re.compile(

@@ -7,6 +7,9 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from todo_api.deps import read_db
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
@@ -17,15 +20,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _select_one(session: Session) -> None:
+    session.execute(text("SELECT 1"))
+
+
 @router.get(
     "/readyz",
     summary="Readiness: the database answers SELECT 1",
     responses={503: {"description": "database unreachable"}},
 )
-def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request) -> JSONResponse:
     try:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        await read_db(request, _select_one)
     except Exception as exc:
         log.warning("readiness check failed", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
         return JSONResponse(

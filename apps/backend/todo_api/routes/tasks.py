@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from todo_api import tasks_repo
-from todo_api.deps import UserId, require_user, run_db
+from todo_api.deps import UserId, read_db, require_user, run_db
 from todo_api.models import Task
 from todo_api.schemas import (
     ErrorOut,
@@ -60,7 +60,7 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> Response:
-    body = await run_db(request, _list, user_id, status_, q or None, limit, offset)
+    body = await read_db(request, _list, user_id, status_, q or None, limit, offset)
     return Response(body, media_type="application/json")
 
 
@@ -88,7 +88,7 @@ def _get(session: Session, user_id: int, task_id: int) -> TaskOut:
 
 @router.get("/{task_id}", responses=_not_found)
 async def get_task(task_id: int, request: Request, user_id: UserId) -> TaskOut:
-    return await run_db(request, _get, user_id, task_id)
+    return await read_db(request, _get, user_id, task_id)
 
 
 def _update(session: Session, user_id: int, task_id: int, body: TaskUpdate) -> TaskOut:

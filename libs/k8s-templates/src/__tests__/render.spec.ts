@@ -106,7 +106,7 @@ describe('render()', () => {
     lines.forEach((line, i) => {
       const leaf = /^\s+[A-Za-z][\w.-]*:\s*\S/.test(line) || /^[A-Za-z][\w.-]*:\s*\S/.test(line);
       const inList = /^\s+-\s/.test(line);
-      const nestedLeafOfDocumentedMap = /^\s{4,}(cpu|memory|requests|limits|kubernetes\.io|app\.kubernetes|k8s-app|name|namespace)\b/.test(line);
+      const nestedLeafOfDocumentedMap = /^\s{4,}(cpu|memory|ephemeral-storage|requests|limits|kubernetes\.io|app\.kubernetes|k8s-app|name|namespace)\b/.test(line);
       if (leaf && !inList && !nestedLeafOfDocumentedMap) expect([line, lines[i - 1].trim().startsWith('# --')]).toEqual([line, true]);
     });
   });

@@ -27,7 +27,11 @@ describe('database.mode=postgres (the default)', () => {
     expect(pod(sts).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 999 });
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(c.volumeMounts.map((m: any) => m.mountPath).sort()).toEqual(['/dev/shm', '/tmp', '/var/lib/postgresql', '/var/run/postgresql']);
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) expect(c[probe].exec.command.slice(0, 3)).toEqual(['pg_isready', '--host', '127.0.0.1']);
+    for (const probe of ['startupProbe', 'readinessProbe']) expect(c[probe].exec.command.slice(0, 3)).toEqual(['pg_isready', '--host', '127.0.0.1']);
+    // Liveness is distinct: the server answering on its local socket at all (exit 0 or 1) keeps it alive.
+    expect(c.livenessProbe.exec.command).not.toEqual(c.readinessProbe.exec.command);
+    expect(c.livenessProbe.exec.command.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(c.livenessProbe.exec.command[2]).toMatch(/^pg_isready --host \/var\/run\/postgresql .*; \[ \$\? -le 1 \]$/);
   });
 
   it('data on a volumeClaimTemplate that is retained on uninstall and scale-down; a headless Service', () => {

@@ -23,6 +23,21 @@ it('every pod of the chart is covered (Deployments, StatefulSet, CronJob, restor
   for (const k of ['Deployment', 'StatefulSet', 'CronJob', 'Job', 'Pod']) expect([k, kinds.has(k)]).toEqual([k, true]);
 });
 
+it('every container and init container requests and limits ephemeral storage (kube-score)', () => {
+  const missing: string[] = [];
+  for (const s of scenarios) {
+    for (const o of rendered('helm4', s).objects as any[]) {
+      const spec = o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
+      if (!spec?.containers) continue;
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const r = c.resources ?? {};
+        if (!r.requests?.['ephemeral-storage'] || !r.limits?.['ephemeral-storage']) missing.push(`${s.name}: ${o.kind}/${o.metadata.name}/${c.name}`);
+      }
+    }
+  }
+  expect(missing).toEqual([]);
+});
+
 it('no committed values file holds a secret value', () => {
   const files = readdirSync(chartDir).filter((f) => /^values(-.+)?\.yaml$/.test(f));
   expect(files.length).toBeGreaterThan(1);
