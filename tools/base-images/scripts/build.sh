@@ -118,7 +118,7 @@ if ! have_image "$node_runtime"; then
   log "assembling $node_runtime"
   mapfile -t node_labels < <(labels todo-base/node "Node.js $NODE_VERSION (official linux-x64 build) on Debian $DEBIAN_SUITE libraries: no shell, no npm" "$NODE_VERSION")
   import_runtime "$node_builder" "$node_runtime" "${node_labels[@]}" 'CMD ["node"]' -- \
-    base-files netbase tzdata libc6 libgcc-s1 libstdc++6 -- /usr/local /usr/local/bin /usr/local/bin/node
+    base-files netbase tzdata libc6 libgcc-s1 libstdc++6 libatomic1 -- /usr/local /usr/local/bin /usr/local/bin/node
   "$DOCKER" run --rm --network none "$node_runtime" node -e \
     "require('node:crypto').createHash('sha256'); new Intl.DateTimeFormat('de', { timeZone: 'Europe/Berlin' }).format(0); console.log('node', process.version)" >&2 \
     || die "$node_runtime does not run node"
