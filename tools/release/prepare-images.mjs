@@ -1,0 +1,27 @@
+// nx release's docker pre-version command (nx.json release.docker.preVersionCommand).
+//
+// @nx/docker versions an image by `docker tag <project root as a name> <registry>/<repository>:v<version>`
+// (apps/backend-image -> apps-backend-image). Our images come from the content-tag builder
+// (docker-build: skips when the daemon has the content tag), so this builds them that way and gives each
+// that local name. The name has no tag, so Docker calls it :latest; it never leaves this machine (only the
+// versioned reference is pushed), and docker-build itself still never makes a latest tag.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+const projects = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')).release.projects;
+const docker = process.env.DOCKER || 'docker';
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+
+if (process.env.NX_DRY_RUN === 'true') {
+  console.log(`release: dry run: would build ${projects.join(', ')} with docker-build and name them for @nx/docker`);
+  process.exit(0);
+}
+run('npx', ['nx', 'run-many', '-t', 'docker-build', '-p', projects.join(','), '--output-style=static']);
+for (const project of projects) {
+  const record = JSON.parse(readFileSync(join(root, 'dist', 'images', `${project}.json`), 'utf8'));
+  const alias = `apps/${project}`.replace(/[\\/\s]+/g, '-').toLowerCase();
+  run(docker, ['tag', record.ref, alias]);
+  console.log(`release: ${record.ref} is ${alias} for nx release`);
+}
