@@ -135,7 +135,8 @@ describe('todo-base/postgres, run like charts/todo runs postgres', () => {
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/password authentication failed for user "todo"/);
     // The server log names the method: scram-sha-256 from pg_hba.
-    expect(logs(server)).toMatch(/password authentication failed for user "todo"[\s\S]*?Connection matched pg_hba\.conf line \d+: "host\s+all\s+all\s+all\s+scram-sha-256"/);
+    // PostgreSQL 18 names the file: 'Connection matched file "<PGDATA>/pg_hba.conf" line N' (15: 'matched pg_hba.conf line N').
+    expect(logs(server)).toMatch(/password authentication failed for user "todo"[\s\S]*?Connection matched (?:file "[^"]*\/)?pg_hba\.conf"? line \d+: "host\s+all\s+all\s+all\s+scram-sha-256"/);
   });
 
   it('round-trips pg_dump -Fc | pg_restore into a fresh database (the backup CronJob and restore Job commands)', () => {
