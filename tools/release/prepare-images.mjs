@@ -10,7 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
-const projects = JSON.parse(readFileSync(join(root, 'nx.json'), 'utf8')).release.projects;
+// The release group: every image project (nx.json release.projects is "tag:type:image").
+const projects = JSON.parse(execFileSync('npx', ['nx', 'show', 'projects', '--projects', 'tag:type:image', '--json'], { cwd: root, encoding: 'utf8' }));
 const docker = process.env.DOCKER || 'docker';
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 

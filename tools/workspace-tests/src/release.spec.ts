@@ -5,7 +5,7 @@
  * no file in the checkout, no docker tag.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE } from './copy';
 
@@ -13,7 +13,10 @@ const REGISTRY = 'registry.example.test/team';
 const current: string = JSON.parse(readFileSync(join(WORKSPACE, 'package.json'), 'utf8')).version;
 const [maj, min] = current.split('.').map(Number);
 const next = `${maj}.${min + 1}.0`;
-const images: string[] = JSON.parse(readFileSync(join(WORKSPACE, 'nx.json'), 'utf8')).release.projects;
+// The release group is every image project (nx.json release.projects "tag:type:image").
+const images: string[] = readdirSync(join(WORKSPACE, 'apps'))
+  .filter((d) => existsSync(join(WORKSPACE, 'apps', d, 'project.json')))
+  .filter((d) => JSON.parse(readFileSync(join(WORKSPACE, 'apps', d, 'project.json'), 'utf8')).tags?.includes('type:image'));
 const repository = (project: string): string =>
   JSON.parse(readFileSync(join(WORKSPACE, 'apps', project, 'project.json'), 'utf8')).release.docker.repositoryName;
 const git = (...args: string[]) => spawnSync('git', args, { cwd: WORKSPACE, encoding: 'utf8' }).stdout;
@@ -33,6 +36,7 @@ describe('nx release --dry-run plan (tools/release/release.mjs)', () => {
 
   it('versions the fixed group of images from the current version to the next minor', () => {
     expect(images.sort()).toEqual(['backend-image', 'frontend-image']);
+    expect(JSON.parse(readFileSync(join(WORKSPACE, 'nx.json'), 'utf8')).release.projects).toEqual(['tag:type:image']);
     for (const p of images) expect(output).toContain(`release: ${p} ${current} -> ${next}; image tag v${next}`);
     expect(output).toMatch(new RegExp(`UPDATE package\\.json \\[dry-run\\]`));
   });
