@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* The official-image path: wheels and native npm packages for the default bases, versions in step. */
 import junitReporters from '../../jest.junit';
 
