@@ -3,6 +3,7 @@
 #   postgresql  - a real PostgreSQL server for the backend tests (the tests start their own instance)
 #   chromium    - the browser the end-to-end tests drive through playwright-core
 #   debootstrap - the root filesystems of the locally made base and kind node images
+#   libatomic1  - linked by the Node 26 binary .ci/install-node.sh installs
 # Idempotent: packages already present are not reinstalled.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+ldconfig -p 2>/dev/null | grep -q 'libatomic\.so\.1 ' || need+=(libatomic1)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

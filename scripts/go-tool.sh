@@ -14,7 +14,7 @@ cache="${TODO_CACHE_DIR:-/var/cache/todo-platform}"
 
 ldflags=""
 case "$tool" in
-  kind)        pkg=sigs.k8s.io/kind;                          ver=v0.30.0; bin=kind ;;
+  kind)        pkg=sigs.k8s.io/kind;                          ver=v0.33.0; bin=kind ;;
   # Helm's release Makefile stamps its version and the Kubernetes version it assumes
   # offline (lint, template); a plain `go install` would report v3.22 and Kubernetes 1.20.
   helm3)       pkg=helm.sh/helm/v3/cmd/helm;                  ver=v3.22.0; bin=helm

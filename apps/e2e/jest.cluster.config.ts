@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* The deploy chain on a real kind cluster (nx run e2e:cluster): see src/cluster/deploy.cluster.ts. */
 import junitReporters from '../../jest.junit';
 

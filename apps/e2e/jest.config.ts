@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* End-to-end tests: real backend + real frontend on loopback, driven by Debian's Chromium. */
 import junitReporters from '../../jest.junit';
 

@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* The chart check suite (`nx run todo:test`): lint/template with Helm 3 and 4, kubeconform, policy, template logic, over the committed charts/todo. */
 import junitReporters from '../../jest.junit';
 

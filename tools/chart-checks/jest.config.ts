@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* Unit tests of the chart checks themselves: every policy rule fires on a bad manifest; the schema conversion. */
 import junitReporters from '../../jest.junit';
 

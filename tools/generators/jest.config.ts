@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* Tests of the local Nx plugin: generators on createTreeWithEmptyWorkspace, executors with a recording helm, e2e in a workspace copy (the drift check of the checked-in output is todo:drift). */
 import junitReporters from '../../jest.junit';
 

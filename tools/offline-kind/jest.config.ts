@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* Acceptance test of the offline kind cluster: one serial suite, minutes long (it may build the node image). */
 import junitReporters from '../../jest.junit';
 

@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* The workspace's CI contract: workflow files and `nx affected` behaviour, tested in throwaway git copies. */
 import junitReporters from '../../jest.junit';
 

@@ -270,7 +270,7 @@ export function checkDockerfileInput(type: ServiceType) {
     for (const field of ['baseImage', 'builderImage'] as const) {
       const ref = value[field];
       if (ref === undefined) continue;
-      checkString(field, ref, IMAGE_REF, 'an image reference with a tag or digest, such as python:3.12.12-alpine3.22');
+      checkString(field, ref, IMAGE_REF, 'an image reference with a tag or digest, such as python:3.13.18-alpine3.24');
       if (/:latest$/.test(ref as string)) fail(field, ref, 'a pinned tag, not latest');
     }
     return value as unknown as DockerfileInput;

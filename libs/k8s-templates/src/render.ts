@@ -47,8 +47,8 @@ const DEFAULT_MAINTAINERS: NonNullable<ChartInput['chart']['maintainers']> = [{ 
  * or tools/base-images on a machine without a registry). Used for both the build and runtime stages.
  */
 export const DEFAULT_BASE_IMAGES = {
-  fastapi: 'python:3.12.12-alpine3.22',
-  nextjs: 'node:20.20.2-alpine3.22',
+  fastapi: 'python:3.13.18-alpine3.24',
+  nextjs: 'node:26.12.1-alpine3.24',
 } as const;
 
 /** What a base of each image type must provide; tools/base-images builds local bases by these names. */

@@ -7,7 +7,12 @@
 #   POSTGRES_DB            database created on first start (default: POSTGRES_USER)
 #   POSTGRES_INITDB_ARGS   extra initdb arguments
 #   POSTGRES_HOST_AUTH_METHOD  pg_hba method for TCP connections (default scram-sha-256)
-#   PGDATA                 data directory (default /var/lib/postgresql/<major>/docker)
+#   POSTGRES_{PASSWORD,USER,DB,INITDB_ARGS}_FILE  read the value from a file (Docker/Kubernetes secrets)
+#   PGDATA                 data directory (default /var/lib/postgresql/<major>/docker, the 18+ layout)
+#
+# As the official 18+ image does, an empty default PGDATA next to data of another layout or major
+# (/var/lib/postgresql/data, /var/lib/postgresql itself, /var/lib/postgresql/<other>/docker) is an
+# error, not a fresh initdb over a volume the user meant to keep: that data needs pg_upgrade first.
 #
 # With an empty PGDATA: initdb (scram-sha-256 passwords), then a temporary server on the unix socket
 # only (so TCP readiness stays false) creates POSTGRES_DB and runs /docker-entrypoint-initdb.d/*.sql,
@@ -28,8 +33,22 @@ if [ "$1" != postgres ]; then
   exec "$@"
 fi
 
-: "${PGDATA:=/var/lib/postgresql/${PG_MAJOR:-15}/docker}"
+: "${PG_MAJOR:?the image sets PG_MAJOR}"
+: "${PGDATA:=/var/lib/postgresql/$PG_MAJOR/docker}"
 export PGDATA
+
+# VAR or VAR_FILE (not both), as the official entrypoint's file_env.
+file_env() {
+  local var="$1" file="${1}_FILE" def="${2:-}"
+  if [ -n "${!var:-}" ] && [ -n "${!file:-}" ]; then fail "both $var and $file are set (they are exclusive)"; fi
+  if [ -n "${!file:-}" ]; then
+    [ -r "${!file}" ] || fail "$file=${!file} is not a readable file"
+    export "$var"="$(<"${!file}")"
+  elif [ -z "${!var:-}" ] && [ -n "$def" ]; then
+    export "$var"="$def"
+  fi
+  unset "$file"
+}
 socket_dir=/var/run/postgresql
 
 if [ "$(id -u)" = 0 ]; then
@@ -87,10 +106,22 @@ initialise() {
   say "initialisation complete; starting the server"
 }
 
-: "${POSTGRES_USER:=postgres}"
+file_env POSTGRES_PASSWORD
+file_env POSTGRES_USER postgres
+file_env POSTGRES_DB
+file_env POSTGRES_INITDB_ARGS
 if [ -s "$PGDATA/PG_VERSION" ]; then
   say "$PGDATA holds a PostgreSQL $(cat "$PGDATA/PG_VERSION") database; skipping initialisation"
 else
+  if [ "$PGDATA" = "/var/lib/postgresql/$PG_MAJOR/docker" ]; then
+    old=()
+    for d in /var/lib/postgresql /var/lib/postgresql/data /var/lib/postgresql/*/docker; do
+      [ -s "$d/PG_VERSION" ] && old+=("$d (PostgreSQL $(cat "$d/PG_VERSION"))")
+    done
+    if [ ${#old[@]} -gt 0 ]; then
+      fail "PostgreSQL $PG_MAJOR keeps its data in $PGDATA, but the volume holds data of another layout or major: ${old[*]}. Upgrade it with pg_upgrade (or dump with the old major and restore into this one), or set PGDATA to that directory if it is already $PG_MAJOR; see charts/todo/README.md (PostgreSQL upgrades)"
+    fi
+  fi
   initialise
 fi
 unset POSTGRES_PASSWORD

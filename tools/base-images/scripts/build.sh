@@ -2,11 +2,11 @@
 # Builds the offline base images the app images build FROM on a machine without a container
 # registry, skipping whatever already exists, and writes the build arguments that select them:
 #
-#   todo-base/python-builder:3.11-bookworm-<key>   Debian python3 + pip + venv   (backend build stages)
-#   todo-base/python:3.11-bookworm-<key>           python3 and its libraries only (backend runtime)
-#   todo-base/node-builder:20.20.2-bookworm-<key>  node + npm                     (frontend build stages)
-#   todo-base/node:20.20.2-bookworm-<key>          node and its libraries only    (frontend runtime)
-#   todo-base/postgres:15-bookworm-<key>           Debian postgresql-15 with an entrypoint like the
+#   todo-base/python-builder:3.13-trixie-<key>     Debian python3 + pip + venv   (backend build stages)
+#   todo-base/python:3.13-trixie-<key>             python3 and its libraries only (backend runtime)
+#   todo-base/node-builder:26.12.1-trixie-<key>    node + npm                     (frontend build stages)
+#   todo-base/node:26.12.1-trixie-<key>            node and its libraries only    (frontend runtime)
+#   todo-base/postgres:18-forky-<key>              Debian postgresql-18 with an entrypoint like the
 #                                                  official image's (test stand-in for charts/todo)
 #
 # and dist/base-images/images.json:
@@ -22,12 +22,20 @@ started=$(date +%s)
 debian="$(bash "$BI_ROOT/scripts/debian.sh")"
 debian_id="$("$DOCKER" image inspect --format '{{.Id}}' "$debian")"
 common=("$debian_id" "@$BI_ROOT/versions.env" "@$BI_ROOT/scripts/build.sh" "@$BI_ROOT/scripts/collect-runtime.sh")
+# The PostgreSQL stand-in's root: the suite that ships the chart's major (versions.env).
+pg_debian="$(bash "$BI_ROOT/scripts/debian.sh" "$POSTGRES_DEBIAN_SUITE")"
+pg_debian_id="$("$DOCKER" image inspect --format '{{.Id}}' "$pg_debian")"
 
-# Removes older tags of a repository (earlier keys), so rebuilt bases don't pile up.
+# Removes older keys of the same image (same repository, version and suite), so rebuilt bases don't
+# pile up. Other versions are left alone: another checkout on this machine (a branch still on an older
+# runtime) may be using them.
 prune_older() {
-  local repo="$1" keep="$2" t
+  local repo="$1" t k
+  shift
   for t in $("$DOCKER" image ls --format '{{.Repository}}:{{.Tag}}' "$repo"); do
-    [ "$t" = "$keep" ] || "$DOCKER" rmi "$t" >/dev/null 2>&1 || true
+    for k in "$@"; do
+      if [ "$t" != "$k" ] && [ "${t%-*}" = "${k%-*}" ]; then "$DOCKER" rmi "$t" >/dev/null 2>&1 || true; fi
+    done
   done
 }
 
@@ -78,8 +86,8 @@ if ! have_image "$py_runtime"; then
   import_runtime "$py_builder" "$py_runtime" "${py_labels[@]}" 'CMD ["python3"]' -- \
     base-files netbase tzdata python3-minimal python3 python-is-python3
   "$DOCKER" run --rm --network none "$py_runtime" python -c \
-    "import ssl, sqlite3, ctypes, zlib, bz2, lzma, uuid, decimal, hashlib, json, zoneinfo, asyncio, socket; zoneinfo.ZoneInfo('Europe/Paris'); print('python', __import__('sys').version.split()[0], ssl.OPENSSL_VERSION)" >&2 \
-    || die "$py_runtime does not run python with its standard library"
+    "import ssl, sqlite3, ctypes, zlib, bz2, lzma, uuid, decimal, hashlib, json, zoneinfo, asyncio, socket, sys; zoneinfo.ZoneInfo('Europe/Paris'); print('python', sys.version.split()[0], ssl.OPENSSL_VERSION); sys.exit('%d.%d' % sys.version_info[:2] != '$PYTHON_SERIES')" >&2 \
+    || die "$py_runtime does not run python $PYTHON_SERIES with its standard library (is PYTHON_SERIES the suite's python3?)"
 fi
 
 # ------------------------------------------------------------------ Node
@@ -110,23 +118,23 @@ if ! have_image "$node_runtime"; then
   log "assembling $node_runtime"
   mapfile -t node_labels < <(labels todo-base/node "Node.js $NODE_VERSION (official linux-x64 build) on Debian $DEBIAN_SUITE libraries: no shell, no npm" "$NODE_VERSION")
   import_runtime "$node_builder" "$node_runtime" "${node_labels[@]}" 'CMD ["node"]' -- \
-    base-files netbase tzdata libc6 libgcc-s1 libstdc++6 -- /usr/local /usr/local/bin /usr/local/bin/node
+    base-files netbase tzdata libc6 libgcc-s1 libstdc++6 libatomic1 -- /usr/local /usr/local/bin /usr/local/bin/node
   "$DOCKER" run --rm --network none "$node_runtime" node -e \
     "require('node:crypto').createHash('sha256'); new Intl.DateTimeFormat('de', { timeZone: 'Europe/Berlin' }).format(0); console.log('node', process.version)" >&2 \
     || die "$node_runtime does not run node"
 fi
 
 # ------------------------------------------------------------------ PostgreSQL (test stand-in)
-pg_key="$(key_of "${common[@]}" "@$BI_ROOT/postgres/Dockerfile" "@$BI_ROOT/postgres/docker-entrypoint.sh")"
-pg_image="todo-base/postgres:$POSTGRES_MAJOR-$DEBIAN_SUITE-$pg_key"
+pg_key="$(key_of "$pg_debian_id" "${common[@]:1}" "@$BI_ROOT/postgres/Dockerfile" "@$BI_ROOT/postgres/docker-entrypoint.sh")"
+pg_image="todo-base/postgres:$POSTGRES_MAJOR-$POSTGRES_DEBIAN_SUITE-$pg_key"
 if ! have_image "$pg_image"; then
   log "building $pg_image"
-  logged postgres "$DOCKER" build --build-arg "DEBIAN_IMAGE=$debian" --build-arg "DEBIAN_REFRESH=$DEBIAN_REFRESH" \
+  logged postgres "$DOCKER" build --build-arg "DEBIAN_IMAGE=$pg_debian" --build-arg "DEBIAN_REFRESH=$DEBIAN_REFRESH" \
     --build-arg "POSTGRES_MAJOR=$POSTGRES_MAJOR" \
     --label "org.opencontainers.image.title=todo-base/postgres" \
-    --label "org.opencontainers.image.description=Debian $DEBIAN_SUITE postgresql-$POSTGRES_MAJOR with an entrypoint compatible with the official postgres image (POSTGRES_USER/PASSWORD/DB, PGDATA); a test stand-in" \
+    --label "org.opencontainers.image.description=Debian $POSTGRES_DEBIAN_SUITE postgresql-$POSTGRES_MAJOR with an entrypoint compatible with the official postgres image (POSTGRES_USER/PASSWORD/DB, PGDATA); a test stand-in" \
     --label "org.opencontainers.image.version=$POSTGRES_MAJOR" \
-    --label "org.opencontainers.image.base.name=$debian" \
+    --label "org.opencontainers.image.base.name=$pg_debian" \
     --label "org.opencontainers.image.source=tools/base-images" \
     -t "$pg_image" "$BI_ROOT/postgres"
   "$DOCKER" run --rm --network none --read-only --user 999:999 "$pg_image" \
@@ -139,7 +147,7 @@ for img in "$py_runtime" "$node_runtime"; do
     die "$img has a shell; the runtime bases must not"
   fi
 done
-prune_older todo-base/debian "$debian"
+prune_older todo-base/debian "$debian" "$pg_debian"
 prune_older todo-base/python-builder "$py_builder"
 prune_older todo-base/python "$py_runtime"
 prune_older todo-base/node-builder "$node_builder"

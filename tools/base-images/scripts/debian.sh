@@ -4,9 +4,11 @@
 # No container registry is reachable, so there is no `FROM debian`: debootstrap a minbase root
 # filesystem from Debian's package mirror (cached as a tarball), then `docker import` it.
 #
-#   scripts/debian.sh   -> todo-base/debian:bookworm-<key>
+#   scripts/debian.sh          -> todo-base/debian:<DEBIAN_SUITE>-<key>
+#   scripts/debian.sh forky    -> another suite (the PostgreSQL stand-in's)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+DEBIAN_SUITE="${1:-$DEBIAN_SUITE}"
 
 variant=minbase
 key="$(key_of "$DEBIAN_SUITE" "$variant" "$DEBIAN_MIRROR" "$DEBIAN_SECURITY_MIRROR" "$DEBIAN_REFRESH" "@$BI_ROOT/scripts/debian.sh")"
@@ -28,7 +30,10 @@ if [ ! -f "$tarball" ]; then
   dir="$BI_CACHE/rootfs/$DEBIAN_SUITE-$variant-$key.dir"
   rm -rf "$dir"
   log "debootstrap $DEBIAN_SUITE ($variant) from $DEBIAN_MIRROR (once; cached in $tarball)"
-  logged debootstrap debootstrap --variant="$variant" "$DEBIAN_SUITE" "$dir" "$DEBIAN_MIRROR"
+  # A debootstrap older than the suite has no script for it; testing's is sid's.
+  script=()
+  [ -e "/usr/share/debootstrap/scripts/$DEBIAN_SUITE" ] || script=(/usr/share/debootstrap/scripts/sid)
+  logged "debootstrap-$DEBIAN_SUITE" debootstrap --variant="$variant" "$DEBIAN_SUITE" "$dir" "$DEBIAN_MIRROR" "${script[@]}"
   # The suite plus its updates and security pockets, in deb822 form (what the images' apt reads).
   rm -f "$dir/etc/apt/sources.list"
   cat >"$dir/etc/apt/sources.list.d/debian.sources" <<EOF

@@ -24,6 +24,11 @@ mkdir -p "$BI_CACHE/rootfs" "$BI_CACHE/npm" "$BI_CACHE/logs"
 log() { echo "base-images: $*" >&2; }
 die() { echo "base-images: error: $*" >&2; exit 1; }
 
+# DEBIAN_MIRROR and DEBIAN_SECURITY_MIRROR: this machine's own apt sources (or TODO_DEBIAN_MIRROR /
+# TODO_DEBIAN_SECURITY_MIRROR), never a host written in the repository. debian.sh keys on the values.
+BI_MIRRORS="$(bash "$BI_REPO/scripts/debian-mirror.sh")" || die "no Debian mirror to build from (see the message above)"
+eval "$BI_MIRRORS"
+
 # Short content key of its arguments: strings, or files when prefixed with @.
 key_of() {
   local a

@@ -4,7 +4,8 @@
  * /var/lib/postgresql, /var/run/postgresql and /tmp. Needs Docker; builds the image if it is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const workspace = join(__dirname, '..', '..', '..');
@@ -14,7 +15,12 @@ const net = `${id}-net`;
 const volume = `${id}-data`;
 const volume2 = `${id}-data2`;
 const server = `${id}-db`;
-const containers = [server, `${id}-db2`, `${id}-pgdata`, `${id}-nopw`, `${id}-root`];
+const containers = [server, `${id}-db2`, `${id}-pgdata`, `${id}-nopw`, `${id}-root`, `${id}-file`, `${id}-old`];
+const volume3 = `${id}-data3`;
+// The major and suite the stand-in is built from (versions.env): the chart's major, 18.
+const versionsEnv = readFileSync(join(__dirname, '..', 'versions.env'), 'utf8');
+const MAJOR = /^POSTGRES_MAJOR=(\d+)/m.exec(versionsEnv)?.[1] ?? 'missing';
+const SUITE = /^POSTGRES_DEBIAN_SUITE=(\w+)/m.exec(versionsEnv)?.[1] ?? 'missing';
 const USER = 'todo';
 const DB = 'todo';
 const PASSWORD = 'correct horse $battery-1';
@@ -84,7 +90,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   docker(['rm', '-f', '-v', ...containers]);
-  docker(['volume', 'rm', '-f', volume, volume2]);
+  docker(['volume', 'rm', '-f', volume, volume2, volume3]);
   docker(['network', 'rm', net]);
 });
 
@@ -92,9 +98,11 @@ describe('todo-base/postgres, run like charts/todo runs postgres', () => {
   it('is listed in images.json next to the python and node bases', () => {
     const images = JSON.parse(readFileSync(join(workspace, 'dist/base-images/images.json'), 'utf8'));
     expect(Object.keys(images)).toEqual(['python', 'node', 'postgres']);
-    expect(images.postgres).toEqual({ IMAGE: expect.stringMatching(/^todo-base\/postgres:15-bookworm-[0-9a-f]{12}$/) });
+    expect(images.postgres).toEqual({ IMAGE: expect.stringMatching(new RegExp(`^todo-base/postgres:${MAJOR}-${SUITE}-[0-9a-f]{12}$`)) });
     const cfg = JSON.parse(ok(['image', 'inspect', '-f', '{{json .Config}}', image]));
-    expect(cfg.Env).toContain('PGDATA=/var/lib/postgresql/15/docker');
+    expect(MAJOR).toBe('18');
+    expect(cfg.Env).toContain(`PGDATA=/var/lib/postgresql/${MAJOR}/docker`);
+    expect(Object.keys(cfg.Volumes ?? {})).toEqual(['/var/lib/postgresql']);
     expect(cfg.StopSignal).toBe('SIGINT');
   });
 
@@ -111,12 +119,12 @@ describe('todo-base/postgres, run like charts/todo runs postgres', () => {
     expect(ok(['exec', server, 'cat', '/proc/1/comm'])).toBe('postgres');
     expect(ok(['exec', server, 'id', '-u'])).toBe('999');
     expect(ok(['exec', server, 'id', '-g'])).toBe('999');
-    expect(sql(server, 'SHOW data_directory')).toBe('/var/lib/postgresql/15/docker');
+    expect(sql(server, 'SHOW data_directory')).toBe(`/var/lib/postgresql/${MAJOR}/docker`);
     expect(sql(server, 'SHOW listen_addresses')).toBe('*');
     expect(sql(server, 'SHOW password_encryption')).toBe('scram-sha-256');
     expect(sql(server, `SELECT left(rolpassword, 14) FROM pg_authid WHERE rolname = '${USER}'`)).toBe('SCRAM-SHA-256$');
     expect(sql(server, `SELECT datname FROM pg_database WHERE datname = '${DB}'`)).toBe(DB);
-    expect(sql(server, 'SELECT current_setting(\'server_version_num\')::int / 10000')).toBe('15');
+    expect(sql(server, 'SELECT current_setting(\'server_version_num\')::int / 10000')).toBe(MAJOR);
   });
 
   it('takes the password over the network and refuses a wrong one', () => {
@@ -127,7 +135,8 @@ describe('todo-base/postgres, run like charts/todo runs postgres', () => {
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/password authentication failed for user "todo"/);
     // The server log names the method: scram-sha-256 from pg_hba.
-    expect(logs(server)).toMatch(/password authentication failed for user "todo"[\s\S]*?Connection matched pg_hba\.conf line \d+: "host\s+all\s+all\s+all\s+scram-sha-256"/);
+    // PostgreSQL 18 names the file: 'Connection matched file "<PGDATA>/pg_hba.conf" line N' (15: 'matched pg_hba.conf line N').
+    expect(logs(server)).toMatch(/password authentication failed for user "todo"[\s\S]*?Connection matched (?:file "[^"]*\/)?pg_hba\.conf"? line \d+: "host\s+all\s+all\s+all\s+scram-sha-256"/);
   });
 
   it('round-trips pg_dump -Fc | pg_restore into a fresh database (the backup CronJob and restore Job commands)', () => {
@@ -158,7 +167,7 @@ describe('todo-base/postgres, run like charts/todo runs postgres', () => {
     startServer(again, volume, { POSTGRES_USER: USER, POSTGRES_PASSWORD: 'not used', POSTGRES_DB: DB }, 'postgres');
     await waitReady(again);
     const log = logs(again);
-    expect(log).toMatch(/holds a PostgreSQL 15 database; skipping initialisation/);
+    expect(log).toMatch(new RegExp(`holds a PostgreSQL ${MAJOR} database; skipping initialisation`));
     expect(log).not.toMatch(/initialising|initdb|CREATE DATABASE/i);
     expect(sql(again, 'SELECT count(*) FROM items')).toBe('3');
     expect(client('psql -XAt -d restored -c "SELECT count(*) FROM items"').stdout.trim()).toBe('3');
@@ -175,6 +184,42 @@ describe('todo-base/postgres, run like charts/todo runs postgres', () => {
     const r = docker(['run', '--name', `${id}-nopw`, ...restricted, '--tmpfs', '/var/run/postgresql', '--tmpfs', '/var/lib/postgresql', image]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/POSTGRES_PASSWORD is not set/);
+  });
+
+  it('reads POSTGRES_*_FILE like the official file_env; the plain variable and its _FILE together are an error', async () => {
+    const name = `${id}-file`;
+    const dir = mkdtempSync(join(tmpdir(), 'pgfile-'));
+    writeFileSync(join(dir, 'password'), PASSWORD);
+    writeFileSync(join(dir, 'user'), USER);
+    chmodSync(dir, 0o755);
+    const mount = ['-v', `${dir}:/run/secrets:ro`];
+    const both = docker(['run', '--name', `${name}-both`, ...restricted, '--tmpfs', '/var/run/postgresql', '--tmpfs', '/var/lib/postgresql', ...mount,
+      '-e', `POSTGRES_PASSWORD=${PASSWORD}`, '-e', 'POSTGRES_PASSWORD_FILE=/run/secrets/password', image]);
+    docker(['rm', '-f', `${name}-both`]);
+    expect(both.status).not.toBe(0);
+    expect(both.stderr).toMatch(/both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set/);
+
+    ok(['run', '-d', '--name', name, '--network', net, ...restricted, '--tmpfs', '/var/run/postgresql', '--tmpfs', '/var/lib/postgresql', ...mount,
+      '-e', 'POSTGRES_USER_FILE=/run/secrets/user', '-e', 'POSTGRES_PASSWORD_FILE=/run/secrets/password', '-e', `POSTGRES_DB=${DB}`, image]);
+    await waitReady(name);
+    const tcp = docker(['exec', '-e', `PGPASSWORD=${PASSWORD}`, name, 'psql', '-XAtq', '-h', '127.0.0.1', '-U', USER, '-d', DB, '-c', 'SELECT current_user']);
+    expect(tcp.stdout.trim()).toBe(USER);
+    docker(['rm', '-f', '-v', name]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to initialise the 18 layout beside data of an older layout or major, as the official 18 entrypoint does', () => {
+    ok(['volume', 'create', volume3]);
+    // A volume that a postgres 17-or-older release used: PGDATA was /var/lib/postgresql/data.
+    ok(['run', '--rm', '--user', '999:999', '-v', `${volume3}:/var/lib/postgresql`, '--entrypoint', '/bin/sh', image, '-c',
+      'mkdir -p /var/lib/postgresql/data && echo 15 > /var/lib/postgresql/data/PG_VERSION']);
+    const r = docker(['run', '--name', `${id}-old`, ...restricted, '--tmpfs', '/var/run/postgresql', '-v', `${volume3}:/var/lib/postgresql`,
+      '-e', `POSTGRES_USER=${USER}`, '-e', `POSTGRES_PASSWORD=${PASSWORD}`, image]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/holds data of another layout or major: \/var\/lib\/postgresql\/data \(PostgreSQL 15\).*pg_upgrade/);
+    const left = ok(['run', '--rm', '--user', '999:999', '-v', `${volume3}:/var/lib/postgresql`, '--entrypoint', '/bin/sh', image, '-c',
+      `ls -A /var/lib/postgresql/${MAJOR}/docker 2>/dev/null | wc -l`]);
+    expect(left).toBe('0'); // no initdb ran: at most the empty PGDATA, as the official entrypoint leaves it
   });
 
   it('started as root (docker run without --user), drops to postgres 999:999 like the official image', async () => {

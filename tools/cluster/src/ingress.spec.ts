@@ -8,7 +8,7 @@ describe('ingress controller manifests', () => {
   it('defaults to our Traefik manifests with the official pinned image, IfNotPresent, restricted namespace', () => {
     const m = ingressManifests({});
     expect(m.deployments).toEqual(['traefik/traefik']);
-    expect(m.yaml).toMatch(/image: "docker\.io\/library\/traefik:v3\.6\.\d+"/);
+    expect(m.yaml).toMatch(/image: "docker\.io\/library\/traefik:v3\.7\.\d+"/);
     expect(m.yaml).not.toContain('@TRAEFIK_IMAGE@');
     expect(m.yaml).not.toContain('imagePullPolicy: Never');
     const docs = parseAllDocuments(m.yaml).map((d) => d.toJS());

@@ -31,7 +31,7 @@ export const CERTS_DIR = '/etc/containerd/certs.d';
 /**
  * containerdConfigPatches entry: containerd reads per-registry hosts.toml files from CERTS_DIR. The table
  * depends on the node's containerd config format: stock kindest/node images use "version = 2"
- * (kind v0.30.0 images/base/files/etc/containerd/config.toml), the offline-kind node uses version 3.
+ * (still so in kind v0.33.0 images/base/files/etc/containerd/config.toml), the offline-kind node uses version 3.
  */
 export function containerdConfigPatch(configVersion: 2 | 3 = 2): string {
   const table = configVersion === 3 ? 'plugins."io.containerd.cri.v1.images".registry' : 'plugins."io.containerd.grpc.v1.cri".registry';

@@ -30,6 +30,11 @@ mkdir -p "$OK_CACHE/logs" "$OK_CACHE/tmp"
 log() { echo "offline-kind: $*" >&2; }
 die() { echo "offline-kind: error: $*" >&2; exit 1; }
 
+# DEBIAN_MIRROR: this machine's own apt sources (or TODO_DEBIAN_MIRROR), never a host written in the
+# repository. build-base.sh keys on the resolved value, so the same mirror finds the same cached root.
+OK_MIRRORS="$(bash "$OK_REPO/scripts/debian-mirror.sh")" || die "no Debian mirror to build from (see the message above)"
+eval "$OK_MIRRORS"
+
 # Short content key of its arguments (strings or files, prefixed with @).
 key_of() {
   local a

@@ -13,7 +13,7 @@ import { type Copy, createCopy, IMAGE_PREFIX, WORKSPACE } from './copy';
 const append = (line: string) => (old: string) => `${old}${old.endsWith('\n') || !old ? '' : '\n'}${line}\n`;
 
 /** Every project whose Dockerfile or chart is rendered from libs/k8s-templates, plus the tools that render or check them. */
-const FROM_TEMPLATES = ['backend-image', 'chart-checks', 'frontend-image', 'generators', 'k8s-templates', 'todo'];
+const FROM_TEMPLATES = ['backend-image', 'chart-checks', 'frontend-image', 'generators', 'k8s-templates', 'official-bases', 'todo'];
 /**
  * This project imports generators' content-key code, so Nx makes it depend on generators: whatever
  * affects generators re-runs these tests too. That is intended (they test what generators produce).

@@ -153,7 +153,7 @@ describe('render()', () => {
   it('Dockerfiles: numeric user, base images as build arguments, no latest (details: dockerfile.spec.ts)', () => {
     const files = renderImage({ service: backend });
     expect(files.Dockerfile).toMatch(/^USER 10001:10001$/m);
-    expect(files.Dockerfile).toMatch(/^ARG BASE_IMAGE=python:3\.12\.12-alpine3\.22$/m);
+    expect(files.Dockerfile).toMatch(/^ARG BASE_IMAGE=python:3\.13\.18-alpine3\.24$/m);
     expect(files.Dockerfile).toContain('CMD ["todo_api"]');
     expect(files.Dockerfile).toContain('--mount=type=cache');
     expect(files['Dockerfile.dockerignore'].split('\n')).toEqual(expect.arrayContaining(['*', '!apps/backend/todo_api/', '**/.env']));

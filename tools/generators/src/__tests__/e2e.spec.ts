@@ -50,7 +50,8 @@ function expectValidChart(env: string) {
 function targetsOf(project: string): string[] {
   const r = nx(['show', 'project', project, '--json']);
   expect(r.status).toBe(0);
-  return Object.keys(JSON.parse(r.out.slice(r.out.indexOf('{'))).targets);
+  // stdout's JSON, without what npm or Node print around it on stderr (e.g. npm 11.20's config warnings).
+  return Object.keys(JSON.parse(r.out.slice(r.out.indexOf('{'), r.out.lastIndexOf('}') + 1)).targets);
 }
 
 beforeAll(() => {

@@ -23,7 +23,7 @@ describe('service generator', () => {
     const project = JSON.parse(tree.read('apps/worker-image/project.json', 'utf-8')!);
     expect(project.name).toBe('worker-image');
     expect(project.implicitDependencies).toEqual(['worker', 'k8s-templates']);
-    expect(Object.keys(project.targets)).toEqual(['docker-build', 'docker-run', 'scan', 'lint']);
+    expect(Object.keys(project.targets)).toEqual(['docker-build', 'docker-run', 'scan', 'nx-release-publish', 'lint']);
     expect(project.targets['docker-build']).toMatchObject({
       executor: '@todo/generators:docker-build',
       cache: false,

@@ -204,6 +204,8 @@ export function imageProject(name: string, service: ServiceEntry, config?: Platf
     // The app it packages, and the templates its Dockerfile is rendered from.
     implicitDependencies: [name, 'k8s-templates'],
     namedInputs: { image: ['{projectRoot}/Dockerfile', '{projectRoot}/Dockerfile.dockerignore', ...sources] },
+    // nx release (tools/release): @nx/docker tags the image <registry>/<repositoryName>:v<version> and pushes it.
+    release: { docker: { repositoryName: image } },
     targets: {
       'docker-build': {
         executor: '@todo/generators:docker-build',
@@ -231,6 +233,10 @@ export function imageProject(name: string, service: ServiceEntry, config?: Platf
         options: { failOn: 'high' },
         cache: false,
         metadata: { description: `Trivy or Grype on ${image}; fails, saying how to install one, when neither is installed`, technologies: ['docker'] },
+      },
+      'nx-release-publish': {
+        executor: '@nx/docker:release-publish',
+        metadata: { description: `Push ${image}:v<version> (nx release publish only; tools/release/README.md)`, technologies: ['docker'] },
       },
       lint: {
         executor: '@todo/generators:hadolint',
