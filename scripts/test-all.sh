@@ -5,6 +5,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON="${NX_DAEMON:-false}" NEXT_TELEMETRY_DISABLED=1
+# Node 26 strips TypeScript natively, and Nx 23 then first tries the local plugin's .ts as an ES module and
+# prints a warning into command output that tests parse: keep Nx and Jest on their own transpilers
+# (swc-node, ts-node), as on Node 20-24. Only where this Node knows the flag, and only once.
+case " ${NODE_OPTIONS:-} " in
+  *" --no-experimental-strip-types "*) ;;
+  *) node --no-experimental-strip-types -e 0 2>/dev/null \
+       && export NODE_OPTIONS="--no-experimental-strip-types${NODE_OPTIONS:+ $NODE_OPTIONS}" ;;
+esac
 
 reports=reports/junit
 rm -rf "$reports" && mkdir -p "$reports"

@@ -1,3 +1,5 @@
+/** @jest-config-loader ts-node */
+// Node 26 loads .ts natively as ESM, where the extensionless `../../jest.junit` import fails; ts-node loads it as before.
 /* Real-cluster test (minutes): kind with the offline node image via KIND_NODE_IMAGE. Not part of `test`. */
 import junitReporters from '../../jest.junit';
 
