@@ -88,10 +88,11 @@ jq --arg v "$version" '.version = $v' "$ws/package.json" >"$ws/package.json.new"
 
 # The local base images come from the checkout (its dist/base-images/images.json, made by
 # `nx run base-images:build`): their cache keys include the scripts' absolute paths, so building them
-# in the copy would make a second set of bases (minutes) instead of reusing the daemon's.
+# in the copy would make a second set of bases (minutes) instead of reusing the daemon's. An exported
+# TODO_BASE_IMAGES wins (e.g. another checkout's images.json whose bases are already in the daemon).
 cd "$REPO"
 export NX_NO_CLOUD=true NX_TUI=false FORCE_COLOR=0 NX_DAEMON=false
-TODO_BASE_IMAGES="$REPO/dist/base-images/images.json"
+TODO_BASE_IMAGES="${TODO_BASE_IMAGES:-$REPO/dist/base-images/images.json}"
 bases_present() {
   [ -f "$TODO_BASE_IMAGES" ] || return 1
   local ref
@@ -142,7 +143,7 @@ if "$KIND_BIN" get clusters 2>/dev/null | grep -qx "$NAME"; then
 fi
 
 # ------------------------------------------------------------------------------------------ helpers
-HERE="$REPO/tools/deploy-bench"
+HERE="$ws/tools/deploy-bench" # the copy's: the checkout may change while the bench runs
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
