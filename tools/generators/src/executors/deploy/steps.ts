@@ -174,7 +174,7 @@ export function buildStep(image: ServiceImage): Step<DeployContext> {
       image.plan = planBuild({ ...image.build, dryRun: ctx.dryRun }, ctx.workspaceRoot, ctx.tools.docker);
       const found = inspectImage(image.plan.contentRef, ctx.tools.docker);
       if (!found) return { needed: true, reason: `${image.plan.contentRef} is not in the Docker daemon: building ${image.project}` };
-      image.record = ensureImage({ ...image.build, dryRun: ctx.dryRun }, ctx.workspaceRoot, image.project, image.plan, true);
+      image.record = ensureImage({ ...image.build, dryRun: ctx.dryRun }, ctx.workspaceRoot, image.project, image.plan, true, found);
       return { needed: false, reason: `${image.plan.contentRef} is in the Docker daemon (its inputs are unchanged)` };
     },
     run(ctx) {
@@ -283,8 +283,14 @@ export function loadStep(image: ServiceImage, nodeCache: Map<string, NodeImage[]
         return true;
       }
       if (ctx.cluster.type === 'minikube') return stream(ctx.tools.minikube!, minikubeImageLoadArgs(ctx.cluster.name, ref)) === 0;
-      nodeCache.clear();
-      return stream(ctx.tools.kind!, ['load', 'docker-image', ref, '--name', ctx.cluster.name]) === 0;
+      if (stream(ctx.tools.kind!, ['load', 'docker-image', ref, '--name', ctx.cluster.name]) !== 0) {
+        nodeCache.clear();
+        return false;
+      }
+      // kind loads into every node and fails otherwise: note the image in the listings already made
+      // instead of listing every node's images again (a `docker exec crictl` each) for the next step.
+      for (const list of nodeCache.values()) list.push({ id: image.record.id, repoTags: containerdNames(ref) });
+      return true;
     },
   };
 }
@@ -498,7 +504,9 @@ export const smokeStep: Step<DeployContext> = {
     while (Date.now() < deadline) {
       last = await Promise.all(SMOKE_CHECKS.map((c) => get(address, port, ctx.env.host, c.path)));
       if (last.every((s, i) => s === SMOKE_CHECKS[i].expect)) return true;
-      await new Promise((r) => setTimeout(r, 1000));
+      // Right after a rollout the ingress may still route to the old pod for a moment: ask again soon
+      // (two local GETs per attempt) rather than a whole second later.
+      await new Promise((r) => setTimeout(r, 250));
     }
     throw new ClusterError(
       'smoke check',

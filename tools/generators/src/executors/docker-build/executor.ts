@@ -14,6 +14,7 @@ import { join, relative } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import {
   ImageRecord,
+  InspectedImage,
   baseImagesFromEnv,
   checkTags,
   contentKey,
@@ -148,6 +149,8 @@ export function ensureImage(
   plan: BuildPlan = planBuild(options, workspaceRoot, dockerBin()),
   /** Print only builds and failures (the deploy prints its own line for an image already built). */
   quiet = false,
+  /** The content tag's image when the caller has just inspected it (saves a second `docker image inspect`). */
+  known?: InspectedImage,
 ): ImageRecord | undefined {
   const started = Date.now();
   const docker = dockerBin();
@@ -155,7 +158,7 @@ export function ensureImage(
   const info = (line: string) => (quiet ? undefined : console.log(line));
   info(`${plan.contentRef}: key over ${plan.files} context files, ${relative(workspaceRoot, join(workspaceRoot, options.dockerfile))}, build args ${Object.keys(plan.keyArgs).join(', ')}`);
 
-  let image = options.force ? undefined : inspectImage(plan.contentRef, docker);
+  let image = options.force ? undefined : (known ?? inspectImage(plan.contentRef, docker));
   const built = !image;
   if (image) {
     info(`${plan.contentRef} is in the daemon (${image.Id.slice(7, 19)}): inputs unchanged, nothing to build.`);
