@@ -27,7 +27,8 @@
 # the offline kind node image, its Traefik build, kind/kubectl/helm built from source, the local
 # base images (TODO_BASE_IMAGES, the checkout's) and the local Postgres stand-in (a --values file).
 #
-# Settings (environment): BENCH_SAMPLES (3; the issue asks for at least 3), BENCH_CLUSTER_NAME
+# Settings (environment): BENCH_SAMPLES (3; the issue asks for at least 3), BENCH_REF (a commit to
+# measure instead of the working tree: its tracked files are copied, node_modules is the checkout's), BENCH_CLUSTER_NAME
 # (todo-bench), BENCH_HTTP_PORT (18380), BENCH_HTTPS_PORT (18743), KEEP_BENCH_WORKSPACE=1 keeps the
 # copy and the logs.
 # Exits non-zero when a check fails (revision changed by a no-op, more than the backend rebuilt,
@@ -77,10 +78,16 @@ for b in "$KIND_BIN" "$KUBECTL_BIN" "$HELM_BIN"; do [ -x "$b" ] || die "$b is no
 # ---------------------------------------------------------------------------- the workspace copy
 # As tools/generators/src/__tests__/e2e.spec.ts copies it (without its generated-output excludes: the
 # checked-in chart and image projects are what gets deployed), node_modules symlinked.
-say "copying the workspace to $ws"
-excludes=()
-for e in node_modules .git .venv .next .nx dist tmp reports coverage .pytest_cache __pycache__; do excludes+=(--no-anchored "--exclude=$e"); done
-tar -C "$REPO" "${excludes[@]}" -cf - . | tar -C "$ws" -xf -
+if [ -n "${BENCH_REF:-}" ]; then
+  # A commit's tracked files instead (e.g. to measure the state before a change side by side).
+  say "copying commit $BENCH_REF of the workspace to $ws"
+  git -C "$REPO" archive --format=tar "$BENCH_REF" | tar -C "$ws" -xf - || die "git archive $BENCH_REF failed (BENCH_REF must name a commit of $REPO)"
+else
+  say "copying the workspace to $ws"
+  excludes=()
+  for e in node_modules .git .venv .next .nx dist tmp reports coverage .pytest_cache __pycache__; do excludes+=(--no-anchored "--exclude=$e"); done
+  tar -C "$REPO" "${excludes[@]}" -cf - . | tar -C "$ws" -xf -
+fi
 ln -s "$REPO/node_modules" "$ws/node_modules"
 [ -d "$REPO/apps/frontend/node_modules" ] && ln -s "$REPO/apps/frontend/node_modules" "$ws/apps/frontend/node_modules"
 version="$(jq -r .version "$ws/package.json")-bench.$run_id"
