@@ -7,11 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine.url import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from todo_api.config import ConfigError
+from todo_api.database_url import normalize_database_url
 
 POSTGRES_POOL_SIZE = 5
 POSTGRES_MAX_OVERFLOW = 10
@@ -22,31 +20,6 @@ def db_concurrency(engine: Engine) -> int:
     if engine.url.get_backend_name() == "sqlite":
         return 4  # unused: run_db runs SQLite work on the event loop
     return POSTGRES_POOL_SIZE + POSTGRES_MAX_OVERFLOW
-
-
-def normalize_database_url(raw: str) -> URL:
-    """postgres:// and postgresql:// (Heroku/Neon style) use psycopg 3; sqlite:/// stays as it is.
-
-    Query parameters such as `sslmode=require` or `channel_binding=require` are passed on to libpq.
-    """
-    raw = raw.strip()
-    if raw.startswith("postgres://"):
-        raw = "postgresql://" + raw[len("postgres://") :]
-    try:
-        url = make_url(raw)
-    except Exception as exc:
-        raise ConfigError(
-            "DATABASE_URL is not a valid database URL; expected postgresql://user:pass@host/db "
-            f"or sqlite:///path/to/file.db ({exc})"
-        ) from None
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    if url.get_backend_name() not in ("postgresql", "sqlite"):
-        raise ConfigError(
-            f"DATABASE_URL uses {url.get_backend_name()!r}; only PostgreSQL (postgresql://...) "
-            "and SQLite (sqlite:///...) are supported"
-        )
-    return url
 
 
 def _unicode_lower(value: object) -> object:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from todo_api.config import ConfigError, load_settings
-from todo_api.db import normalize_database_url
+from todo_api.database_url import normalize_database_url
 from todo_api.logs import configure_logging
 
 if TYPE_CHECKING:
