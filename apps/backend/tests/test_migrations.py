@@ -115,11 +115,11 @@ def test_downgrade_to_0001_and_back(empty_db_url):
     assert current_revision(empty_db_url) == "0002"
 
 
-def _migrate_cli(url: str) -> subprocess.CompletedProcess[str]:
+def _migrate_cli(url: str, *python_flags: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env["DATABASE_URL"] = url
     return subprocess.run(
-        [sys.executable, "-m", "todo_api.migrate"],
+        [sys.executable, *python_flags, "-m", "todo_api.migrate"],
         cwd=BACKEND,
         env=env,
         capture_output=True,
@@ -150,17 +150,7 @@ def test_migrate_command_twice_is_a_noop(empty_db_url):
 def test_migrate_command_at_head_imports_neither_alembic_nor_fastapi(empty_db_url):
     # Every API pod runs the command before serving; at head it answers without those imports.
     assert _migrate_cli(empty_db_url).returncode == 0
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env["DATABASE_URL"] = empty_db_url
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "todo_api.migrate"],
-        cwd=BACKEND,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _migrate_cli(empty_db_url, "-X", "importtime")
     assert proc.returncode == 0, proc.stderr
     assert "nothing to do" in proc.stdout
     imported = {
