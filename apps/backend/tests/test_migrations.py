@@ -15,7 +15,14 @@ from sqlalchemy.pool import NullPool
 
 from tests.conftest import ApiUser
 from todo_api.db import normalize_database_url
-from todo_api.migrate import current_revision, downgrade, head_revision, upgrade
+from todo_api.migrate import (
+    current_revision,
+    database_revisions,
+    downgrade,
+    head_revision,
+    script_heads,
+    upgrade,
+)
 from todo_api.models import Base
 from todo_api.security import make_password_hasher
 
@@ -28,6 +35,17 @@ def engine_for(url: str):  # type: ignore[no-untyped-def]
 
 def test_head_is_0003():
     assert head_revision() == "0003"
+
+
+def test_script_heads_agree_with_alembic():
+    # The migrate command's fast path reads the heads without Alembic; they must be Alembic's.
+    assert script_heads() == {head_revision()}
+
+
+def test_database_revisions(empty_db_url):
+    assert database_revisions(empty_db_url) == set()
+    upgrade(empty_db_url, "0001")
+    assert database_revisions(empty_db_url) == {"0001"}
 
 
 def test_empty_to_head_matches_the_models(empty_db_url):
@@ -97,11 +115,11 @@ def test_downgrade_to_0001_and_back(empty_db_url):
     assert current_revision(empty_db_url) == "0003"
 
 
-def _migrate_cli(url: str) -> subprocess.CompletedProcess[str]:
+def _migrate_cli(url: str, *python_flags: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env["DATABASE_URL"] = url
     return subprocess.run(
-        [sys.executable, "-m", "todo_api.migrate"],
+        [sys.executable, *python_flags, "-m", "todo_api.migrate"],
         cwd=BACKEND,
         env=env,
         capture_output=True,
@@ -127,6 +145,21 @@ def test_migrate_command_twice_is_a_noop(empty_db_url):
     engine.dispose()
     assert versions == ["0003"]
     assert repr(schema_before) == repr(schema_after)
+
+
+def test_migrate_command_at_head_imports_neither_alembic_nor_fastapi(empty_db_url):
+    # Every API pod runs the command before serving; at head it answers without those imports.
+    assert _migrate_cli(empty_db_url).returncode == 0
+    proc = _migrate_cli(empty_db_url, "-X", "importtime")
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing to do" in proc.stdout
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "sqlalchemy" in imported
+    assert not any(m.split(".")[0] in ("alembic", "fastapi") for m in imported)
 
 
 def test_migrate_command_reports_an_unreachable_database_clearly():

@@ -10,7 +10,7 @@ from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from todo_api.config import ConfigError
+from todo_api.database_url import normalize_database_url
 
 SQLITE_CONCURRENCY = 4
 
@@ -22,31 +22,6 @@ def db_concurrency(engine: Engine, pool_size: int, max_overflow: int) -> int:
     if engine.url.get_backend_name() == "sqlite":
         return SQLITE_CONCURRENCY
     return pool_size + max_overflow
-
-
-def normalize_database_url(raw: str) -> URL:
-    """postgres:// and postgresql:// (Heroku/Neon style) use psycopg 3; sqlite:/// stays as it is.
-
-    Query parameters such as `sslmode=require` or `channel_binding=require` are passed on to libpq.
-    """
-    raw = raw.strip()
-    if raw.startswith("postgres://"):
-        raw = "postgresql://" + raw[len("postgres://") :]
-    try:
-        url = make_url(raw)
-    except Exception as exc:
-        raise ConfigError(
-            "DATABASE_URL is not a valid database URL; expected postgresql://user:pass@host/db "
-            f"or sqlite:///path/to/file.db ({exc})"
-        ) from None
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    if url.get_backend_name() not in ("postgresql", "sqlite"):
-        raise ConfigError(
-            f"DATABASE_URL uses {url.get_backend_name()!r}; only PostgreSQL (postgresql://...) "
-            "and SQLite (sqlite:///...) are supported"
-        )
-    return url
 
 
 def _unicode_lower(value: object) -> object:

@@ -3,32 +3,40 @@
 Reads DATABASE_URL like the app (default sqlite:///./todo.db). Safe to run any number of times: an
 up-to-date database is left alone. On PostgreSQL an advisory lock serialises concurrent runs.
 Needs no JWT_SECRET: only the database settings matter here.
+
+Every new API pod runs this before its server starts (the chart's `migrate` init container), so the
+common case, a database already at head, is answered without importing Alembic (most of this
+command's start-up): the scripts' revisions are read as plain literals and compared with the
+alembic_version table. Anything else goes through Alembic as before.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from todo_api.config import ConfigError, load_settings
-from todo_api.db import normalize_database_url
+from todo_api.database_url import normalize_database_url
 from todo_api.logs import configure_logging
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 log = logging.getLogger("todo_api.migrate")
 
 
 def alembic_config(database_url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["database_url"] = database_url
@@ -36,12 +44,62 @@ def alembic_config(database_url: str) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
 
 
+def script_heads() -> set[str] | None:
+    """The head revisions of the migration scripts, read without Alembic; None when any script does
+    not declare `revision`/`down_revision` as plain literals (then only Alembic can tell)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        found: dict[str, object] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                try:
+                    found[target.id] = ast.literal_eval(value)
+                except ValueError:
+                    return None
+        revision, down = found.get("revision"), found.get("down_revision")
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        if isinstance(down, str):
+            parents.add(down)
+        elif isinstance(down, tuple | list):
+            parents.update(d for d in down if isinstance(d, str))
+        elif down is not None:
+            return None
+    return (revisions - parents) or None
+
+
+def database_revisions(database_url: str) -> set[str]:
+    """The revisions in the database's alembic_version table (empty when there is none)."""
+    engine = create_engine(normalize_database_url(database_url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return set()
+            return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    finally:
+        engine.dispose()
+
+
 def current_revision(database_url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     engine = create_engine(normalize_database_url(database_url), poolclass=NullPool)
     try:
         with engine.connect() as conn:
@@ -51,10 +109,14 @@ def current_revision(database_url: str) -> str | None:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(database_url), revision)
 
 
@@ -77,6 +139,14 @@ def main(argv: list[str] | None = None) -> int:
             logging.INFO if settings.log_level == "debug" else logging.WARNING
         )
         url = settings.database_url
+        if args.revision == "head":
+            heads = script_heads()
+            if heads is not None and database_revisions(url) == heads:
+                log.info(
+                    "database already at target revision; nothing to do",
+                    extra={"revision": ",".join(sorted(heads)), "database": _redacted(url)},
+                )
+                return 0
         before = current_revision(url)
         target = head_revision() if args.revision == "head" else args.revision
         if before == target:

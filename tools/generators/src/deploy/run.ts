@@ -155,9 +155,15 @@ export class DeployRun implements EnvScope {
     return list;
   }
 
-  /** After a load: the node lists are stale. */
+  /** After a failed load: the node lists are stale. */
   forgetNodeImages(): void {
     this.nodeImageLists.clear();
+  }
+
+  /** After a successful `kind load` (which loads into every node or fails): note the image in the
+   *  listings already made instead of listing every node's images again (a `docker exec crictl` each). */
+  loadedIntoNodes(id: string, repoTags: string[]): void {
+    for (const list of this.nodeImageLists.values()) list.push({ id, repoTags });
   }
 
   /** The image's build plan (bases, content key, tags), computed once. */

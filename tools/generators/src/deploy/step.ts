@@ -22,6 +22,8 @@ export interface StepTiming {
   reason: string;
   /** Seconds, check included. */
   seconds: number;
+  /** When the step's check began (ms since the epoch), so a benchmark can line steps up with other clocks. */
+  startedAt: number;
 }
 
 export interface StepsResult {
@@ -43,13 +45,13 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, log: (line: string) 
     try {
       check = await step.needed(ctx);
     } catch (e) {
-      timings.push({ name: step.name, outcome: 'failed', reason: 'check failed', seconds: secs() });
+      timings.push({ name: step.name, outcome: 'failed', reason: 'check failed', seconds: secs(), startedAt: t0 });
       throw Object.assign(e as object, { steps: timings });
     }
     if (!check.needed) {
       log(`${label}: skipped (${check.reason}) ${secs().toFixed(1)}s`);
       skipped.push(step.name);
-      timings.push({ name: step.name, outcome: 'skipped', reason: check.reason, seconds: secs() });
+      timings.push({ name: step.name, outcome: 'skipped', reason: check.reason, seconds: secs(), startedAt: t0 });
       continue;
     }
     log(`${label}: ${check.reason}`);
@@ -59,7 +61,7 @@ export async function runSteps<C>(steps: Step<C>[], ctx: C, log: (line: string) 
     } catch (e) {
       throw Object.assign(e as object, { steps: timings });
     } finally {
-      timings.push({ name: step.name, outcome: ok ? 'ran' : 'failed', reason: check.reason, seconds: secs() });
+      timings.push({ name: step.name, outcome: ok ? 'ran' : 'failed', reason: check.reason, seconds: secs(), startedAt: t0 });
     }
     if (!ok) {
       log(`${label}: failed after ${secs().toFixed(1)}s`);

@@ -87,8 +87,12 @@ export function loadStep(image: ServiceImage): Step<DeployRun> {
         return true;
       }
       if (run.cluster.type === 'minikube') return stream(run.tools.minikube!, minikubeImageLoadArgs(run.cluster.name, ref)) === 0;
-      run.forgetNodeImages();
-      return stream(run.tools.kind!, ['load', 'docker-image', ref, '--name', run.cluster.name]) === 0;
+      if (stream(run.tools.kind!, ['load', 'docker-image', ref, '--name', run.cluster.name]) !== 0) {
+        run.forgetNodeImages();
+        return false;
+      }
+      run.loadedIntoNodes(record.id, containerdNames(ref));
+      return true;
     },
   };
 }

@@ -51,7 +51,9 @@ export const smokeStep: Step<DeployRun> = {
     while (Date.now() < deadline) {
       last = await Promise.all(SMOKE_CHECKS.map((c) => get(address, port, run.env.host, c.path)));
       if (last.every((s, i) => s === SMOKE_CHECKS[i].expect)) return true;
-      await new Promise((r) => setTimeout(r, 1000));
+      // Right after a rollout the ingress may still route to the old pod for a moment: ask again soon
+      // (two local GETs per attempt) rather than a whole second later.
+      await new Promise((r) => setTimeout(r, 250));
     }
     throw new ClusterError(
       'smoke check',
