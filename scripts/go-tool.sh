@@ -30,6 +30,11 @@ esac
 dir="$cache/go-tools/$tool-$ver"
 # Build flags are part of the cache key: changing them builds a new binary beside the old one.
 [ -z "$ldflags" ] || dir="$dir-$(printf '%s' "$ldflags" | sha256sum | cut -c1-8)"
+# Two callers may ask at once (parallel Nx tasks, a test beside a deploy): one builds, the other waits
+# for it, so neither sees the half-moved directory of the other.
+mkdir -p "$cache/go-tools"
+exec 9>"$dir.lock"
+flock 9
 if [ ! -x "$dir/$bin" ]; then
   command -v go >/dev/null || { echo "go-tool.sh: Go is needed to build $tool $ver; install Go 1.24+ first" >&2; exit 1; }
   mkdir -p "$dir.tmp"
