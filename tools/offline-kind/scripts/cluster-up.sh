@@ -3,12 +3,14 @@
 # cluster of that name is reused. This is `nx run offline-kind:cluster-up`.
 #
 # Environment:
-#   KIND_CLUSTER_NAME      cluster name (default todo-test)
-#   OFFLINE_KIND_HTTP_PORT / OFFLINE_KIND_HTTPS_PORT   host ports on 127.0.0.1 for the ingress (80/443)
+#   OFFLINE_KIND_CLUSTER_NAME   cluster name (default todo-test; "todo", the app's, is refused)
+#   OFFLINE_KIND_HTTP_PORT / OFFLINE_KIND_HTTPS_PORT   host ports on 127.0.0.1 for the ingress
+#                          (default 18180/18543; 80/443, the app's, are refused)
 # Prints the kubeconfig path ($OK_CACHE/kubeconfig/<name>; the user's ~/.kube/config is not touched).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+guard_test_cluster
 start=$(date +%s)
 bash "$OK_REPO/.ci/start-docker.sh"
 image="$("$OK_ROOT/scripts/build-node.sh")"
@@ -25,6 +27,19 @@ if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME" \
   "$kind" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$kubeconfig" >&2
 fi
 
+# A cluster made with other ports (before the test cluster moved off 80/443, or other OFFLINE_KIND_*
+# ports) would hold ports that are not its own: recreate it on the ones asked for.
+if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+  bound="$("$DOCKER" inspect -f '{{range $p, $b := .HostConfig.PortBindings}}{{range $b}}{{.HostPort}} {{end}}{{end}}' "$CLUSTER_NAME-control-plane" 2>/dev/null || true)"
+  case " $bound " in
+    *" $HTTP_PORT "*" $HTTPS_PORT "* | *" $HTTPS_PORT "*" $HTTP_PORT "*) ;;
+    *)
+      log "cluster $CLUSTER_NAME is bound to ports ${bound:-?}, not $HTTP_PORT/$HTTPS_PORT; deleting it to create it again"
+      "$kind" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$kubeconfig" >&2
+      ;;
+  esac
+fi
+
 if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   log "cluster $CLUSTER_NAME exists; reusing it"
   running="$("$DOCKER" inspect -f '{{.Config.Image}}' "$CLUSTER_NAME-control-plane" 2>/dev/null || true)"
@@ -33,8 +48,8 @@ if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
 else
   config="$OK_CACHE/tmp/kind-config-$CLUSTER_NAME.yaml"
   mkdir -p "$OK_CACHE/tmp"
-  sed -e "s|@NAME@|$CLUSTER_NAME|" -e "s|@HTTP_PORT@|${OFFLINE_KIND_HTTP_PORT:-80}|" \
-      -e "s|@HTTPS_PORT@|${OFFLINE_KIND_HTTPS_PORT:-443}|" "$OK_ROOT/manifests/kind-config.yaml" >"$config"
+  sed -e "s|@NAME@|$CLUSTER_NAME|" -e "s|@HTTP_PORT@|$HTTP_PORT|" \
+      -e "s|@HTTPS_PORT@|$HTTPS_PORT|" "$OK_ROOT/manifests/kind-config.yaml" >"$config"
   log "creating cluster $CLUSTER_NAME from $image"
   timed "kind-create" "$kind" create cluster --config "$config" --image "$image" \
     --kubeconfig "$kubeconfig" --wait 3m >&2 \
@@ -46,6 +61,6 @@ traefik_image="offline-kind.local/traefik:$TRAEFIK_VERSION"
 sed "s|@TRAEFIK_IMAGE@|$traefik_image|" "$OK_ROOT/manifests/traefik.yaml" | k apply -f - >&2
 k -n traefik rollout status deployment/traefik --timeout=180s >&2
 k -n kube-system rollout status deployment/coredns --timeout=180s >&2
-log "cluster $CLUSTER_NAME ready in $(( $(date +%s) - start ))s (kubeconfig: $kubeconfig)"
+log "cluster $CLUSTER_NAME ready (ingress on 127.0.0.1:$HTTP_PORT/$HTTPS_PORT) in $(( $(date +%s) - start ))s (kubeconfig: $kubeconfig)"
 echo "$(date -u +%FT%TZ) cluster-up $(( $(date +%s) - start ))s" >>"$OK_CACHE/logs/timings"
 echo "$kubeconfig"
