@@ -26,7 +26,8 @@ export const run: Runner = (cmd, args, opts = {}) => {
 export function must(runner: Runner, step: string, fix: string, cmd: string, args: string[], opts?: Parameters<Runner>[2]): string {
   const r = runner(cmd, args, opts);
   if (r.status !== 0) {
-    const detail = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') || `exit ${r.status}`;
+    // With inherit the command's own lines went to the terminal as they came (kind's steps, rollouts).
+    const detail = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') || `exit ${r.status}${opts?.inherit ? ' (its output is above)' : ''}`;
     throw new ClusterError(step, `\`${[cmd.split('/').pop(), ...args].join(' ')}\` failed: ${detail}`, fix);
   }
   return r.stdout;

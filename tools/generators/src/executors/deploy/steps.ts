@@ -23,6 +23,7 @@ import { capture, commandLine, stream } from '../lib/proc';
 import type { Step, StepCheck } from '../lib/steps';
 import { DeployContext, ServiceImage, appUrl, chartImageSets, ingressAddress } from './context';
 import { OtherImage, deployDigest, effectiveValues, thirdPartyImages } from './values';
+import { releaseWatch, runWithProgress, smokeAttempt } from './progress';
 
 /**
  * The deploy digest (values.ts deployDigest) is kept in the revision's description: Helm replaces
@@ -432,13 +433,14 @@ export function releaseStep(): Step<DeployContext> {
       if (bad.length) return { needed: true, reason: `revision ${rel.revision} is current but ${bad.join(', ')}: ${what}` };
       return { needed: false, reason: `revision ${rel.revision} already has these chart files, values and images; ${rel.workloads.length} workloads ready` };
     },
-    run(ctx) {
+    async run(ctx) {
       const args = upgradeArgs(ctx, digest);
       if (ctx.dryRun) return exec(true, ctx.tools.helm.bin, args);
       console.log(`$ ${commandLine(ctx.tools.helm.bin, args)}`);
-      console.log(`(waiting up to ${ctx.timeout} for every pod to be Ready)`);
+      console.log(`(waiting up to ${ctx.timeout} for every pod to be Ready; progress every few seconds)`);
       // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal.
-      const r = capture(ctx.tools.helm.bin, args);
+      // While Helm waits, progress/ prints each workload's ready/desired and why a pod is not ready.
+      const r = await runWithProgress(ctx.tools.helm.bin, args, releaseWatch(ctx));
       process.stdout.write(r.stdout);
       if (r.status === 0) return true;
       process.stderr.write(r.stderr);
@@ -494,10 +496,11 @@ export const smokeStep: Step<DeployContext> = {
     if (ctx.dryRun) return true;
     const { address, port } = ingressAddress(ctx);
     const deadline = Date.now() + 60_000;
+    const attempt = smokeAttempt(SMOKE_CHECKS);
     let last: number[] = [];
     while (Date.now() < deadline) {
       last = await Promise.all(SMOKE_CHECKS.map((c) => get(address, port, ctx.env.host, c.path)));
-      if (last.every((s, i) => s === SMOKE_CHECKS[i].expect)) return true;
+      if (attempt(last)) return true;
       await new Promise((r) => setTimeout(r, 1000));
     }
     throw new ClusterError(
