@@ -13,6 +13,26 @@ import { Step, StepTiming, StepsResult, runSteps } from '../lib/steps';
 import { DeployContext, appUrl, deployContext } from './context';
 import { buildStep, clusterStep, loadStep, namespaceStep, otherImagesStep, releaseStep, smokeStep, toolsStep } from './steps';
 import type { DeployExecutorSchema } from './schema';
+import { offlineRequested, prepareOffline } from './offline/standins';
+import { afterDeploy, keepCount, kindNodes } from '../prune/prune';
+
+/** The offline stand-ins' values file ('' in a dry run, which builds nothing and only says so). */
+function offlineStandIns(root: string, dryRun?: boolean): string {
+  if (!dryRun) return prepareOffline(root).valuesFile;
+  console.log('offline (dry run): would build or reuse the kind node image, Traefik, kind/kubectl/helm, the base images and the PostgreSQL stand-in');
+  return '';
+}
+
+/** Records the images this deploy used and removes ours beyond the last N (never one in use). */
+function housekeeping(ctx: DeployContext, keep: number | undefined): void {
+  try {
+    const deployed = ctx.images.flatMap((i) => (i.record ? [{ service: i.service, ref: i.record.ref, id: i.record.id, tags: i.record.tags }] : []));
+    const nodes = ctx.cluster.type === 'kind' && !ctx.registry ? kindNodes(ctx.tools.kind, ctx.cluster.name) : [];
+    afterDeploy({ workspaceRoot: ctx.workspaceRoot, keep: keepCount(keep), docker: ctx.tools.docker, nodes, deployed });
+  } catch (e) {
+    console.log(`prune: skipped (${(e as Error).message})`);
+  }
+}
 
 export function deploySteps(ctx: DeployContext): Step<DeployContext>[] {
   const nodeCache = new Map();
@@ -32,9 +52,11 @@ export default async function deployExecutor(options: DeployExecutorSchema, cont
   const started = Date.now();
   let ctx: DeployContext;
   try {
-    ctx = deployContext(options, context);
+    // --offline / TODO_OFFLINE=1: the stand-ins first (they set KIND_NODE_IMAGE and friends), see offline/.
+    const offlineValues = offlineRequested(options.offline) ? [offlineStandIns(context.root, options.dryRun)] : [];
+    ctx = deployContext({ ...options, values: [...offlineValues, ...(options.values ?? [])].filter(Boolean) }, context);
   } catch (e) {
-    console.error(`deploy: ${(e as Error).message}`);
+    console.error(`deploy: ${e instanceof ClusterError ? e.format() : (e as Error).message}`);
     return { success: false };
   }
   console.log(`Deploying ${ctx.config.chart.name} to environment ${ctx.name}: ${ctx.cluster.type} ${ctx.cluster.name}, context ${ctx.kubeContext}, namespace ${ctx.namespace}${ctx.dryRun ? ' (dry run)' : ''}`);
@@ -59,6 +81,7 @@ export default async function deployExecutor(options: DeployExecutorSchema, cont
     writeFileSync(join(dir, `${ctx.name}.json`), `${JSON.stringify({ environment: ctx.name, success: result.success, seconds, ...(failure ? { error: failure } : {}), steps: result.steps }, null, 2)}\n`);
   }
   if (!result.success) return { success: false };
+  if (!ctx.dryRun) housekeeping(ctx, options.keep); // keep-last-N of our images, see prune/
   console.log(ctx.dryRun ? 'Dry run: nothing was changed.' : `\nReady in ${seconds.toFixed(1)}s: ${appUrl(ctx)}`);
   return { success: result.success };
 }

@@ -459,7 +459,7 @@ export function releaseStep(): Step<DeployContext> {
           : `helm upgrade failed${before ? '' : ' (first install: nothing to roll back to)'}: ${why}`,
         schema
           ? `the chart refused the values (Helm's message above names each one): fix them in ${ctx.valuesFiles.map((f) => (f.startsWith(ctx.workspaceRoot) ? f.slice(ctx.workspaceRoot.length + 1) : f)).join(' / ')} or the --set given; charts/${ctx.config.chart.name}/values.schema.json says what is allowed`
-          : `look at the pods above (\`kubectl -n ${ctx.namespace} describe pod <name>\`, \`kubectl -n ${ctx.namespace} logs <name>\`); docs/troubleshooting.md lists ImagePullBackOff, pending PVCs and failing probes`,
+          : `look at the pods above (\`kubectl -n ${ctx.namespace} describe pod <name>\`, \`kubectl -n ${ctx.namespace} logs <name>\`); docs/troubleshooting.md lists ImagePullBackOff (no container registry on this machine: deploy with --offline), pending PVCs and failing probes`,
       );
     },
   };

@@ -71,7 +71,7 @@ export interface WaitOptions {
 export async function runWithProgress(bin: string, args: string[], w: WatchTarget, o: WaitOptions = {}): Promise<RunResult> {
   const line = progressLine(o.out ?? process.stdout, o.everyMs ?? 5000);
   const started = Date.now();
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
