@@ -23,9 +23,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { CACHE, WORKSPACE } from './workspace';
 
-const WORKSPACE = join(__dirname, '../../../..');
-const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
 const USER_CLUSTER = 'todo-both-orders';
 const USER_PORTS = [18580, 18943];
 const TEST_CLUSTER = 'todo-test';

@@ -15,15 +15,14 @@
  * a second environment; a generated service beside the others.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../browser';
 import { firstUserJourney, secondUserSeesNothing } from '../user-journey';
+import { WORKSPACE, copyEnv, copyWorkspace } from './workspace';
 
-const WORKSPACE = join(__dirname, '../../../..');
-const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
 const CLUSTER = 'todo-deploy-e2e';
 const HTTP_PORT = 18280;
 const CONTEXT = `kind-${CLUSTER}`;
@@ -31,7 +30,6 @@ const CONTEXT = `kind-${CLUSTER}`;
 const REGISTRY_NAME = `${CLUSTER}-registry`;
 const REGISTRY = 'localhost:15002';
 const NODE = `${CLUSTER}-control-plane`;
-const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
 
 let ws = '';
 let state = '';
@@ -169,29 +167,15 @@ beforeAll(() => {
   const helm3 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm3']));
   const helm4 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm4']));
 
-  mkdirSync(CACHE, { recursive: true });
-  state = mkdtempSync(join(CACHE, 'deploy-e2e-state-'));
-  ws = mkdtempSync(join(CACHE, 'deploy-e2e-ws-'));
-  execFileSync('bash', ['-c', `tar -C "$1" ${EXCLUDE.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
-  symlinkSync(join(WORKSPACE, 'node_modules'), join(ws, 'node_modules'));
-  if (existsSync(join(WORKSPACE, 'apps/frontend/node_modules'))) symlinkSync(join(WORKSPACE, 'apps/frontend/node_modules'), join(ws, 'apps/frontend/node_modules'));
+  ({ ws, state } = copyWorkspace('deploy-e2e'));
   // The PostgreSQL stand-in comes from --offline (dist/deploy/offline-values.yaml in the copy).
   writeFileSync(join(state, 'e2e-values.yaml'), `backup:\n  enabled: true\n`);
   env = {
-    ...process.env,
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-    NX_CACHE_DIRECTORY: join(ws, '.nx/cache'),
-    KIND_CLUSTER_NAME: CLUSTER,
-    KIND_HTTP_PORT: String(HTTP_PORT),
-    KIND_HTTPS_PORT: '18643',
+    ...copyEnv(ws, state, CLUSTER, [HTTP_PORT, 18643]),
     KIND_BIN: kindBin,
     KUBECTL_BIN: kubectlBin,
     HELM_BIN: helm3,
     HELM4_BIN: helm4,
-    KUBECONFIG: join(state, 'kubeconfig'),
-    CLUSTER_STATE_DIR: join(state, 'clusters'),
-    TOOLS_DIR: join(state, 'tools'), // never used: the *_BIN variables win; nothing is downloaded
     KIND_REGISTRY: 'true',
     KIND_REGISTRY_NAME: REGISTRY_NAME,
     KIND_REGISTRY_PORT: REGISTRY.split(':')[1],

@@ -16,18 +16,16 @@
  *      images per service, plus an older one a pod still uses
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser } from '../browser';
 import { firstUserJourney } from '../user-journey';
+import { WORKSPACE, copyEnv, copyWorkspace } from './workspace';
 
-const WORKSPACE = join(__dirname, '../../../..');
-const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
 const CLUSTER = 'todo-offline-e2e';
 const HTTP_PORT = 18580;
 const NODE = `${CLUSTER}-control-plane`;
 const CONTEXT = `kind-${CLUSTER}`;
-const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
 /** What --offline must find or build by itself: none of these is given. */
 const STAND_IN_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES', 'KUBECTL', 'HELM', 'TODO_OFFLINE', 'TODO_KEEP_IMAGES'];
 
@@ -78,25 +76,9 @@ beforeAll(() => {
   kindBin = lastLine(sh('bash', ['scripts/go-tool.sh', 'kind']));
   kubectlBin = join(lastLine(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'])), 'kubectl');
   runId = `${Date.now().toString(36)}`;
-  mkdirSync(CACHE, { recursive: true });
-  state = mkdtempSync(join(CACHE, 'offline-e2e-state-'));
-  ws = mkdtempSync(join(CACHE, 'offline-e2e-ws-'));
-  execFileSync('bash', ['-c', `tar -C "$1" ${EXCLUDE.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
-  symlinkSync(join(WORKSPACE, 'node_modules'), join(ws, 'node_modules'));
-  if (existsSync(join(WORKSPACE, 'apps/frontend/node_modules'))) symlinkSync(join(WORKSPACE, 'apps/frontend/node_modules'), join(ws, 'apps/frontend/node_modules'));
+  ({ ws, state } = copyWorkspace('offline-e2e'));
   change(0);
-  env = {
-    ...process.env,
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-    NX_CACHE_DIRECTORY: join(ws, '.nx/cache'),
-    KIND_CLUSTER_NAME: CLUSTER,
-    KIND_HTTP_PORT: String(HTTP_PORT),
-    KIND_HTTPS_PORT: '18943',
-    KUBECONFIG: join(state, 'kubeconfig'),
-    CLUSTER_STATE_DIR: join(state, 'clusters'),
-    TOOLS_DIR: join(state, 'tools'), // stays empty: --offline builds the tools, nothing is downloaded
-  };
+  env = copyEnv(ws, state, CLUSTER, [HTTP_PORT, 18943]);
   for (const v of STAND_IN_VARIABLES) delete env[v];
   spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER, '--kubeconfig', join(state, 'kubeconfig')]); // a leftover from an aborted run
 }, 3_600_000);
