@@ -1,7 +1,8 @@
 /* --offline with every stand-in given by its variable: nothing is built, the variables win (the builds themselves run in apps/e2e's offline.cluster.ts). */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recipesKey, reusable, storeResolution } from './reuse';
 import { firstRunEstimate, prepareOffline } from './standins';
 
 describe('prepareOffline', () => {
@@ -29,5 +30,26 @@ describe('prepareOffline', () => {
     writeFileSync(images, '{}');
     const env: NodeJS.ProcessEnv = { KIND_NODE_IMAGE: 'n', TRAEFIK_IMAGE: 't', KIND_BIN: 'k', HELM_BIN: 'h', KUBECTL_BIN: 'c', TODO_BASE_IMAGES: images };
     expect(() => prepareOffline(root, () => undefined, env)).toThrow(/names no postgres\.IMAGE/);
+  });
+});
+
+describe('reuse of the last resolution', () => {
+  it('is reused while the recipes are unchanged and what it names exists; a changed recipe or a missing tool sends it back to the scripts', () => {
+    const root = mkdtempSync(join(tmpdir(), 'offline-reuse-'));
+    mkdirSync(join(root, 'tools/offline-kind'), { recursive: true });
+    writeFileSync(join(root, 'tools/offline-kind/versions.env'), 'K8S_VERSION=v1.34.4\n');
+    const bin = join(root, 'tool');
+    writeFileSync(bin, '');
+    const images = join(root, 'images.json');
+    writeFileSync(images, JSON.stringify({ postgres: { IMAGE: 'pg:1' } }));
+    const values = { KIND_NODE_IMAGE: 'n:1', TRAEFIK_IMAGE: 't:1', KIND_BIN: bin, HELM_BIN: bin, KUBECTL_BIN: bin, TODO_BASE_IMAGES: images, POSTGRES_IMAGE: 'pg:1' };
+    const key = recipesKey(root, '/cache');
+    storeResolution(root, key, values);
+    expect(reusable(root, key, '/bin/true')).toEqual(values); // /bin/true: "docker image inspect" finds every image
+    expect(reusable(root, key, '/bin/false')).toBeUndefined(); // an image is gone
+    writeFileSync(join(root, 'tools/offline-kind/versions.env'), 'K8S_VERSION=v1.34.5\n');
+    expect(recipesKey(root, '/cache')).not.toBe(key);
+    rmSync(bin);
+    expect(reusable(root, key, '/bin/true')).toBeUndefined();
   });
 });

@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from '../../../../../cluster/src/errors';
+import { recipesKey, reusable, storeResolution } from './reuse';
 
 export const OFFLINE_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES'] as const;
 
@@ -68,6 +69,14 @@ function script(root: string, piece: string, args: string[], log: Log, i: number
 /** Builds or reuses every stand-in not given by a variable, and exports them into `env`. */
 export function prepareOffline(root: string, log: Log = console.log, env: NodeJS.ProcessEnv = process.env): StandIns {
   const set: Record<string, string> = {};
+  const key = recipesKey(root, cacheDir(env));
+  const before = OFFLINE_VARIABLES.filter((k) => env[k]);
+  const hit = before.length ? undefined : reusable(root, key, env.DOCKER || 'docker');
+  if (hit) {
+    for (const k of OFFLINE_VARIABLES) env[k] = set[k] = hit[k];
+    log(`offline: reusing the stand-ins resolved before (recipes unchanged; images and tools present): ${hit.KIND_NODE_IMAGE}, ${hit.POSTGRES_IMAGE}`);
+    return { set, valuesFile: postgresValues(root, hit.POSTGRES_IMAGE) };
+  }
   const give = (k: (typeof OFFLINE_VARIABLES)[number], value: () => string) => {
     if (env[k]) return log(`offline: ${k} given: ${env[k]}`);
     env[k] = set[k] = value();
@@ -91,6 +100,15 @@ export function prepareOffline(root: string, log: Log = console.log, env: NodeJS
   const images = JSON.parse(readFileSync(env.TODO_BASE_IMAGES!, 'utf8')) as { postgres?: { IMAGE?: string } };
   const pg = images.postgres?.IMAGE;
   if (!pg) throw new ClusterError('offline: postgres', `${env.TODO_BASE_IMAGES} names no postgres.IMAGE`, 'npx nx run base-images:build writes it (dist/base-images/images.json)');
+  const valuesFile = postgresValues(root, pg);
+  log(`offline [6/${n}] postgres stand-in: ${pg} (values: ${valuesFile})`);
+  // Only a resolution made entirely here is reused (a variable given once must not stick).
+  if (!before.length) storeResolution(root, key, { ...set, POSTGRES_IMAGE: pg });
+  return { set, valuesFile };
+}
+
+/** dist/deploy/offline-values.yaml: the chart's database image replaced by the local PostgreSQL stand-in. */
+function postgresValues(root: string, pg: string): string {
   const at = pg.lastIndexOf(':');
   const dir = join(root, 'dist', 'deploy');
   mkdirSync(dir, { recursive: true });
@@ -100,6 +118,5 @@ export function prepareOffline(root: string, log: Log = console.log, env: NodeJS
     `# Written by deploy --offline: the PostgreSQL 15 stand-in from tools/base-images instead of the chart's postgres image.\n` +
       `database:\n  postgres:\n    image:\n      repository: ${pg.slice(0, at)}\n      tag: "${pg.slice(at + 1)}"\n`,
   );
-  log(`offline [6/${n}] postgres stand-in: ${pg} (values: ${valuesFile})`);
-  return { set, valuesFile };
+  return valuesFile;
 }
