@@ -13,26 +13,8 @@ import { Step, StepTiming, StepsResult, runSteps } from '../lib/steps';
 import { DeployContext, appUrl, deployContext } from './context';
 import { buildStep, clusterStep, loadStep, namespaceStep, otherImagesStep, releaseStep, smokeStep, toolsStep } from './steps';
 import type { DeployExecutorSchema } from './schema';
-import { offlineRequested, prepareOffline } from './offline/standins';
-import { afterDeploy, keepCount, kindNodes } from '../prune/prune';
-
-/** The offline stand-ins' values file ('' in a dry run, which builds nothing and only says so). */
-function offlineStandIns(root: string, dryRun?: boolean): string {
-  if (!dryRun) return prepareOffline(root).valuesFile;
-  console.log('offline (dry run): would build or reuse the kind node image, Traefik, kind/kubectl/helm, the base images and the PostgreSQL stand-in');
-  return '';
-}
-
-/** Records the images this deploy used and removes ours beyond the last N (never one in use). */
-function housekeeping(ctx: DeployContext, keep: number | undefined): void {
-  try {
-    const deployed = ctx.images.flatMap((i) => (i.record ? [{ service: i.service, ref: i.record.ref, id: i.record.id, tags: i.record.tags }] : []));
-    const nodes = ctx.cluster.type === 'kind' && !ctx.registry ? kindNodes(ctx.tools.kind, ctx.cluster.name) : [];
-    afterDeploy({ workspaceRoot: ctx.workspaceRoot, keep: keepCount(keep), docker: ctx.tools.docker, nodes, deployed });
-  } catch (e) {
-    console.log(`prune: skipped (${(e as Error).message})`);
-  }
-}
+import { offlineRequested, offlineStandIns } from './offline';
+import { housekeeping } from '../prune/after-deploy';
 
 export function deploySteps(ctx: DeployContext): Step<DeployContext>[] {
   const nodeCache = new Map();
