@@ -29,9 +29,13 @@ export function imagesInUse(docker: string, nodes: string[]): { ids: Set<string>
       errors.push(`crictl ps on ${node}: ${r.stderr.trim().split('\n').pop()}`);
       continue;
     }
+    // A container names its image by id, by a repo digest or by a tag, depending on how it came: map all to ids.
+    const images = capture(docker, ['exec', node, 'crictl', 'images', '-o', 'json']);
+    const byName = new Map<string, string>();
+    for (const i of images.status === 0 ? ((JSON.parse(images.stdout) as { images?: (NodeImage & { repoDigests?: string[] })[] }).images ?? []) : [])
+      for (const n of [i.id, ...(i.repoTags ?? []), ...(i.repoDigests ?? [])]) byName.set(n, i.id);
     for (const c of (JSON.parse(r.stdout) as { containers?: { imageRef?: string; image?: { image?: string } }[] }).containers ?? []) {
-      if (c.imageRef) ids.add(c.imageRef);
-      if (c.image?.image?.startsWith('sha256:')) ids.add(c.image.image);
+      for (const ref of [c.imageRef, c.image?.image]) if (ref) ids.add(byName.get(ref) ?? ref);
     }
   }
   return { ids, errors };
