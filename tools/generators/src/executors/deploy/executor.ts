@@ -15,6 +15,7 @@ import { buildStep, clusterStep, loadStep, namespaceStep, otherImagesStep, relea
 import type { DeployExecutorSchema } from './schema';
 import { offlineRequested, offlineStandIns } from './offline';
 import { housekeeping } from '../prune/after-deploy';
+import { keepCount } from '../prune/prune';
 
 export function deploySteps(ctx: DeployContext): Step<DeployContext>[] {
   const nodeCache = new Map();
@@ -35,6 +36,7 @@ export default async function deployExecutor(options: DeployExecutorSchema, cont
   let ctx: DeployContext;
   try {
     // --offline / TODO_OFFLINE=1: the stand-ins first (they set KIND_NODE_IMAGE and friends), see offline/.
+    keepCount(options.keep); // a bad --keep / TODO_KEEP_IMAGES is refused before anything runs
     const offlineValues = offlineRequested(options.offline) ? [offlineStandIns(context.root, options.dryRun)] : [];
     ctx = deployContext({ ...options, values: [...offlineValues, ...(options.values ?? [])].filter(Boolean) }, context);
   } catch (e) {
