@@ -16,7 +16,7 @@
  *      images per service, plus an older one a pod still uses
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser } from '../browser';
 import { firstUserJourney } from '../user-journey';
@@ -40,10 +40,17 @@ const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: WORKSPACE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 3_600_000 }).trim();
 const k = (args: string[], input?: string) => execFileSync(kubectlBin, ['--kubeconfig', join(state, 'kubeconfig'), '--context', CONTEXT, ...args], { encoding: 'utf8', input, timeout: 120_000 });
 
+/** Each deploy's whole output is kept in reports/e2e-cluster/ (the progress lines, for a reader of a CI run). */
+const REPORTS = join(WORKSPACE, 'reports', 'e2e-cluster');
+let deploys = 0;
+
 function deploy(args: string[]): { status: number | null; out: string; seconds: number } {
   const t = Date.now();
   const r = spawnSync('npx', ['nx', 'run', 'todo:deploy-local', ...args, '--output-style=stream'], { cwd: ws, env, encoding: 'utf8', timeout: 3_600_000, maxBuffer: 64 * 1024 * 1024 });
-  return { status: r.status, out: `${r.stdout}${r.stderr}`, seconds: (Date.now() - t) / 1000 };
+  const out = `${r.stdout}${r.stderr}`;
+  mkdirSync(REPORTS, { recursive: true });
+  writeFileSync(join(REPORTS, `offline-deploy-${++deploys}.log`), `$ nx run todo:deploy-local ${args.join(' ')}\n${out}\nexit ${r.status}\n`);
+  return { status: r.status, out, seconds: (Date.now() - t) / 1000 };
 }
 function ok(r: { status: number | null; out: string }) {
   if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.out.slice(-8000)}`);
