@@ -5,7 +5,7 @@
  * backend file never touch the checkout) against its own cluster "todo-deploy-e2e" on ports 18280/18643.
  * No registry is reachable here, so every deploy runs with --offline, as a user without a container
  * registry would: it finds or builds the offline kind node image and its Traefik (tools/offline-kind),
- * the local base images and the PostgreSQL 15 stand-in (tools/base-images). kind/kubectl/helm built from
+ * the local base images and the PostgreSQL stand-in (tools/base-images). kind/kubectl/helm built from
  * the Go proxy are still given as KIND_BIN/KUBECTL_BIN/HELM_BIN (overrides --offline honours) because
  * the other targets (rollback, status, backup, ...) have no --offline and need them.
  *

@@ -8,7 +8,7 @@
  *   KIND_BIN/HELM_BIN kind, Helm 3 from the Go proxy    scripts/go-tool.sh kind|helm3
  *   KUBECTL_BIN       kubectl of the offline node       tools/offline-kind/scripts/build-go.sh kubernetes
  *   TODO_BASE_IMAGES  Debian-based Python/Node bases    tools/base-images/scripts/build.sh
- *   a values file     the PostgreSQL 15 stand-in        dist/deploy/offline-values.yaml
+ *   a values file     the PostgreSQL stand-in           dist/deploy/offline-values.yaml
  *
  * A variable already set wins (the documented overrides). Nothing probes a registry: the user says
  * the machine is offline. Each piece prints what it did and its time; a cold machine gets an estimate.
@@ -114,7 +114,7 @@ function postgresValues(root: string, pg: string): string {
   const valuesFile = join(dir, 'offline-values.yaml');
   writeFileSync(
     valuesFile,
-    `# Written by deploy --offline: the PostgreSQL 15 stand-in from tools/base-images instead of the chart's postgres image.\n` +
+    `# Written by deploy --offline: the PostgreSQL stand-in    from tools/base-images instead of the chart's postgres image.\n` +
       `database:\n  postgres:\n    image:\n      repository: ${pg.slice(0, at)}\n      tag: "${pg.slice(at + 1)}"\n`,
   );
   return valuesFile;
