@@ -23,9 +23,10 @@
 # nothing shared (the images other clusters and checkouts use) is removed. Docker's layer cache is
 # kept, as for any developer: a cold run rebuilds the images, not the package downloads.
 #
-# Offline stand-ins (no container registry here), derived as tools/cluster/e2e/cluster.e2e.ts does:
-# the offline kind node image, its Traefik build, kind/kubectl/helm built from source, the local
-# base images (TODO_BASE_IMAGES, the checkout's) and the local Postgres stand-in (a --values file).
+# Offline stand-ins (no container registry here): every deploy runs with --offline, which finds the
+# offline kind node image, its Traefik build and the local Postgres stand-in (a values file it writes).
+# Overrides it honours: kind/kubectl/helm built from source (the anchors use them too) and the
+# checkout's base images (TODO_BASE_IMAGES, see below). The node image is resolved here for the report.
 #
 # Settings (environment): BENCH_SAMPLES (3; the issue asks for at least 3), BENCH_REF (a commit to
 # measure instead of the working tree: its tracked files are copied, node_modules is the checkout's), BENCH_CLUSTER_NAME
@@ -49,9 +50,9 @@ DOCKER="${DOCKER:-/usr/bin/docker}"
 say() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 
-case "$NAME" in todo | todo-test | todo-cluster-e2e | todo-deploy-e2e) die "cluster name $NAME belongs to the app or the tests; pick another BENCH_CLUSTER_NAME" ;; esac
+case "$NAME" in todo | todo-test | todo-cluster-e2e | todo-deploy-e2e | todo-offline-e2e | todo-both-orders) die "cluster name $NAME belongs to the app or the tests; pick another BENCH_CLUSTER_NAME" ;; esac
 for p in "$HTTP_PORT" "$HTTPS_PORT"; do
-  case "$p" in 80 | 443 | 18080 | 18280 | 18443 | 18643) die "port $p is used by the app or the tests; pick another BENCH_HTTP_PORT/BENCH_HTTPS_PORT" ;; esac
+  case "$p" in 80 | 443 | 18080 | 18180 | 18280 | 18443 | 18543 | 18580 | 18643 | 18943) die "port $p is used by the app or the tests; pick another BENCH_HTTP_PORT/BENCH_HTTPS_PORT" ;; esac
 done
 
 bench_started=$(date +%s%N)
@@ -111,11 +112,12 @@ if ! bases_present; then
 fi
 cd "$ws"
 pg_image="$(jq -r .postgres.IMAGE "$TODO_BASE_IMAGES")"
-PG_VALUES="$work/postgres-offline.yaml"
-printf 'database:\n  postgres:\n    image:\n      repository: %s\n      tag: "%s"\n' "${pg_image%:*}" "${pg_image##*:}" >"$PG_VALUES"
+# Written by the first deploy --offline; the anchors pass the same file to helm.
+PG_VALUES="$ws/dist/deploy/offline-values.yaml"
 
-export KIND_NODE_IMAGE KIND_BIN KUBECTL_BIN HELM_BIN TODO_BASE_IMAGES DOCKER
-export TRAEFIK_IMAGE="offline-kind.local/traefik:$TRAEFIK_VERSION"
+export KIND_BIN KUBECTL_BIN HELM_BIN TODO_BASE_IMAGES DOCKER
+node_image_report="$KIND_NODE_IMAGE" # what --offline will find (the same script, cached)
+unset KIND_NODE_IMAGE TRAEFIK_IMAGE TODO_OFFLINE
 export KIND_CLUSTER_NAME="$NAME" KIND_HTTP_PORT="$HTTP_PORT" KIND_HTTPS_PORT="$HTTPS_PORT"
 export KUBECONFIG="$work/kubeconfig" CLUSTER_KUBECONFIG="$work/kubeconfig" CLUSTER_STATE_DIR="$work/state"
 export TOOLS_DIR="$work/state/tools" # never used: the *_BIN variables win, nothing is downloaded
@@ -204,7 +206,7 @@ deploy() {
   shift
   say "deploy-local: $label"
   t0=$(now)
-  if ! env "$@" npx nx run "todo:deploy-$ENV_NAME" "--values=$PG_VALUES" --output-style=static >"$logs/$label.log" 2>&1; then
+  if ! env "$@" npx nx run "todo:deploy-$ENV_NAME" --offline --output-style=static >"$logs/$label.log" 2>&1; then
     tail -40 "$logs/$label.log" >&2
     die "deploy-local ($label) failed; log: $logs/$label.log"
   fi
@@ -438,7 +440,7 @@ total=$(secs "$bench_started" "$(now)")
 {
   echo
   echo "Deploy benchmark: nx run todo:deploy-$ENV_NAME on kind cluster $NAME ($(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); $SAMPLES samples per case)"
-  echo "Node image $KIND_NODE_IMAGE, Helm $("$HELM_BIN" version --template '{{.Version}}'), Postgres stand-in $pg_image"
+  echo "Node image $node_image_report, Helm $("$HELM_BIN" version --template '{{.Version}}'), Postgres stand-in $pg_image"
   echo
   echo "1. Cold: no cluster, service images not in the daemon (Docker layer cache kept), ${cold_wall}s, revision $cold_rev"
   step_table cold cold

@@ -109,7 +109,8 @@ export function streamAndCapture(
 export function must(runner: Runner, step: string, fix: string, cmd: string, args: string[], opts?: RunOptions): string {
   const r = runner(cmd, args, opts);
   if (r.status !== 0) {
-    const detail = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') || `exit ${r.status}`;
+    // With inherit the command's own lines went to the terminal as they came (kind's steps, rollouts).
+    const detail = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') || `exit ${r.status}${opts?.inherit ? ' (its output is above)' : ''}`;
     throw new ClusterError(step, `\`${[cmd.split('/').pop(), ...args].join(' ')}\` failed: ${detail}`, fix);
   }
   return r.stdout;

@@ -77,13 +77,14 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log)
     must(
       runner,
       'kind create cluster',
-      `see the node's logs with \`kind export logs --name ${o.name}\`, then \`nx run cluster:cluster-down\` and retry; a pull error means the node image ${o.image} is unreachable (set KIND_NODE_IMAGE)`,
+      `see the node's logs with \`kind export logs --name ${o.name}\`, then \`nx run cluster:cluster-down\` and retry; a pull error means the node image ${o.image} is unreachable (set KIND_NODE_IMAGE, or on a machine without a container registry: npx nx run todo:deploy-local --offline)`,
       t.kind,
       ['create', 'cluster', '--config', cfgFile, '--image', o.image, '--wait', '3m', ...kc],
-      { timeoutMs: 900_000 },
+      // kind's own step lines ("✓ Ensuring node image", "Starting control-plane") stream as they come.
+      { timeoutMs: 900_000, inherit: true },
     );
   }
-  const k = (step: string, fix: string, args: string[], input?: string) => must(runner, step, fix, t.kubectl, kubectlArgs(o, args), { input, timeoutMs: 300_000 });
+  const k = (step: string, fix: string, args: string[], input?: string, inherit?: boolean) => must(runner, step, fix, t.kubectl, kubectlArgs(o, args), { input, timeoutMs: 300_000, inherit });
 
   if (o.registry) setUpRegistry(o, t, runner, log, k);
 
@@ -92,9 +93,10 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log)
   k('ingress: apply', 'check INGRESS_MANIFESTS / TRAEFIK_IMAGE; `kubectl get events -A` shows what failed', ['apply', '-f', '-'], ing.yaml);
   for (const d of ing.deployments) {
     const [ns, name] = d.split('/');
-    k(`ingress: wait for ${d}`, `kubectl -n ${ns} describe deployment/${name}; ImagePullBackOff means the image is unreachable (docs/troubleshooting.md)`, ['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s']);
+    k(`ingress: wait for ${d}`, `kubectl -n ${ns} describe deployment/${name}; ImagePullBackOff means the image is unreachable: set TRAEFIK_IMAGE, or on a machine without a container registry npx nx run todo:deploy-local --offline (docs/troubleshooting.md)`, ['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s'], undefined, true);
   }
-  k('wait for CoreDNS', 'kubectl -n kube-system describe deployment/coredns', ['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=180s']);
+  // kubectl's own progress lines ("Waiting for deployment ... 0 of 1 updated replicas are available") stream.
+  k('wait for CoreDNS', 'kubectl -n kube-system describe deployment/coredns', ['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=180s'], undefined, true);
   log(`cluster "${o.name}" ready: context kind-${o.name}${o.kubeconfig ? ` in ${o.kubeconfig}` : ''}; ingress on http://${o.listenAddress}:${o.httpPort}/ (http://<name>.localhost${o.httpPort === 80 ? '' : `:${o.httpPort}`}/)`);
 }
 

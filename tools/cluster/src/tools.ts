@@ -131,7 +131,7 @@ export async function installTool(tool: ToolName, opts: { env?: NodeJS.ProcessEn
   try {
     body = await fetchBuffer(plan.url);
   } catch (e) {
-    throw new ClusterError(step, `download failed: ${(e as Error).message}`, `check the URL or your mirror (TOOLS_MIRROR=${env.TOOLS_MIRROR ?? '<unset>'}); it must serve ${plan.url.replace(/^.*?\/\/[^/]+/, '')}`);
+    throw new ClusterError(step, `download failed: ${(e as Error).message}`, `check the URL or your mirror (TOOLS_MIRROR=${env.TOOLS_MIRROR ?? '<unset>'}); it must serve ${plan.url.replace(/^.*?\/\/[^/]+/, '')}. With no download site at all (package registries only): npx nx run todo:deploy-local --offline builds the tools from the Go module proxy`);
   }
   try {
     published = parseChecksum((await fetchBuffer(plan.checksumUrl)).toString('utf8'));

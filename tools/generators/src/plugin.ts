@@ -1,6 +1,6 @@
 /**
  * Inferred targets: reads environments.json (the only list of environments) and adds, for each
- * environment, deploy-, status-, rollback-, uninstall-, backup- and restore-<env> to the chart project
+ * environment, deploy-, status-, rollback-, uninstall-, backup-, restore- and prune-<env> to the chart project
  * (charts/todo, project "todo"). All environments share the same executors; only the option differs.
  *
  * Registered in nx.json `plugins` as "@todo/generators"; Nx loads this TypeScript through the
@@ -24,6 +24,7 @@ const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
   uninstall: 'helm uninstall (database volumes and the Secret are kept)',
   backup: 'pg_dump -Fc now, from the backup CronJob (needs backup.enabled)',
   restore: 'pg_restore --clean --if-exists of the newest dump, or --file=<name>.dump (needs backup.enabled)',
+  prune: 'remove our images beyond the last N per service (--keep, default 3) from Docker and the kind nodes',
 };
 
 export function environmentTargets(config: PlatformConfig, prefix = '@todo/generators'): Record<string, TargetConfiguration> {

@@ -4,12 +4,14 @@
 # cluster of that name is reused. This is `nx run offline-kind:cluster-up`.
 #
 # Environment:
-#   KIND_CLUSTER_NAME      cluster name (default todo-test)
-#   OFFLINE_KIND_HTTP_PORT / OFFLINE_KIND_HTTPS_PORT   host ports on 127.0.0.1 for the ingress (80/443)
+#   OFFLINE_KIND_CLUSTER_NAME   cluster name (default todo-test; "todo", the app's, is refused)
+#   OFFLINE_KIND_HTTP_PORT / OFFLINE_KIND_HTTPS_PORT   host ports on 127.0.0.1 for the ingress
+#                          (default 18180/18543; 80/443, the app's, are refused)
 # Prints the kubeconfig path ($OK_CACHE/kubeconfig/<name>; the user's ~/.kube/config is not touched).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+guard_test_cluster
 start=$(date +%s)
 bash "$OK_REPO/.ci/start-docker.sh"
 image="$("$OK_ROOT/scripts/build-node.sh")"
@@ -26,6 +28,19 @@ if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME" \
   "$kind" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$kubeconfig" >&2
 fi
 
+# A cluster made with other ports (before the test cluster moved off 80/443, or other OFFLINE_KIND_*
+# ports) would hold ports that are not its own: recreate it on the ones asked for.
+if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+  bound="$("$DOCKER" inspect -f '{{range $p, $b := .HostConfig.PortBindings}}{{range $b}}{{.HostPort}} {{end}}{{end}}' "$CLUSTER_NAME-control-plane" 2>/dev/null || true)"
+  case " $bound " in
+    *" $HTTP_PORT "*" $HTTPS_PORT "* | *" $HTTPS_PORT "*" $HTTP_PORT "*) ;;
+    *)
+      log "cluster $CLUSTER_NAME is bound to ports ${bound:-?}, not $HTTP_PORT/$HTTPS_PORT; deleting it to create it again"
+      "$kind" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$kubeconfig" >&2
+      ;;
+  esac
+fi
+
 if "$kind" get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
   running="$("$DOCKER" inspect -f '{{.Config.Image}}' "$CLUSTER_NAME-control-plane" 2>/dev/null || true)"
   [ "$running" = "$image" ] || log "note: it runs $running, not the current $image; cluster-down + cluster-up to switch"
@@ -39,11 +54,11 @@ log "cluster-up of $CLUSTER_NAME from $image (tools/cluster)"
 (
   cd "$OK_REPO"
   export KIND_CLUSTER_NAME="$CLUSTER_NAME" KIND_NODE_IMAGE="$image" TRAEFIK_IMAGE="$traefik_image" \
-    KIND_HTTP_PORT="${OFFLINE_KIND_HTTP_PORT:-80}" KIND_HTTPS_PORT="${OFFLINE_KIND_HTTPS_PORT:-443}" \
+    KIND_HTTP_PORT="$HTTP_PORT" KIND_HTTPS_PORT="$HTTPS_PORT" \
     CLUSTER_KUBECONFIG="$kubeconfig" KIND_BIN="$kind" KUBECTL="$kubectl" KUBECTL_BIN="$kubectl" DOCKER="$DOCKER"
   timed "cluster-up" node -r @swc-node/register tools/cluster/src/cli.ts up --cluster=kind >&2
 ) || die "cluster-up failed (its error is above); for details: $kind export logs --name $CLUSTER_NAME"
 
-log "cluster $CLUSTER_NAME ready in $(( $(date +%s) - start ))s (kubeconfig: $kubeconfig)"
+log "cluster $CLUSTER_NAME ready (ingress on 127.0.0.1:$HTTP_PORT/$HTTPS_PORT) in $(( $(date +%s) - start ))s (kubeconfig: $kubeconfig)"
 echo "$(date -u +%FT%TZ) cluster-up $(( $(date +%s) - start ))s" >>"$OK_CACHE/logs/timings"
 echo "$kubeconfig"

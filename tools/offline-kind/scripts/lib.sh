@@ -24,7 +24,12 @@ export PATH="$PATH:/usr/local/go/bin"
 DOCKER="${DOCKER:-/usr/bin/docker}"
 export DOCKER_BUILDKIT=1
 
-CLUSTER_NAME="${KIND_CLUSTER_NAME:-todo-test}"
+# The test cluster has a name and ports of its own, so it never meets the app's cluster ("todo", on
+# 127.0.0.1:80/443, made by `nx run todo:deploy-local`): the two README commands run in either order.
+# Its own variable, not KIND_CLUSTER_NAME, which a user may have exported for the app's cluster.
+CLUSTER_NAME="${OFFLINE_KIND_CLUSTER_NAME:-todo-test}"
+HTTP_PORT="${OFFLINE_KIND_HTTP_PORT:-18180}"
+HTTPS_PORT="${OFFLINE_KIND_HTTPS_PORT:-18543}"
 mkdir -p "$OK_CACHE/logs" "$OK_CACHE/tmp"
 
 log() { echo "offline-kind: $*" >&2; }
@@ -52,6 +57,15 @@ timed() {
   mkdir -p "$OK_CACHE/logs"
   echo "$(date -u +%FT%TZ) $label $(( $(date +%s) - start ))s rc=$rc" >>"$OK_CACHE/logs/timings"
   return $rc
+}
+
+# Refuses the app's cluster name and ports: a test must never touch the user's cluster or bind its ports.
+guard_test_cluster() {
+  case "$CLUSTER_NAME" in todo) die "OFFLINE_KIND_CLUSTER_NAME=todo is the app's cluster (nx run todo:deploy-local); pick another name" ;; esac
+  local p
+  for p in "$HTTP_PORT" "$HTTPS_PORT"; do
+    case "$p" in 80 | 443) die "port $p belongs to the app's cluster (nx run todo:deploy-local); pick another OFFLINE_KIND_HTTP_PORT/OFFLINE_KIND_HTTPS_PORT" ;; esac
+  done
 }
 
 kind_bin() { "$OK_REPO/scripts/go-tool.sh" kind; }

@@ -6,8 +6,12 @@
  * local-path-provisioner keeps data across pods, an Ingress answers on the host's loopback through
  * Traefik, a NetworkPolicy blocks traffic, Pod Security "restricted" rejects a privileged pod, and the
  * node never tried to pull an image from a registry. Nothing is skipped: a missing piece fails.
+ *
+ * The cluster has a name and ports of its own (todo-test on 127.0.0.1:18180/18543, never the app's
+ * "todo" on 80/443), and a cluster this run created is deleted when it ends, on failure too
+ * (OFFLINE_KIND_KEEP=1 keeps it for the next run; one that existed before is left as it was).
  */
-import { execFileSync, ExecFileSyncOptions } from 'node:child_process';
+import { execFileSync, ExecFileSyncOptions, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -15,8 +19,8 @@ import { eventually } from '@todo/test-utils';
 
 const root = join(__dirname, '..');
 const scripts = join(root, 'scripts');
-const cluster = process.env.KIND_CLUSTER_NAME ?? 'todo-test';
-const httpPort = Number(process.env.OFFLINE_KIND_HTTP_PORT ?? 80);
+const cluster = process.env.OFFLINE_KIND_CLUSTER_NAME || 'todo-test';
+const httpPort = Number(process.env.OFFLINE_KIND_HTTP_PORT || 18180);
 const run = randomBytes(3).toString('hex');
 const ns = `okt-${run}`; // the workload's namespace (Pod Security: restricted)
 const clientNs = `okt-${run}-client`;
@@ -24,6 +28,8 @@ const clientNs = `okt-${run}-client`;
 let kubeconfig = '';
 let kubectlBin = '';
 let kindBin = '';
+/** Whether this run created the cluster (then it deletes it at the end). */
+let created = false;
 
 function sh(file: string, args: string[], opts: ExecFileSyncOptions & { input?: string } = {}): string {
   return execFileSync(file, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 300_000, ...opts }) as string;
@@ -102,19 +108,24 @@ function pod(name: string, namespace: string, image: string, extra: Record<strin
 let testkitImage = '';
 
 beforeAll(() => {
+  kindBin = sh('bash', [join(root, '../../scripts/go-tool.sh'), 'kind']).trim();
+  const nodeId = () => spawnSync('docker', ['inspect', '-f', '{{.Id}}', `${cluster}-control-plane`], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const before = nodeId();
   // Builds what is missing (cold: see README for timings) and creates the cluster if it does not exist.
   const out = sh('bash', [join(scripts, 'cluster-up.sh')], { timeout: 3_000_000, stdio: ['ignore', 'pipe', 'inherit'] });
   kubeconfig = out.trim().split('\n').pop() ?? '';
+  created = nodeId() !== before; // a new node container: cluster-up created (or re-created) the cluster
   kubectlBin = join(sh('bash', [join(scripts, 'build-go.sh'), 'kubernetes']).trim(), 'kubectl');
-  kindBin = sh('bash', [join(root, '../../scripts/go-tool.sh'), 'kind']).trim();
   testkitImage = sh('bash', [join(scripts, 'build-images.sh'), 'testkit'], { timeout: 900_000 }).trim().split('\n').pop() ?? '';
 }, 3_600_000);
 
 afterAll(() => {
-  if (kubeconfig) {
+  if (created && !process.env.OFFLINE_KIND_KEEP) {
+    sh('bash', [join(scripts, 'cluster-down.sh')], { timeout: 300_000 });
+  } else if (kubeconfig) {
     kubectlResult(['delete', 'namespace', ns, clientNs, '--wait=false']);
   }
-});
+}, 300_000);
 
 describe('offline kind cluster', () => {
   test('the node is Ready', () => {

@@ -3,9 +3,11 @@
  *
  * Runs in a temporary copy of the workspace (so `nx g env staging`, `nx g service worker` and a changed
  * backend file never touch the checkout) against its own cluster "todo-deploy-e2e" on ports 18280/18643.
- * No registry is reachable here, so the stand-ins come from the machine: the offline kind node image and
- * its Traefik (tools/offline-kind), the local base images and the PostgreSQL 15 stand-in
- * (tools/base-images, given to the chart with --values), kind/kubectl/helm built from the Go proxy.
+ * No registry is reachable here, so every deploy runs with --offline, as a user without a container
+ * registry would: it finds or builds the offline kind node image and its Traefik (tools/offline-kind),
+ * the local base images and the PostgreSQL stand-in (tools/base-images). kind/kubectl/helm built from
+ * the Go proxy are still given as KIND_BIN/KUBECTL_BIN/HELM_BIN (overrides --offline honours) because
+ * the other targets (rollback, status, backup, ...) have no --offline and need them.
  *
  * The tests run in order and share the cluster: from nothing to a browser journey through the ingress;
  * a no-op run; repairs from real state; persistence; two replicas; upgrade and rollback; an automatic
@@ -13,16 +15,15 @@
  * a second environment; a generated service beside the others.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../browser';
 import { firstUserJourney, secondUserSeesNothing } from '../user-journey';
 import { eventually } from '@todo/test-utils';
+import { WORKSPACE, copyEnv, copyWorkspace } from './workspace';
 
-const WORKSPACE = join(__dirname, '../../../..');
-const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
 const CLUSTER = 'todo-deploy-e2e';
 const HTTP_PORT = 18280;
 const CONTEXT = `kind-${CLUSTER}`;
@@ -30,7 +31,6 @@ const CONTEXT = `kind-${CLUSTER}`;
 const REGISTRY_NAME = `${CLUSTER}-registry`;
 const REGISTRY = 'localhost:15002';
 const NODE = `${CLUSTER}-control-plane`;
-const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
 
 let ws = '';
 let state = '';
@@ -67,8 +67,8 @@ function ok(r: NxRun): NxRun {
   return r;
 }
 
-const values = () => `--values=${join(state, 'offline-values.yaml')}`;
-const deploy = (envName = 'local', extra: string[] = [], xenv: NodeJS.ProcessEnv = {}) => nx(['run', `todo:deploy-${envName}`, values(), ...extra], xenv);
+const values = () => `--values=${join(state, 'e2e-values.yaml')}`;
+const deploy = (envName = 'local', extra: string[] = [], xenv: NodeJS.ProcessEnv = {}) => nx(['run', `todo:deploy-${envName}`, '--offline', values(), ...extra], xenv);
 
 function k(args: string[], input?: string): string {
   return execFileSync(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', input, timeout: 300_000, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -149,53 +149,27 @@ const userTasks = () => eventually('read the tasks', async () => taskTitles(awai
 
 beforeAll(() => {
   sh('bash', ['.ci/start-docker.sh']);
-  const node = lastLine(sh('bash', ['tools/offline-kind/scripts/build-node.sh']));
   kindBin = lastLine(sh('bash', ['scripts/go-tool.sh', 'kind']));
   kubectlBin = join(lastLine(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'])), 'kubectl');
   const helm3 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm3']));
   const helm4 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm4']));
-  sh('bash', ['tools/base-images/scripts/build.sh']);
-  const baseImages = join(WORKSPACE, 'dist/base-images/images.json');
-  const postgres = (JSON.parse(readFileSync(baseImages, 'utf8')) as { postgres: { IMAGE: string } }).postgres.IMAGE;
-  const traefik = /^TRAEFIK_VERSION=(\S+)/m.exec(readFileSync(join(WORKSPACE, 'tools/offline-kind/versions.env'), 'utf8'))![1];
 
-  mkdirSync(CACHE, { recursive: true });
-  state = mkdtempSync(join(CACHE, 'deploy-e2e-state-'));
-  ws = mkdtempSync(join(CACHE, 'deploy-e2e-ws-'));
-  execFileSync('bash', ['-c', `tar -C "$1" ${EXCLUDE.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
-  symlinkSync(join(WORKSPACE, 'node_modules'), join(ws, 'node_modules'));
-  if (existsSync(join(WORKSPACE, 'apps/frontend/node_modules'))) symlinkSync(join(WORKSPACE, 'apps/frontend/node_modules'), join(ws, 'apps/frontend/node_modules'));
-  const [repository, tag] = [postgres.slice(0, postgres.lastIndexOf(':')), postgres.slice(postgres.lastIndexOf(':') + 1)];
-  writeFileSync(
-    join(state, 'offline-values.yaml'),
-    `# Offline stand-ins: PostgreSQL 15 from tools/base-images instead of postgres:18 from Docker Hub.\n` +
-      `database:\n  postgres:\n    image:\n      repository: ${repository}\n      tag: "${tag}"\nbackup:\n  enabled: true\n`,
-  );
+  ({ ws, state } = copyWorkspace('deploy-e2e'));
+  // The PostgreSQL stand-in comes from --offline (dist/deploy/offline-values.yaml in the copy).
+  writeFileSync(join(state, 'e2e-values.yaml'), `backup:\n  enabled: true\n`);
   env = {
-    ...process.env,
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-    NX_CACHE_DIRECTORY: join(ws, '.nx/cache'),
-    KIND_CLUSTER_NAME: CLUSTER,
-    KIND_HTTP_PORT: String(HTTP_PORT),
-    KIND_HTTPS_PORT: '18643',
-    KIND_NODE_IMAGE: node,
-    TRAEFIK_IMAGE: `offline-kind.local/traefik:${traefik}`,
+    ...copyEnv(ws, state, CLUSTER, [HTTP_PORT, 18643]),
     KIND_BIN: kindBin,
     KUBECTL_BIN: kubectlBin,
     HELM_BIN: helm3,
     HELM4_BIN: helm4,
-    KUBECONFIG: join(state, 'kubeconfig'),
-    CLUSTER_STATE_DIR: join(state, 'clusters'),
-    TOOLS_DIR: join(state, 'tools'), // never used: the *_BIN variables win; nothing is downloaded
-    TODO_BASE_IMAGES: baseImages,
     KIND_REGISTRY: 'true',
     KIND_REGISTRY_NAME: REGISTRY_NAME,
     KIND_REGISTRY_PORT: REGISTRY.split(':')[1],
     KIND_REGISTRY_IMAGE: lastLine(sh('bash', ['tools/cluster/e2e/registry-image.sh'])),
   };
-  delete env.HELM;
-  delete env.KUBECTL;
+  // --offline finds or builds these itself; none may come from the caller's environment.
+  for (const v of ['HELM', 'KUBECTL', 'KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'TODO_BASE_IMAGES', 'TODO_OFFLINE']) delete env[v];
   spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env }); // a leftover from an aborted run
   spawnSync('docker', ['rm', '-f', REGISTRY_NAME]);
 }, 1_800_000);

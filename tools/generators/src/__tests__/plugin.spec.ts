@@ -27,14 +27,15 @@ describe('createNodes', () => {
     const results = await fn(['environments.json'], {}, workspace(true));
     const targets = results[0][1].projects!['charts/todo'].targets!;
     expect(Object.keys(targets)).toEqual([
-      'deploy-local', 'status-local', 'rollback-local', 'uninstall-local', 'backup-local', 'restore-local',
-      'deploy-dev', 'status-dev', 'rollback-dev', 'uninstall-dev', 'backup-dev', 'restore-dev',
-      'deploy-qa', 'status-qa', 'rollback-qa', 'uninstall-qa', 'backup-qa', 'restore-qa',
+      'deploy-local', 'status-local', 'rollback-local', 'uninstall-local', 'backup-local', 'restore-local', 'prune-local',
+      'deploy-dev', 'status-dev', 'rollback-dev', 'uninstall-dev', 'backup-dev', 'restore-dev', 'prune-dev',
+      'deploy-qa', 'status-qa', 'rollback-qa', 'uninstall-qa', 'backup-qa', 'restore-qa', 'prune-qa',
     ]);
     expect(targets['deploy-qa']).toMatchObject({ executor: '@todo/generators:deploy', options: { environment: 'qa' }, cache: false });
     expect(targets['status-qa'].metadata?.description).toContain('context todo');
     expect(targets['restore-qa']).toMatchObject({ executor: '@todo/generators:restore', options: { environment: 'qa' }, cache: false });
     expect(targets['restore-qa'].metadata?.description).toContain('pg_restore --clean --if-exists');
+    expect(targets['prune-qa']).toMatchObject({ executor: '@todo/generators:prune', options: { environment: 'qa' }, cache: false });
   });
 
   it('adds nothing before the chart project exists', async () => {

@@ -11,6 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from '@todo/cluster';
+import { housekeeping } from './housekeeping';
+import { resolveDeployOptions } from './options';
 import { DeployOptions, DeployRun, Workspace } from './run';
 import { Step, StepTiming, runSteps } from './step';
 import { clusterStep } from './steps/cluster';
@@ -62,10 +64,12 @@ export async function deployEnvironment(options: DeployOptions, workspace: Works
   const started = Date.now();
   let run: DeployRun;
   try {
-    run = new DeployRun(options, workspace);
+    // --offline and --keep are resolved once, before the run (the stand-ins set what it reads).
+    run = new DeployRun(await resolveDeployOptions(options, workspace.root), workspace);
   } catch (e) {
-    console.error(`deploy: ${(e as Error).message}`);
-    return { success: false, environment: options.environment, seconds: 0, steps: [], error: `deploy: ${(e as Error).message}` };
+    const refused = describeFailure(e);
+    console.error(refused);
+    return { success: false, environment: options.environment, seconds: 0, steps: [], error: refused };
   }
   log(`Deploying ${run.config.chart.name} to environment ${run.name}: ${run.cluster.type} ${run.cluster.name}, context ${run.kubeContext}, namespace ${run.namespace}${run.dryRun ? ' (dry run)' : ''}`);
   let success = false;
@@ -85,6 +89,7 @@ export async function deployEnvironment(options: DeployOptions, workspace: Works
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${run.name}.json`), `${JSON.stringify({ environment: run.name, success, seconds, ...(error ? { error } : {}), steps }, null, 2)}\n`);
   }
+  if (success && !run.dryRun) housekeeping(run, log); // keep-last-N of our images (src/prune)
   if (success) log(run.dryRun ? 'Dry run: nothing was changed.' : `\nReady in ${seconds.toFixed(1)}s: ${appUrl(run)}`);
   return { success, environment: run.name, seconds, steps, run, ...(error ? { error } : {}), ...(success ? { url: appUrl(run) } : {}) };
 }

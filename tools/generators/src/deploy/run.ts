@@ -24,6 +24,10 @@ export interface DeployOptions extends EnvExecutorOptions {
   values?: string[];
   /** Check the app through the ingress at the end (default true). */
   smoke?: boolean;
+  /** Build or reuse the offline stand-ins first (else TODO_OFFLINE; resolved in options.ts). */
+  offline?: boolean;
+  /** Our images kept per service after a success (else TODO_KEEP_IMAGES, else 3; 0 keeps all). */
+  keep?: number;
 }
 
 export interface ServiceImage {

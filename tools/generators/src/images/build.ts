@@ -101,7 +101,7 @@ export function planBuild(options: BuildOptions, workspaceRoot: string, docker: 
         throw new Error(
           `Base image ${ref} (${name}) is not in the Docker daemon and could not be pulled. Without registry access, build ` +
             'local bases with `npx nx run base-images:build` and export TODO_BASE_IMAGES=dist/base-images/images.json ' +
-            '(or point it at a file naming mirrored images).',
+            '(or point it at a file naming mirrored images); or deploy with everything offline: npx nx run todo:deploy-local --offline.',
         );
     }
     baseImages[name] = { ref, id: found?.Id ?? `unresolved:${ref}` };

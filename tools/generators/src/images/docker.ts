@@ -232,3 +232,11 @@ export function globalArgs(dockerfileText: string): Record<string, string> {
   }
   return args;
 }
+
+/** containerd's names for a Docker reference (docker.io/library/ for official-style names). */
+export function containerdNames(ref: string): string[] {
+  const first = ref.split('/')[0];
+  const hasRegistry = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (hasRegistry) return [ref];
+  return ref.includes('/') ? [ref, `docker.io/${ref}`] : [ref, `docker.io/library/${ref}`];
+}

@@ -6,18 +6,12 @@
  * don't build (the database), when the Docker daemon has them; otherwise the cluster pulls them.
  */
 import { ClusterError, capture, minikubeImageLoadArgs, stream } from '@todo/cluster';
-import { inspectImage } from '../../images/docker';
+import { containerdNames, inspectImage } from '../../images/docker';
+
+export { containerdNames };
 import { OtherImage, effectiveValues, thirdPartyImages } from '../../release/values';
 import type { DeployRun, ServiceImage } from '../run';
 import type { Step } from '../step';
-
-/** containerd's names for a Docker reference (docker.io/library/ for official-style names). */
-export function containerdNames(ref: string): string[] {
-  const first = ref.split('/')[0];
-  const hasRegistry = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (hasRegistry) return [ref];
-  return ref.includes('/') ? [ref, `docker.io/${ref}`] : [ref, `docker.io/library/${ref}`];
-}
 
 /** kind nodes lacking `ref` with image id `id` (any id when undefined). */
 export function nodesMissing(run: DeployRun, ref: string, id: string | undefined): string[] {

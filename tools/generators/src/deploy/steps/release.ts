@@ -5,9 +5,10 @@
  * Ready. The release is read from the cluster by DeployRun.readRelease(), which remembers it so a
  * failed upgrade can tell whether Helm rolled back.
  */
-import { ClusterError, capture, commandLine, execOrPrint, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
+import { ClusterError, commandLine, execOrPrint, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
 import { DIGEST_PREFIX, digestOf, notReady } from '../../release/stored';
 import { deployDigest } from '../../release/values';
+import { releaseWatch, runWithProgress } from '../progress';
 import type { DeployRun } from '../run';
 import type { Step } from '../step';
 
@@ -66,13 +67,14 @@ export const releaseStep: Step<DeployRun> = {
     if (bad.length) return { needed: true, reason: `revision ${rel.revision} is current but ${bad.join(', ')}: ${what}` };
     return { needed: false, reason: `revision ${rel.revision} already has these chart files, values and images; ${rel.workloads.length} workloads ready` };
   },
-  run(run) {
+  async run(run) {
     const args = upgradeArgs(run, digestFor(run));
     if (run.dryRun) return execOrPrint(true, run.tools.helm.bin, args);
     console.log(`$ ${commandLine(run.tools.helm.bin, args)}`);
-    console.log(`(waiting up to ${run.timeout} for every pod to be Ready)`);
-    // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal.
-    const r = capture(run.tools.helm.bin, args);
+    console.log(`(waiting up to ${run.timeout} for every pod to be Ready; progress every few seconds)`);
+    // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal after.
+    // While Helm waits, progress/ prints each workload's ready/desired and why a pod is not ready.
+    const r = await runWithProgress(run.tools.helm.bin, args, releaseWatch(run));
     process.stdout.write(r.stdout);
     if (r.status === 0) return true;
     process.stderr.write(r.stderr);
@@ -93,7 +95,7 @@ export const releaseStep: Step<DeployRun> = {
         : `helm upgrade failed${before ? '' : ' (first install: nothing to roll back to)'}: ${why}`,
       schema
         ? `the chart refused the values (Helm's message above names each one): fix them in ${run.valuesFiles.map(rel).join(' / ')} or the --set given; charts/${run.config.chart.name}/values.schema.json says what is allowed`
-        : `look at the pods above (\`kubectl -n ${run.namespace} describe pod <name>\`, \`kubectl -n ${run.namespace} logs <name>\`); docs/troubleshooting.md lists ImagePullBackOff, pending PVCs and failing probes`,
+        : `look at the pods above (\`kubectl -n ${run.namespace} describe pod <name>\`, \`kubectl -n ${run.namespace} logs <name>\`); docs/troubleshooting.md lists ImagePullBackOff (no container registry on this machine: deploy with --offline), pending PVCs and failing probes`,
     );
   },
 };

@@ -5,6 +5,7 @@
  */
 import { request } from 'node:http';
 import { ClusterError, minikubeOptions } from '@todo/cluster';
+import { smokeAttempt } from '../progress';
 import type { DeployRun } from '../run';
 import type { Step } from '../step';
 
@@ -47,10 +48,11 @@ export const smokeStep: Step<DeployRun> = {
     if (run.dryRun) return true;
     const { address, port } = ingressAddress(run);
     const deadline = Date.now() + 60_000;
+    const attempt = smokeAttempt(SMOKE_CHECKS);
     let last: number[] = [];
     while (Date.now() < deadline) {
       last = await Promise.all(SMOKE_CHECKS.map((c) => get(address, port, run.env.host, c.path)));
-      if (last.every((s, i) => s === SMOKE_CHECKS[i].expect)) return true;
+      if (attempt(last)) return true;
       // Right after a rollout the ingress may still route to the old pod for a moment: ask again soon
       // (two local GETs per attempt) rather than a whole second later.
       await new Promise((r) => setTimeout(r, 250));

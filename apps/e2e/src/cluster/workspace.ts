@@ -1,0 +1,39 @@
+/**
+ * What the cluster tests share: a temporary copy of the workspace (so generators and changed files
+ * never touch the checkout) with node_modules linked, a state directory beside it, and the environment
+ * a deploy in that copy runs with (a cluster name and ports of the test's own, its own kubeconfig).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const WORKSPACE = join(__dirname, '../../../..');
+export const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
+const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
+
+/** A copy of the checkout under $TODO_CACHE_DIR/<prefix>-ws-*, and a state directory <prefix>-state-*. */
+export function copyWorkspace(prefix: string): { ws: string; state: string } {
+  mkdirSync(CACHE, { recursive: true });
+  const state = mkdtempSync(join(CACHE, `${prefix}-state-`));
+  const ws = mkdtempSync(join(CACHE, `${prefix}-ws-`));
+  execFileSync('bash', ['-c', `tar -C "$1" ${EXCLUDE.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
+  symlinkSync(join(WORKSPACE, 'node_modules'), join(ws, 'node_modules'));
+  if (existsSync(join(WORKSPACE, 'apps/frontend/node_modules'))) symlinkSync(join(WORKSPACE, 'apps/frontend/node_modules'), join(ws, 'apps/frontend/node_modules'));
+  return { ws, state };
+}
+
+/** The environment of nx in the copy, for a kind cluster of the test's own. */
+export function copyEnv(ws: string, state: string, cluster: string, ports: [number, number]): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_CACHE_DIRECTORY: join(ws, '.nx/cache'),
+    KIND_CLUSTER_NAME: cluster,
+    KIND_HTTP_PORT: String(ports[0]),
+    KIND_HTTPS_PORT: String(ports[1]),
+    KUBECONFIG: join(state, 'kubeconfig'),
+    CLUSTER_STATE_DIR: join(state, 'clusters'),
+    TOOLS_DIR: join(state, 'tools'), // stays empty: *_BIN or --offline provide the tools; nothing is downloaded
+  };
+}
