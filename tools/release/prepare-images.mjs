@@ -13,6 +13,14 @@ const root = join(import.meta.dirname, '..', '..');
 // The release group: every image project (nx.json release.projects is "tag:type:image").
 const projects = JSON.parse(execFileSync('npx', ['nx', 'show', 'projects', '--projects', 'tag:type:image', '--json'], { cwd: root, encoding: 'utf8' }));
 const docker = process.env.DOCKER || 'docker';
+const inDaemon = (ref) => {
+  try {
+    execFileSync(docker, ['image', 'inspect', ref], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 
 // A dry run builds nothing: it names the images already built (`npx nx release --dry-run` needs them,
@@ -27,6 +35,12 @@ for (const project of projects) {
     continue;
   }
   const record = JSON.parse(readFileSync(file, 'utf8'));
+  // The record outlives the image when something removed it since (docker rmi, prune-<env> of another
+  // checkout whose deploy made the same content tag): a dry run says so; a real run has just built it.
+  if (dryRun && !inDaemon(record.ref)) {
+    console.log(`release: ${project}'s ${record.ref} (${file}) is no longer in the Docker daemon; run npx nx run ${project}:docker-build for a full dry run`);
+    continue;
+  }
   const alias = `apps/${project}`.replace(/[\\/\s]+/g, '-').toLowerCase();
   run(docker, ['tag', record.ref, alias]);
   console.log(`release: ${record.ref} is ${alias} for nx release`);
