@@ -97,6 +97,7 @@ export function planBuild(options: DockerBuildExecutorSchema, workspaceRoot: str
     context,
     buildArgs: keyArgs,
     baseImageIds: Object.fromEntries(Object.entries(baseImages).map(([k, v]) => [k, v.id])),
+    target: options.target,
   });
   const contextPaths = key.entries.filter((e) => e.kind === 'f').map((e) => join(context, e.path));
   const ignore = `${options.dockerfile}.dockerignore`;
@@ -129,6 +130,7 @@ export function buildArgsFor(plan: BuildPlan, options: DockerBuildExecutorSchema
     '--progress=plain',
     '--file',
     options.dockerfile,
+    ...(options.target ? ['--target', options.target] : []),
     ...plan.tags.flatMap((t) => ['--tag', `${plan.image}:${t}`]),
     ...Object.entries(plan.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     ...(ca ? ['--secret', `id=ca_bundle,src=${ca}`] : []),

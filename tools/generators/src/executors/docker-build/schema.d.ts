@@ -15,6 +15,8 @@ export interface DockerBuildExecutorSchema {
   version?: string;
   /** PEM bundle passed as build secret ca_bundle (default: $TODO_BUILD_CA_BUNDLE, $NODE_EXTRA_CA_CERTS or $SSL_CERT_FILE when set). */
   caBundle?: string;
+  /** Dockerfile stage to build (--target, part of the content key); default: the last stage (the production image). */
+  target?: string;
   /** Build even when the content tag is already in the daemon. */
   force?: boolean;
   /** Print what would run. */
