@@ -46,6 +46,11 @@ export interface DeployContext extends EnvScope {
   options: DeployExecutorSchema;
   /** Set by the tools step. */
   tools: DeployTools;
+  /**
+   * The dev loop's own passes (dev/): leave pods with synced files (the sync marker) in place. Every
+   * other deploy replaces them with image-built ones.
+   */
+  keepSyncedPods?: boolean;
 }
 
 function readJson<T>(file: string): T {

@@ -23,6 +23,7 @@ import { capture, commandLine, stream } from '../lib/proc';
 import type { Step, StepCheck } from '../lib/steps';
 import { DeployContext, ServiceImage, appUrl, chartImageSets, ingressAddress } from './context';
 import { OtherImage, deployDigest, effectiveValues, thirdPartyImages } from './values';
+import { findSyncedPods, replaceSyncedPods, workloadsOf } from '../../dev/marker';
 
 /**
  * The deploy digest (values.ts deployDigest) is kept in the revision's description: Helm replaces
@@ -400,9 +401,16 @@ function notReady(ctx: DeployContext, workloads: StoredRelease['workloads']): st
   return bad;
 }
 
+/** Milliseconds of a Go duration such as 5m, 90s or 1h30m (Helm's --timeout). */
+const durationMs = (d: string) => [...d.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)].reduce((ms, [, n, u]) => ms + Number(n) * { h: 3600e3, m: 60e3, s: 1e3 }[u as 'h' | 'm' | 's'], 0) || 300e3;
+
 export function releaseStep(): Step<DeployContext> {
   let digest = '';
   let before: StoredRelease | undefined;
+  // Only the sync marker (dev/marker.ts) makes the release step run: restart, no upgrade.
+  let restartOnly = false;
+  const replaceSynced = (ctx: DeployContext) =>
+    ctx.keepSyncedPods ? Promise.resolve(true) : replaceSyncedPods((a) => kubectl(ctx, a), ctx.namespace, ctx.release, durationMs(ctx.timeout), console.log);
   return {
     name: 'helm release',
     needed(ctx) {
@@ -430,9 +438,13 @@ export function releaseStep(): Step<DeployContext> {
         return { needed: true, reason: `revision ${rel.revision} ${stored ? 'was made from other chart files, values or images' : `was not made by this deploy ("${rel.description}")`}: ${what}` };
       const bad = notReady(ctx, rel.workloads);
       if (bad.length) return { needed: true, reason: `revision ${rel.revision} is current but ${bad.join(', ')}: ${what}` };
+      const synced = ctx.keepSyncedPods ? [] : findSyncedPods((a) => kubectl(ctx, a), ctx.namespace, ctx.release);
+      if ((restartOnly = synced.length > 0))
+        return { needed: true, reason: `revision ${rel.revision} is current but pods ${synced.map((p) => p.name).join(', ')} run files synced by the dev loop: restarting ${workloadsOf(synced).join(', ')} from their images` };
       return { needed: false, reason: `revision ${rel.revision} already has these chart files, values and images; ${rel.workloads.length} workloads ready` };
     },
-    run(ctx) {
+    async run(ctx) {
+      if (restartOnly && !ctx.dryRun) return replaceSynced(ctx);
       const args = upgradeArgs(ctx, digest);
       if (ctx.dryRun) return exec(true, ctx.tools.helm.bin, args);
       console.log(`$ ${commandLine(ctx.tools.helm.bin, args)}`);
@@ -440,7 +452,8 @@ export function releaseStep(): Step<DeployContext> {
       // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal.
       const r = capture(ctx.tools.helm.bin, args);
       process.stdout.write(r.stdout);
-      if (r.status === 0) return true;
+      // An upgrade that left a pod template as it was leaves its synced pods too.
+      if (r.status === 0) return replaceSynced(ctx);
       process.stderr.write(r.stderr);
       const after = latestRelease(ctx);
       const rolledBack = !!before && after?.status === 'deployed' && after.revision > before.revision;

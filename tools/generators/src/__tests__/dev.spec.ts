@@ -1,0 +1,146 @@
+/* The dev loop's decisions without a cluster: what each changed file asks for (the real workspace's
+ * Dockerfile ignore files and a project graph shaped like ours), the sync marker, and the coalescing
+ * of bursts into passes. The loop against a real cluster: apps/e2e/src/dev-loop. */
+import { join } from 'node:path';
+import type { ProjectGraph } from '@nx/devkit';
+import { Classifier } from '../dev/classify';
+import { DevLoop } from '../dev/loop';
+import { SYNC_ANNOTATION, summarisePods, syncedPods, workloadsOf } from '../dev/marker';
+import { syncRule } from '../dev/sync-rules';
+
+const WORKSPACE = join(__dirname, '../../../..');
+
+function graph(): ProjectGraph {
+  const node = (name: string, root: string) => ({ name, type: 'app' as const, data: { root } });
+  const dep = (source: string, target: string) => ({ source, target, type: 'implicit' });
+  return {
+    nodes: {
+      backend: node('backend', 'apps/backend'),
+      'backend-image': node('backend-image', 'apps/backend-image'),
+      frontend: node('frontend', 'apps/frontend'),
+      'frontend-image': node('frontend-image', 'apps/frontend-image'),
+      'py-lib': node('py-lib', 'libs/py-lib'),
+      todo: node('todo', 'charts/todo'),
+      e2e: node('e2e', 'apps/e2e'),
+    },
+    dependencies: {
+      'backend-image': [dep('backend-image', 'backend')],
+      backend: [dep('backend', 'py-lib')],
+      'frontend-image': [dep('frontend-image', 'frontend')],
+      todo: [dep('todo', 'backend-image'), dep('todo', 'frontend-image')],
+    },
+  } as unknown as ProjectGraph;
+}
+
+const classifier = () =>
+  new Classifier({
+    workspaceRoot: WORKSPACE,
+    graph: graph(),
+    fileOwners: new Map(),
+    images: [
+      { service: 'backend', project: 'backend-image', dockerfile: 'apps/backend-image/Dockerfile', context: '.', sync: syncRule('backend', { type: 'fastapi', asgiApp: 'todo_api.main:app' }) },
+      { service: 'frontend', project: 'frontend-image', dockerfile: 'apps/frontend-image/Dockerfile', context: '.', sync: syncRule('frontend', { type: 'nextjs' }) },
+    ],
+    chartDir: 'charts/todo',
+    environment: 'local',
+    extraValues: ['tmp/offline.yaml'],
+  });
+
+const plan = (...files: string[]) => classifier().classify(new Map(files.map((f) => [f, 'update' as const])));
+
+describe('classify', () => {
+  it('syncs a service source file into that service only', () => {
+    const p = plan('apps/backend/todo_api/main.py');
+    expect([...p.sync.keys()]).toEqual(['backend']);
+    expect(p.sync.get('backend')!.files).toEqual(['apps/backend/todo_api/main.py']);
+    expect(p.rebuild.size + p.upgrade.length).toBe(0);
+    expect(plan('apps/frontend/components/TaskList.tsx').sync.get('frontend')!.files).toEqual(['apps/frontend/components/TaskList.tsx']);
+  });
+
+  it('does nothing for a README, tests, or files of projects no image uses', () => {
+    const p = plan('apps/backend/README.md', 'apps/backend/tests/test_tasks.py', 'apps/e2e/src/user-journey.ts', 'charts/todo/README.md', 'docs/dev-loop.md');
+    expect(p.sync.size + p.rebuild.size + p.upgrade.length).toBe(0);
+    expect(p.ignored).toHaveLength(5);
+  });
+
+  it("rebuilds only the service whose dependency file or Dockerfile changed", () => {
+    expect([...plan('apps/backend/requirements.txt').rebuild.keys()]).toEqual(['backend']);
+    expect([...plan('apps/frontend/package.json').rebuild.keys()]).toEqual(['frontend']);
+    expect([...plan('apps/backend-image/Dockerfile').rebuild.keys()]).toEqual(['backend']);
+    // The root lockfile belongs to no project: it reaches the images whose context holds it (the frontend's).
+    expect([...plan('package-lock.json').rebuild.keys()]).toEqual(['frontend']);
+  });
+
+  it('a rebuild takes the synced files of its service with it', () => {
+    const p = plan('apps/backend/todo_api/main.py', 'apps/backend/requirements.txt', 'apps/frontend/app/page.tsx');
+    expect([...p.rebuild.keys()]).toEqual(['backend']);
+    expect([...p.sync.keys()]).toEqual(['frontend']);
+  });
+
+  it("upgrades for chart templates, the environment's values and --values files, not for other environments' values", () => {
+    expect(plan('charts/todo/templates/backend/deployment.yaml', 'charts/todo/values-local.yaml', 'charts/todo/values.yaml', 'tmp/offline.yaml').upgrade).toHaveLength(4);
+    const other = plan('charts/todo/values-dev.yaml', 'charts/todo/project.json');
+    expect(other.upgrade).toEqual([]);
+    expect(other.ignored).toHaveLength(2);
+  });
+
+  it('places files by the graph: a library file reaches only the services that depend on it', () => {
+    const c = classifier();
+    expect(c.ownerOf('libs/py-lib/src/x.py')).toBe('py-lib');
+    expect(c.ownerOf('package-lock.json')).toBeUndefined();
+    // py-lib is outside both build contexts here, so it changes nothing, for either service.
+    expect(plan('libs/py-lib/src/x.py').ignored).toEqual(['libs/py-lib/src/x.py']);
+  });
+
+  it('removes deleted source files in the pods', () => {
+    const p = classifier().classify(new Map([['apps/frontend/app/old.tsx', 'delete' as const]]));
+    expect(p.sync.get('frontend')).toEqual({ files: [], deleted: ['apps/frontend/app/old.tsx'] });
+  });
+});
+
+describe('sync marker', () => {
+  const pod = (name: string, annotations: Record<string, string>, owner = 'todo-backend-5d9f7c6b8') => ({
+    metadata: { name, uid: `uid-${name}`, labels: { 'app.kubernetes.io/component': 'backend' }, annotations, ownerReferences: [{ kind: 'ReplicaSet', name: owner }] },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'backend', restartCount: 0, state: { running: {} } }] },
+  });
+
+  it('finds the marked pods and the Deployments to restart', () => {
+    const pods = summarisePods(JSON.stringify({ items: [pod('a', { [SYNC_ANNOTATION]: '2026-01-01T00:00:00Z' }), pod('b', {}), pod('c', { [SYNC_ANNOTATION]: 'x' })] }));
+    expect(syncedPods(pods).map((p) => p.name)).toEqual(['a', 'c']);
+    expect(workloadsOf(syncedPods(pods))).toEqual(['deployment/todo-backend']);
+  });
+});
+
+describe('coalescing', () => {
+  /** A loop whose passes only record their batch (and take `ms`). */
+  function recordingLoop(ms: number) {
+    const batches: string[][] = [];
+    const loop = new DevLoop({ debounceMs: 50 } as never);
+    loop.pass = async (batch) => {
+      batches.push([...batch.keys()]);
+      await new Promise((r) => setTimeout(r, ms));
+    };
+    return { loop, batches };
+  }
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('makes one pass of a burst of 20 saves', async () => {
+    const { loop, batches } = recordingLoop(10);
+    for (let i = 0; i < 20; i++) {
+      loop.changed([{ path: `apps/backend/todo_api/f${i}.py`, type: 'update' }]);
+      await wait(2);
+    }
+    await wait(300);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toHaveLength(20);
+  });
+
+  it('runs a change that arrives during a pass after it, never losing it', async () => {
+    const { loop, batches } = recordingLoop(300);
+    loop.changed([{ path: 'a.py', type: 'update' }]);
+    await wait(120); // the first pass is running
+    loop.changed([{ path: 'b.py', type: 'update' }]);
+    await wait(700);
+    expect(batches).toEqual([['a.py'], ['b.py']]);
+  });
+});
