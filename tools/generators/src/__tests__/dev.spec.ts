@@ -1,11 +1,15 @@
 /* The dev loop's decisions without a cluster: what each changed file asks for (the real workspace's
  * Dockerfile ignore files and a project graph shaped like ours), the sync marker, and the coalescing
  * of bursts into passes. The loop against a real cluster: apps/e2e/src/dev-loop. */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectGraph } from '@nx/devkit';
+import { Children } from '../dev/children';
 import { Classifier } from '../dev/classify';
 import { DevLoop } from '../dev/loop';
 import { SYNC_ANNOTATION, summarisePods, syncedPods, workloadsOf } from '../dev/marker';
+import { syncIntoPods } from '../dev/sync';
 import { syncRule } from '../dev/sync-rules';
 
 const WORKSPACE = join(__dirname, '../../../..');
@@ -142,5 +146,46 @@ describe('coalescing', () => {
     loop.changed([{ path: 'b.py', type: 'update' }]);
     await wait(700);
     expect(batches).toEqual([['a.py'], ['b.py']]);
+  });
+});
+
+describe('sync through kubectl exec', () => {
+  // A kubectl stand-in: one running pod, `exec -i … -- tar -x … -C <dir>` unpacks into <pod root><dir>
+  // with the real tar, `exec … -- rm` removes there, `annotate` is recorded.
+  const root = mkdtempSync(join(tmpdir(), 'dev-sync-'));
+  const podRoot = join(root, 'pod');
+  const log = join(root, 'calls.log');
+  const kubectl = join(root, 'kubectl');
+  writeFileSync(
+    kubectl,
+    `#!/usr/bin/env bash
+echo "$*" >> "${log}"
+case "$*" in
+  *"get pods"*) echo '{"items":[{"metadata":{"name":"todo-backend-1","uid":"u1","labels":{"app.kubernetes.io/component":"backend"}},"status":{"phase":"Running"}}]}' ;;
+  *"exec -i"*) dir="\${@: -1}"; mkdir -p "${podRoot}$dir"; tar -x -m -f - -C "${podRoot}$dir" ;;
+  *" exec "*) shift; while [ "$1" != "--" ]; do shift; done; shift; shift; shift; for f in "$@"; do rm -f "${podRoot}$f"; done ;;
+esac
+`,
+  );
+  chmodSync(kubectl, 0o755);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('writes the changed files where the pod runs its code, removes deleted ones, and marks the pod', async () => {
+    const ws = join(root, 'ws');
+    mkdirSync(join(ws, 'apps/backend/todo_api/routes'), { recursive: true });
+    writeFileSync(join(ws, 'apps/backend/todo_api/routes/tasks.py'), 'ANSWER = 42\n');
+    mkdirSync(join(podRoot, 'app/todo_api'), { recursive: true });
+    writeFileSync(join(podRoot, 'app/todo_api/old.py'), 'x\n');
+    const children = new Children();
+    const k = { kubectl, scopeArgs: ['--context', 'kind-todo'], namespace: 'todo-local', release: 'todo' };
+    const rule = syncRule('backend', { type: 'fastapi', asgiApp: 'todo_api.main:app' });
+    const pods = await syncIntoPods(children, k, { service: 'backend', rule, workspaceRoot: ws, files: ['apps/backend/todo_api/routes/tasks.py'], deleted: ['apps/backend/todo_api/old.py'] });
+    expect(pods).toEqual(['todo-backend-1']);
+    expect(readFileSync(join(podRoot, 'app/todo_api/routes/tasks.py'), 'utf8')).toBe('ANSWER = 42\n');
+    expect(existsSync(join(podRoot, 'app/todo_api/old.py'))).toBe(false);
+    const calls = readFileSync(log, 'utf8');
+    expect(calls).toContain('exec -i todo-backend-1 -c backend -- tar -x -m -f - -C /app/todo_api/');
+    expect(calls).toMatch(/annotate pod --overwrite todo-backend-1 todo\.dev\/synced-at=\d{4}-/);
+    expect(children.count).toBe(0);
   });
 });
