@@ -12,30 +12,27 @@
  * rollout, Ctrl-C with nothing left behind; last, deploy-local replacing the synced pods, then a no-op.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { launchBrowser } from '../browser';
+import { clusterEnv, eventually, offlineStandIns, offlineValuesFile, sh, workspaceCopy } from '../offline-cluster';
 
-const WORKSPACE = join(__dirname, '../../../..');
-const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
 const CLUSTER = 'todo-dev-e2e';
 const HTTP_PORT = 18480;
 const CONTEXT = `kind-${CLUSTER}`;
 const PORT_OFFSET = 20000;
-const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
 
 let ws = '';
 let state = '';
 let env: NodeJS.ProcessEnv = {};
 let kubectlBin = '';
 let kindBin = '';
+let valuesFile = '';
 const figures: Record<string, number | string> = {};
 
-const sh = (cmd: string, args: string[], cwd = WORKSPACE) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 1_800_000 }).trim();
-const lastLine = (s: string) => s.split('\n').pop()!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const values = () => `--values=${join(state, 'offline-values.yaml')}`;
+const values = () => `--values=${valuesFile}`;
 
 function nx(args: string[]): { status: number | null; out: string } {
   const r = spawnSync('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env, encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
@@ -73,20 +70,6 @@ function get(port: number, path: string, host = 'todo.localhost'): Promise<{ sta
   });
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T>, seconds = 120, pollMs = 250): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      return await fn();
-    } catch (e) {
-      last = e;
-      await sleep(pollMs);
-    }
-  }
-  throw new Error(`${what}: not within ${seconds}s: ${(last as Error)?.message ?? last}`);
-}
-
 /** A long-running nx target (its own process group, as a terminal runs it); output collected. */
 class Session {
   out = '';
@@ -114,6 +97,7 @@ class Session {
         throw new Error(`not yet; last output:\n${this.out.slice(-3000)}`);
       },
       seconds,
+      250,
     );
   }
   /** Ctrl-C as a terminal sends it (SIGINT to the process group); seconds until the process exits. */
@@ -151,42 +135,11 @@ function edit(file: string, from: string | RegExp, to: string): void {
 // ---------------------------------------------------------------------------------------------- setup
 
 beforeAll(() => {
-  sh('bash', ['.ci/start-docker.sh']);
-  const node = lastLine(sh('bash', ['tools/offline-kind/scripts/build-node.sh']));
-  kindBin = lastLine(sh('bash', ['scripts/go-tool.sh', 'kind']));
-  kubectlBin = join(lastLine(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'])), 'kubectl');
-  const helm3 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm3']));
-  sh('bash', ['tools/base-images/scripts/build.sh']);
-  const baseImages = join(WORKSPACE, 'dist/base-images/images.json');
-  const postgres = (JSON.parse(readFileSync(baseImages, 'utf8')) as { postgres: { IMAGE: string } }).postgres.IMAGE;
-  const traefik = /^TRAEFIK_VERSION=(\S+)/m.exec(readFileSync(join(WORKSPACE, 'tools/offline-kind/versions.env'), 'utf8'))![1];
-  mkdirSync(CACHE, { recursive: true });
-  state = mkdtempSync(join(CACHE, 'dev-e2e-state-'));
-  ws = mkdtempSync(join(CACHE, 'dev-e2e-ws-'));
-  execFileSync('bash', ['-c', `tar -C "$1" ${EXCLUDE.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
-  symlinkSync(join(WORKSPACE, 'node_modules'), join(ws, 'node_modules'));
-  const [repository, tag] = [postgres.slice(0, postgres.lastIndexOf(':')), postgres.slice(postgres.lastIndexOf(':') + 1)];
-  writeFileSync(join(state, 'offline-values.yaml'), `database:\n  postgres:\n    image:\n      repository: ${repository}\n      tag: "${tag}"\n`);
-  env = {
-    ...process.env,
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-    NX_CACHE_DIRECTORY: join(ws, '.nx/cache'),
-    KIND_CLUSTER_NAME: CLUSTER,
-    KIND_HTTP_PORT: String(HTTP_PORT),
-    KIND_HTTPS_PORT: '18843',
-    KIND_NODE_IMAGE: node,
-    TRAEFIK_IMAGE: `offline-kind.local/traefik:${traefik}`,
-    KIND_BIN: kindBin,
-    KUBECTL_BIN: kubectlBin,
-    HELM_BIN: helm3,
-    KUBECONFIG: join(state, 'kubeconfig'),
-    CLUSTER_STATE_DIR: join(state, 'clusters'),
-    TOOLS_DIR: join(state, 'tools'),
-    TODO_BASE_IMAGES: baseImages,
-  };
-  delete env.HELM;
-  delete env.KUBECTL;
+  const standIns = offlineStandIns();
+  ({ kindBin, kubectlBin } = standIns);
+  ({ ws, state } = workspaceCopy('dev-e2e'));
+  valuesFile = offlineValuesFile(state, standIns.postgres);
+  env = clusterEnv(standIns, { name: CLUSTER, httpPort: HTTP_PORT, httpsPort: 18843 }, ws, state);
   delete env.FORCE_COLOR;
   spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env }); // a leftover from an aborted run
 }, 1_800_000);
