@@ -300,6 +300,17 @@ describe('one dev session', () => {
     await eventually('healthz through the port-forward', health, 30);
   }, 200_000);
 
+  test('logs-local follows one service with --service and --since, and refuses an unknown one', async () => {
+    const logs = session(['run', 'todo:logs-local', '--service=frontend', '--since=10m']);
+    await logs.waitFor(/Following frontend in todo-local/, 0, 120);
+    await logs.waitFor(/\[frontend\]\s/, 0, 60);
+    expect(logs.out).not.toMatch(/\[backend\]/);
+    expect(await logs.interrupt()).toBeLessThanOrEqual(2);
+    const bad = nx(['run', 'todo:logs-local', '--service=nope']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.out).toContain('unknown --service nope: the services are backend, frontend');
+  }, 200_000);
+
   test('requirements.txt rebuilds the backend alone; frontend pods keep their UIDs; log prefixes follow the new pods', async () => {
     const frontend = pods('frontend').map((p) => p.uid).sort();
     const backend = pods('backend').map((p) => p.uid);
