@@ -87,18 +87,16 @@ class Session {
   since(mark: number): string {
     return this.out.slice(mark);
   }
+  /** Waits for `re` in the output after `from`; fails at once when the process has exited. */
   async waitFor(re: RegExp, from = 0, seconds = 600): Promise<RegExpExecArray> {
-    return eventually(
-      `output ${re}`,
-      async () => {
-        const m = re.exec(this.since(from));
-        if (m) return m;
-        if (this.exited) throw Object.assign(new Error(`exited ${this.exited.code} without ${re}:\n${this.out.slice(-4000)}`), { fatal: true });
-        throw new Error(`not yet; last output:\n${this.out.slice(-3000)}`);
-      },
-      seconds,
-      250,
-    );
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const m = re.exec(this.since(from));
+      if (m) return m;
+      if (this.exited) throw new Error(`exited ${this.exited.code} without ${re}:\n${this.out.slice(-4000)}`);
+      if (Date.now() > deadline) throw new Error(`${re} not within ${seconds}s; last output:\n${this.out.slice(-4000)}`);
+      await sleep(250);
+    }
   }
   /** Ctrl-C as a terminal sends it (SIGINT to the process group); seconds until the process exits. */
   async interrupt(): Promise<number> {
