@@ -12,7 +12,7 @@
  * rollout, Ctrl-C with nothing left behind; last, deploy-local replacing the synced pods, then a no-op.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { launchBrowser } from '../browser';
@@ -36,6 +36,7 @@ const values = () => `--values=${valuesFile}`;
 
 function nx(args: string[]): { status: number | null; out: string } {
   const r = spawnSync('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env, encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
+  if (process.env.DEV_E2E_LOG) appendFileSync(process.env.DEV_E2E_LOG, `\n$ nx ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 function ok(r: { status: number | null; out: string }) {
@@ -77,8 +78,10 @@ class Session {
   exited?: { code: number | null; at: number };
   constructor(args: string[]) {
     this.child = spawn('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d) => (this.out += d));
-    this.child.stderr!.on('data', (d) => (this.out += d));
+    // DEV_E2E_LOG=<file>: every session's output as it comes (to watch a run).
+    const echo = (d: Buffer) => (this.out += d) && process.env.DEV_E2E_LOG && appendFileSync(process.env.DEV_E2E_LOG, d);
+    this.child.stdout!.on('data', echo);
+    this.child.stderr!.on('data', echo);
     this.child.once('exit', (code) => (this.exited = { code, at: Date.now() }));
   }
   mark(): number {
