@@ -13,16 +13,15 @@
  * a second environment; a generated service beside the others.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../browser';
+import { clusterEnv, lastLine, offlineStandIns, offlineValuesFile, sh, workspaceCopy } from '../offline-cluster';
 import { firstUserJourney, secondUserSeesNothing } from '../user-journey';
 import { eventually } from '@todo/test-utils';
 
-const WORKSPACE = join(__dirname, '../../../..');
-const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
 const CLUSTER = 'todo-deploy-e2e';
 const HTTP_PORT = 18280;
 const CONTEXT = `kind-${CLUSTER}`;
@@ -30,7 +29,6 @@ const CONTEXT = `kind-${CLUSTER}`;
 const REGISTRY_NAME = `${CLUSTER}-registry`;
 const REGISTRY = 'localhost:15002';
 const NODE = `${CLUSTER}-control-plane`;
-const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
 
 let ws = '';
 let state = '';
@@ -42,9 +40,6 @@ let user: { email: string; password: string };
 let titles: string[] = [];
 const timings: Record<string, number> = {};
 
-const sh = (cmd: string, args: string[], opts: { cwd?: string } = {}) =>
-  execFileSync(cmd, args, { cwd: opts.cwd ?? WORKSPACE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 1_800_000 }).trim();
-const lastLine = (s: string) => s.split('\n').pop()!;
 
 interface NxRun {
   status: number | null;
@@ -148,54 +143,17 @@ const userTasks = () => eventually('read the tasks', async () => taskTitles(awai
 // ---------------------------------------------------------------------------------------------- setup
 
 beforeAll(() => {
-  sh('bash', ['.ci/start-docker.sh']);
-  const node = lastLine(sh('bash', ['tools/offline-kind/scripts/build-node.sh']));
-  kindBin = lastLine(sh('bash', ['scripts/go-tool.sh', 'kind']));
-  kubectlBin = join(lastLine(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'])), 'kubectl');
-  const helm3 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm3']));
-  const helm4 = lastLine(sh('bash', ['scripts/go-tool.sh', 'helm4']));
-  sh('bash', ['tools/base-images/scripts/build.sh']);
-  const baseImages = join(WORKSPACE, 'dist/base-images/images.json');
-  const postgres = (JSON.parse(readFileSync(baseImages, 'utf8')) as { postgres: { IMAGE: string } }).postgres.IMAGE;
-  const traefik = /^TRAEFIK_VERSION=(\S+)/m.exec(readFileSync(join(WORKSPACE, 'tools/offline-kind/versions.env'), 'utf8'))![1];
-
-  mkdirSync(CACHE, { recursive: true });
-  state = mkdtempSync(join(CACHE, 'deploy-e2e-state-'));
-  ws = mkdtempSync(join(CACHE, 'deploy-e2e-ws-'));
-  execFileSync('bash', ['-c', `tar -C "$1" ${EXCLUDE.map((e) => `--exclude='${e}'`).join(' ')} -cf - . | tar -C "$2" -xf -`, 'copy', WORKSPACE, ws]);
-  symlinkSync(join(WORKSPACE, 'node_modules'), join(ws, 'node_modules'));
-  if (existsSync(join(WORKSPACE, 'apps/frontend/node_modules'))) symlinkSync(join(WORKSPACE, 'apps/frontend/node_modules'), join(ws, 'apps/frontend/node_modules'));
-  const [repository, tag] = [postgres.slice(0, postgres.lastIndexOf(':')), postgres.slice(postgres.lastIndexOf(':') + 1)];
-  writeFileSync(
-    join(state, 'offline-values.yaml'),
-    `# Offline stand-ins: PostgreSQL 15 from tools/base-images instead of postgres:18 from Docker Hub.\n` +
-      `database:\n  postgres:\n    image:\n      repository: ${repository}\n      tag: "${tag}"\nbackup:\n  enabled: true\n`,
-  );
+  const standIns = offlineStandIns();
+  ({ kindBin, kubectlBin } = standIns);
+  ({ ws, state } = workspaceCopy('deploy-e2e'));
+  offlineValuesFile(state, standIns.postgres, 'backup:\n  enabled: true\n');
   env = {
-    ...process.env,
-    NX_DAEMON: 'false',
-    NX_NO_CLOUD: 'true',
-    NX_CACHE_DIRECTORY: join(ws, '.nx/cache'),
-    KIND_CLUSTER_NAME: CLUSTER,
-    KIND_HTTP_PORT: String(HTTP_PORT),
-    KIND_HTTPS_PORT: '18643',
-    KIND_NODE_IMAGE: node,
-    TRAEFIK_IMAGE: `offline-kind.local/traefik:${traefik}`,
-    KIND_BIN: kindBin,
-    KUBECTL_BIN: kubectlBin,
-    HELM_BIN: helm3,
-    HELM4_BIN: helm4,
-    KUBECONFIG: join(state, 'kubeconfig'),
-    CLUSTER_STATE_DIR: join(state, 'clusters'),
-    TOOLS_DIR: join(state, 'tools'), // never used: the *_BIN variables win; nothing is downloaded
-    TODO_BASE_IMAGES: baseImages,
+    ...clusterEnv(standIns, { name: CLUSTER, httpPort: HTTP_PORT, httpsPort: 18643 }, ws, state),
     KIND_REGISTRY: 'true',
     KIND_REGISTRY_NAME: REGISTRY_NAME,
     KIND_REGISTRY_PORT: REGISTRY.split(':')[1],
     KIND_REGISTRY_IMAGE: lastLine(sh('bash', ['tools/cluster/e2e/registry-image.sh'])),
   };
-  delete env.HELM;
-  delete env.KUBECTL;
   spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env }); // a leftover from an aborted run
   spawnSync('docker', ['rm', '-f', REGISTRY_NAME]);
 }, 1_800_000);

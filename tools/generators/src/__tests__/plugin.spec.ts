@@ -27,9 +27,9 @@ describe('createNodes', () => {
     const results = await fn(['environments.json'], {}, workspace(true));
     const targets = results[0][1].projects!['charts/todo'].targets!;
     expect(Object.keys(targets)).toEqual([
-      'deploy-local', 'status-local', 'rollback-local', 'uninstall-local', 'backup-local', 'restore-local',
-      'deploy-dev', 'status-dev', 'rollback-dev', 'uninstall-dev', 'backup-dev', 'restore-dev',
-      'deploy-qa', 'status-qa', 'rollback-qa', 'uninstall-qa', 'backup-qa', 'restore-qa',
+      'deploy-local', 'status-local', 'rollback-local', 'uninstall-local', 'backup-local', 'restore-local', 'dev-local', 'logs-local', 'port-forward-local',
+      'deploy-dev', 'status-dev', 'rollback-dev', 'uninstall-dev', 'backup-dev', 'restore-dev', 'dev-dev', 'logs-dev', 'port-forward-dev',
+      'deploy-qa', 'status-qa', 'rollback-qa', 'uninstall-qa', 'backup-qa', 'restore-qa', 'dev-qa', 'logs-qa', 'port-forward-qa',
     ]);
     expect(targets['deploy-qa']).toMatchObject({ executor: '@todo/generators:deploy', options: { environment: 'qa' }, cache: false });
     expect(targets['status-qa'].metadata?.description).toContain('context todo');

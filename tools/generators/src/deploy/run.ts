@@ -24,6 +24,11 @@ export interface DeployOptions extends EnvExecutorOptions {
   values?: string[];
   /** Check the app through the ingress at the end (default true). */
   smoke?: boolean;
+  /**
+   * Leave pods that carry the dev loop's sync marker in place (the loop's own passes: dev/bridge.ts).
+   * Every other deploy replaces them with image-built ones (deploy/steps/release.ts). Not an executor option.
+   */
+  keepSyncedPods?: boolean;
 }
 
 export interface ServiceImage {
