@@ -5,6 +5,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectGraph } from '@nx/devkit';
+import type { BuildPlan } from '../images/build';
+import type { ImageRecord } from '../images/docker';
+import { devDeployRun, passRun } from '../dev/bridge';
 import { Children } from '../dev/children';
 import { Classifier } from '../dev/classify';
 import { DevLoop } from '../dev/loop';
@@ -116,6 +119,34 @@ describe('sync marker', () => {
   });
 });
 
+describe('the bridge into the deploy', () => {
+  it('a dev run builds each image from its dev stage under its own repository and sets the chart dev mode', () => {
+    const run = devDeployRun({ environment: 'local', set: ['a=b'] }, { root: WORKSPACE });
+    expect(run.images.map((i) => [i.build.image, i.build.target])).toEqual([['todo-backend-dev', 'dev'], ['todo-frontend-dev', 'dev']]);
+    expect(run.sets).toEqual(['a=b', 'dev.enabled=true']);
+    expect(run.options.keepSyncedPods).toBeUndefined();
+  });
+
+  it("a pass gets its own run: keepSyncedPods, the last run's tools, and the images it does not rebuild as they were", () => {
+    const last = devDeployRun({ environment: 'local' }, { root: WORKSPACE });
+    last.tools = { docker: 'docker', kubectl: 'kubectl', helm: { bin: 'helm', major: 3, version: 'v3' } };
+    for (const i of last.images) {
+      i.plan = { image: i.build.image, tags: [`content-${i.service}`] } as BuildPlan;
+      i.record = { image: i.build.image, ref: `${i.build.image}:content-${i.service}`, contentTag: `content-${i.service}`, id: `sha256:${i.service}` } as ImageRecord;
+    }
+    const pass = passRun(last, ['backend'], { root: WORKSPACE });
+    expect(pass).not.toBe(last);
+    expect(pass.options.keepSyncedPods).toBe(true);
+    expect(pass.tools).toBe(last.tools);
+    expect(pass.sets).toEqual(['dev.enabled=true']);
+    const [backend, frontend] = pass.images;
+    expect([backend.plan, backend.record]).toEqual([undefined, undefined]); // planned again from the files now
+    expect(backend.build.target).toBe('dev');
+    expect(frontend.record).toBe(last.images[1].record); // what its pods run
+    expect(frontend.plan).toBe(last.images[1].plan);
+  });
+});
+
 describe('coalescing', () => {
   /** A loop whose passes only record their batch (and take `ms`). */
   function recordingLoop(ms: number) {
@@ -188,5 +219,20 @@ esac
     expect(calls).toContain('exec -i todo-backend-1 -c backend -- tar -x -m -f - -C /app/todo_api/');
     expect(calls).toMatch(/annotate pod --overwrite todo-backend-1 todo\.dev\/synced-at=\d{4}-/);
     expect(children.count).toBe(0);
+  });
+});
+
+describe('children', () => {
+  it('stopAll ends a follower that would run for minutes, and nothing starts afterwards', async () => {
+    const children = new Children();
+    const lines: string[] = [];
+    const follower = children.run('sh', ['-c', 'echo following; exec sleep 300'], { onLine: (l) => lines.push(l), discard: true });
+    while (!lines.includes('following')) await new Promise((r) => setTimeout(r, 20));
+    expect(children.count).toBe(1);
+    const t0 = Date.now();
+    expect(await children.stopAll(1500)).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect((await follower).status).not.toBe(0);
+    expect((await children.run('echo', ['late'])).stderr).toBe('the dev loop is stopping');
   });
 });

@@ -182,6 +182,31 @@ describe('deploy', () => {
     }
   });
 
+  it('helm release: a current release with synced pods restarts their workloads and waits for image-built pods, without an upgrade', async () => {
+    const c = ctxFor('local');
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
+    const digest = /deploy-digest=(\w+)/.exec(upgradeArgsFromStep(c, releaseStep))![1];
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(2, 'deployed', `deploy-digest=${digest} (nx deploy-local)`, manifest)] });
+    process.env.FAKE_WORKLOADS = live(1);
+    const pod = (name: string, annotations: Record<string, string>) => ({
+      metadata: { name, uid: name, annotations, labels: { 'app.kubernetes.io/component': 'backend' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'todo-backend-6c9d8f7b5d' }] },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    process.env.FAKE_PODS = JSON.stringify({ items: [pod('todo-backend-6c9d8f7b5d-old', { 'todo.dev/synced-at': '2026-12-06T07:00:00Z' })] });
+    try {
+      expect((await releaseStep.needed(c)).needed).toBe(true);
+      writeFileSync(log, '');
+      const running = releaseStep.run(c);
+      // The replacement the restart makes: from the image, so without the marker.
+      process.env.FAKE_PODS = JSON.stringify({ items: [pod('todo-backend-7d8e9f0a1b-new', {})] });
+      await expect(running).resolves.toBe(true);
+      expect(calls()).toContain(`kubectl --context kind-todo --request-timeout=20s -n todo-local rollout restart deployment/todo-backend`);
+      expect(calls().filter((l) => l.startsWith('helm '))).toEqual([]);
+    } finally {
+      delete process.env.FAKE_PODS;
+    }
+  });
+
   it('helm release: a failed upgrade names the rollback and the fix', async () => {
     const c = ctxFor('local');
     const step = releaseStep;
