@@ -15,6 +15,7 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { launchBrowser } from '../browser';
 import { eventually } from '@todo/test-utils';
 import { clusterEnv, offlineStandIns, offlineValuesFile, sh, workspaceCopy } from '../offline-cluster';
@@ -80,7 +81,8 @@ class Session {
   constructor(args: string[]) {
     this.child = spawn('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     // DEV_E2E_LOG=<file>: every session's output as it comes (to watch a run).
-    const echo = (d: Buffer) => (this.out += d) && process.env.DEV_E2E_LOG && appendFileSync(process.env.DEV_E2E_LOG, d);
+    // The text as a reader sees it: the service prefixes are coloured when Nx sets FORCE_COLOR.
+    const echo = (d: Buffer) => (this.out += stripVTControlCharacters(d.toString('utf8'))) && process.env.DEV_E2E_LOG && appendFileSync(process.env.DEV_E2E_LOG, d);
     this.child.stdout!.on('data', echo);
     this.child.stderr!.on('data', echo);
     this.child.once('exit', (code) => (this.exited = { code, at: Date.now() }));
@@ -342,8 +344,10 @@ describe('one dev session', () => {
   test('a values change upgrades only: no image work', async () => {
     const before = helmRevision().revision;
     const mark = dev.mark();
+    const t0 = Date.now();
     edit('charts/todo/values-local.yaml', /$/, '\n# dev-e2e\nconfig:\n  logLevel: debug\n');
     await dev.waitFor(/pass \d+ done in/, mark, 300);
+    figures['values change -> upgraded s'] = (Date.now() - t0) / 1000;
     const out = dev.since(mark);
     expect(out).toMatch(/helm upgrade \(charts\/todo\/values-local\.yaml\)/);
     expect(out).not.toMatch(/\] build (backend|frontend)|\] load (backend|frontend)/);

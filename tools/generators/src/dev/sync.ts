@@ -47,7 +47,11 @@ export async function syncIntoPods(children: Children, k: KubeScope, req: SyncRe
       }
     }),
   );
-  const marked = await kube(children, k, ['annotate', 'pod', '--overwrite', ...pods.map((p) => p.name), `${SYNC_ANNOTATION}=${new Date().toISOString()}`]);
+  // The marker's presence is what counts (release/sync-marker.ts): a pod marked by an earlier sync keeps
+  // the time of its first one, and an edit costs no third kubectl call.
+  const unmarked = pods.filter((p) => p.annotations[SYNC_ANNOTATION] === undefined).map((p) => p.name);
+  if (unmarked.length === 0) return pods.map((p) => p.name);
+  const marked = await kube(children, k, ['annotate', 'pod', '--overwrite', ...unmarked, `${SYNC_ANNOTATION}=${new Date().toISOString()}`]);
   if (marked.status !== 0) throw new Error(`could not mark the synced pods (${SYNC_ANNOTATION}): ${marked.stderr.trim()}`);
   return pods.map((p) => p.name);
 }

@@ -1,6 +1,6 @@
 /**
  * The sync marker. A pod that received files from the dev loop no longer runs what its image holds, so
- * the loop annotates it (SYNC_ANNOTATION, with the time of the last sync). The deploy's release step
+ * the loop annotates it (SYNC_ANNOTATION, with the time of its first sync). The deploy's release step
  * (deploy/steps/release.ts) looks for the marker before it trusts its real-state skip: marked pods are
  * replaced by image-built ones (their workloads are restarted), so a synced pod is never taken for a
  * clean deploy. Only the dev loop's own passes (DeployRun option keepSyncedPods) leave them.
