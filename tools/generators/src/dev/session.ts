@@ -97,7 +97,7 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   await subscription.unsubscribe();
   pods.stop();
   await forwards?.close();
-  const left = await children.stopAll(700);
+  const left = await children.stopAll(300);
   say(`stopped (${signal}) in ${((Date.now() - t0) / 1000).toFixed(1)}s: watcher, log followers and port-forwards ended after ${loop.passes} pass(es)${left ? ` (${left} child process(es) still exiting)` : ''}.`);
   console.log(
     `The release ${run.release} keeps running in ${run.namespace} in dev mode (${appUrl(run)}). ` +
