@@ -30,6 +30,8 @@ step npx nx run e2e:e2e --output-style=stream
 step npx nx run cluster:e2e --output-style=stream
 # The main job on a real cluster: nx run todo:deploy-local and everything around it (docs/deploy.md).
 step npx nx run e2e:cluster --output-style=stream
+# The inner loop on its own cluster: nx run todo:dev-local, logs-local, port-forward-local (docs/dev-loop.md).
+step npx nx run e2e:dev-loop --output-style=stream
 
 echo
 node scripts/test-summary.mjs "$reports" || status=1

@@ -35,7 +35,7 @@ export function environmentScenarios(config: PlatformConfig): Scenario[] {
   }));
 }
 
-/** Extra scenarios: each database mode, backup and restore, HTTPRoute with HPA, existing secrets, groq, routing/policies/tests off. */
+/** Extra scenarios: each database mode, dev mode, backup and restore, HTTPRoute with HPA, existing secrets, groq, routing/policies/tests off. */
 export function extraScenarios(config: PlatformConfig): Scenario[] {
   const [base, env] = Object.entries(config.environments)[0];
   const apis = Object.entries(config.services).filter(([, s]) => s.type === 'fastapi').map(([n]) => n);
@@ -78,6 +78,9 @@ export function extraScenarios(config: PlatformConfig): Scenario[] {
       ...all.map((s) => `services.${s}.replicaCount=3`),
       ...all.map((s) => `services.${s}.podAntiAffinityPreset=hard`),
     ),
+    // Development mode (nx run todo:dev-<env>): still restricted, non-root, read-only root filesystem.
+    scenario('dev-mode', 'dev.enabled=true'),
+    scenario('dev-mode-sqlite-no-migrations', 'dev.enabled=true', 'database.mode=sqlite', ...all.map((s) => `services.${s}.replicaCount=1`), ...apis.map((s) => `services.${s}.migrations.enabled=false`)),
     scenario('no-routing-policies-tests', 'ingress.enabled=false', 'networkPolicy.enabled=false', 'tests.enabled=false', ...apis.map((s) => `services.${s}.migrations.enabled=false`)),
   ];
   return scenarios;

@@ -17,6 +17,21 @@ describe('the process runner', () => {
     expect(await streamAndCapture('cat', [], { input: 'piped\n', onLine: () => undefined })).toEqual({ status: 0, stdout: 'piped\n', stderr: '' });
   });
 
+  it('streamAndCapture: binary input, an abort that ends a follower, and lines without keeping them', async () => {
+    const bytes = Buffer.from([0, 1, 2, 255, 10]);
+    expect((await streamAndCapture('wc', ['-c'], { input: bytes, onLine: () => undefined })).stdout.trim()).toBe('5');
+    const abort = new AbortController();
+    const lines: string[] = [];
+    const follower = streamAndCapture('sh', ['-c', 'echo started; exec sleep 30'], { signal: abort.signal, discard: true, onLine: (l) => lines.push(l) });
+    while (!lines.includes('started')) await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    abort.abort();
+    const r = await follower;
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe('');
+  });
+
   it('must: a failing command becomes a ClusterError naming the step, the command and the fix', () => {
     expect(() => must(run, 'kind create cluster', 'retry', 'sh', ['-c', 'echo boom >&2; exit 1'])).toThrow(ClusterError);
     expect(() => must(run, 'kind create cluster', 'retry', 'sh', ['-c', 'echo boom >&2; exit 1'])).toThrow(/kind create cluster: `sh -c .*` failed: boom\n {2}fix: retry/);

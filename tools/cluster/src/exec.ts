@@ -71,31 +71,49 @@ export function stream(bin: string, args: string[], opts: Omit<RunOptions, 'inhe
  * Streams and captures at once (asynchronously): each output line goes to `onLine` (default: the
  * terminal) as it arrives, and the whole output is returned at the end. For long commands whose
  * output the user watches and the caller also reads (a build, a helm upgrade, the dev loop's sync).
+ * `input` may be binary (a tar stream); `signal` ends the command (SIGTERM) when aborted; `discard`
+ * keeps nothing (followers that run for hours: their lines only go to `onLine`).
  */
 export function streamAndCapture(
   bin: string,
   args: string[],
-  opts: Omit<RunOptions, 'inherit'> & { onLine?: (line: string, from: 'stdout' | 'stderr') => void } = {},
+  opts: Omit<RunOptions, 'inherit' | 'input'> & {
+    input?: string | Buffer;
+    signal?: AbortSignal;
+    discard?: boolean;
+    onLine?: (line: string, from: 'stdout' | 'stderr') => void;
+  } = {},
 ): Promise<RunResult> {
   const onLine = opts.onLine ?? ((line, from) => (from === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`));
   return new Promise((resolve) => {
-    const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs });
+    const child = spawn(bin, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs,
+      signal: opts.signal,
+    });
     const out = { stdout: '', stderr: '' };
     const partial = { stdout: '', stderr: '' };
     for (const from of ['stdout', 'stderr'] as const) {
       const pipe = child[from]!;
       pipe.setEncoding('utf8');
       pipe.on('data', (chunk: string) => {
-        out[from] += chunk;
+        if (!opts.discard) out[from] += chunk;
         const lines = (partial[from] + chunk).split('\n');
         partial[from] = lines.pop() ?? '';
         for (const l of lines) onLine(l, from);
       });
     }
-    child.on('error', (e) => resolve({ status: 127, stdout: out.stdout, stderr: `${out.stderr}${e.message}` }));
-    child.on('close', (code) => {
+    // An abort reports an error and then closes: the close (with the lines flushed) settles the result.
+    let failed: Error | undefined;
+    child.on('error', (e) => {
+      failed = e;
+      if (child.pid === undefined) resolve({ status: 127, stdout: out.stdout, stderr: `${out.stderr}${e.message}` });
+    });
+    child.on('close', (code, sig) => {
       for (const from of ['stdout', 'stderr'] as const) if (partial[from]) onLine(partial[from], from);
-      resolve({ status: code ?? 1, ...out });
+      resolve({ status: code ?? (sig ? 128 : 1), stdout: out.stdout, stderr: failed && code === null ? `${out.stderr}${failed.message}` : out.stderr });
     });
     if (child.stdin) {
       // A command that exits (or never starts) before reading its input closes the pipe: not our error.

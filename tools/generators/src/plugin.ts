@@ -25,6 +25,9 @@ const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
   backup: 'pg_dump -Fc now, from the backup CronJob (needs backup.enabled)',
   restore: 'pg_restore --clean --if-exists of the newest dump, or --file=<name>.dump (needs backup.enabled)',
   prune: 'remove our images beyond the last N per service (--keep, default 3) from Docker and the kind nodes',
+  dev: 'the inner loop: deploy with the dev configuration, then sync, rebuild or upgrade on each change, with the pod logs',
+  logs: "the services' pod logs, followed across rollouts (--service, --since)",
+  'port-forward': 'each service and the database on fixed local ports, kept across rollouts',
 };
 
 export function environmentTargets(config: PlatformConfig, prefix = '@todo/generators'): Record<string, TargetConfiguration> {

@@ -23,7 +23,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { CACHE, WORKSPACE } from './workspace';
+import { CACHE, WORKSPACE, lastLine, sh } from './workspace';
 
 const USER_CLUSTER = 'todo-both-orders';
 const USER_PORTS = [18680, 19043];
@@ -36,8 +36,6 @@ let userEnv: NodeJS.ProcessEnv = {};
 let clustersBefore: string[] = [];
 let appNodeBefore = '';
 
-const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: WORKSPACE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 3_600_000 }).trim();
 const clusters = () => spawnSync(kindBin, ['get', 'clusters'], { encoding: 'utf8' }).stdout.split('\n').map((s) => s.trim()).filter(Boolean).sort();
 const nodeId = (cluster: string) => spawnSync('docker', ['inspect', '-f', '{{.Id}} {{.State.StartedAt}}', `${cluster}-control-plane`], { encoding: 'utf8' }).stdout.trim();
 

@@ -22,7 +22,7 @@ import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../browser';
 import { firstUserJourney, secondUserSeesNothing } from '../user-journey';
 import { eventually } from '@todo/test-utils';
-import { WORKSPACE, copyEnv, copyWorkspace } from './workspace';
+import { WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from './workspace';
 
 const CLUSTER = 'todo-deploy-e2e';
 const HTTP_PORT = 18280;
@@ -42,9 +42,6 @@ let user: { email: string; password: string };
 let titles: string[] = [];
 const timings: Record<string, number> = {};
 
-const sh = (cmd: string, args: string[], opts: { cwd?: string } = {}) =>
-  execFileSync(cmd, args, { cwd: opts.cwd ?? WORKSPACE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 1_800_000 }).trim();
-const lastLine = (s: string) => s.split('\n').pop()!;
 
 interface NxRun {
   status: number | null;

@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { launchBrowser } from '../browser';
 import { firstUserJourney } from '../user-journey';
-import { WORKSPACE, copyEnv, copyWorkspace } from './workspace';
+import { WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from './workspace';
 
 const CLUSTER = 'todo-offline-e2e';
 const HTTP_PORT = 18580;
@@ -36,8 +36,6 @@ let kindBin = '';
 let kubectlBin = '';
 let runId = '';
 
-const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
-const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: WORKSPACE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 3_600_000 }).trim();
 const k = (args: string[], input?: string) => execFileSync(kubectlBin, ['--kubeconfig', join(state, 'kubeconfig'), '--context', CONTEXT, ...args], { encoding: 'utf8', input, timeout: 120_000 });
 
 /** Each deploy's whole output is kept in reports/e2e-cluster/ (the progress lines, for a reader of a CI run). */

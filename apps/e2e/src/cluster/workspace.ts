@@ -9,6 +9,12 @@ import { join } from 'node:path';
 
 export const WORKSPACE = join(__dirname, '../../../..');
 export const CACHE = process.env.TODO_CACHE_DIR ?? '/var/cache/todo-platform';
+/** A command in the checkout (or `cwd`), its trimmed stdout; throws with its stderr on failure. */
+export const sh = (cmd: string, args: string[], opts: { cwd?: string } = {}) =>
+  execFileSync(cmd, args, { cwd: opts.cwd ?? WORKSPACE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 3_600_000 }).trim();
+/** The last line of a script's output (the build scripts print their result there). */
+export const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+
 const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
 
 /** A copy of the checkout under $TODO_CACHE_DIR/<prefix>-ws-*, and a state directory <prefix>-state-*. */

@@ -36,6 +36,7 @@ const kubectl = fake(
   *"get namespace"*) if [ -n "$FAKE_NS_JSON" ]; then echo "$FAKE_NS_JSON"; else echo 'Error from server (NotFound): namespaces "x" not found' >&2; exit 1; fi ;;
   *"get secret -l owner=helm"*) echo "$FAKE_SECRETS" ;;
   *"get deployment,statefulset"*|*"get statefulset,deployment"*) echo "$FAKE_WORKLOADS" ;;
+  *"get pods -l app.kubernetes.io/instance=todo -o json"*) if [ -n "$FAKE_PODS" ]; then echo "$FAKE_PODS"; else echo '{"items": []}'; fi ;;
   *"apply -f -"*) cat >> "${log}" ;;
 esac`,
 );
@@ -153,6 +154,57 @@ describe('deploy', () => {
 
     process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(4, 'pending-upgrade', '', manifest)] });
     await expect(Promise.resolve().then(() => step.needed(c))).rejects.toThrow(/revision 4 of todo is "pending-upgrade": another Helm operation is in progress[\s\S]*fix: .*rollback-local/);
+  });
+
+  it('helm release: pods with files synced by the dev loop are never taken for a clean deploy', async () => {
+    const c = ctxFor('local');
+    const step = releaseStep;
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
+    await step.needed(c);
+    const digest = /deploy-digest=(\w+)/.exec(upgradeArgsFromStep(c, step))![1];
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(2, 'deployed', `deploy-digest=${digest} (nx deploy-local)`, manifest)] });
+    process.env.FAKE_WORKLOADS = live(1);
+    const pod = (name: string, annotations: Record<string, string>) => ({ metadata: { name, uid: name, annotations, labels: { 'app.kubernetes.io/component': 'frontend' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'todo-frontend-6c9d8f7b5d' }] } });
+    process.env.FAKE_PODS = JSON.stringify({ items: [pod('todo-frontend-6c9d8f7b5d-abcde', { 'todo.dev/synced-at': '2026-12-06T07:00:00Z' })] });
+    try {
+      expect(await step.needed(c)).toEqual({
+        needed: true,
+        reason: 'revision 2 is current but pods todo-frontend-6c9d8f7b5d-abcde run files synced by the dev loop: restarting deployment/todo-frontend from their images',
+      });
+      // The dev loop's own passes keep its synced pods.
+      c.options.keepSyncedPods = true;
+      expect((await step.needed(c)).needed).toBe(false);
+      process.env.FAKE_PODS = JSON.stringify({ items: [pod('todo-frontend-6c9d8f7b5d-abcde', {})] });
+      c.options.keepSyncedPods = false;
+      expect((await step.needed(c)).needed).toBe(false);
+    } finally {
+      delete process.env.FAKE_PODS;
+    }
+  });
+
+  it('helm release: a current release with synced pods restarts their workloads and waits for image-built pods, without an upgrade', async () => {
+    const c = ctxFor('local');
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [] });
+    const digest = /deploy-digest=(\w+)/.exec(upgradeArgsFromStep(c, releaseStep))![1];
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(2, 'deployed', `deploy-digest=${digest} (nx deploy-local)`, manifest)] });
+    process.env.FAKE_WORKLOADS = live(1);
+    const pod = (name: string, annotations: Record<string, string>) => ({
+      metadata: { name, uid: name, annotations, labels: { 'app.kubernetes.io/component': 'backend' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'todo-backend-6c9d8f7b5d' }] },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    process.env.FAKE_PODS = JSON.stringify({ items: [pod('todo-backend-6c9d8f7b5d-old', { 'todo.dev/synced-at': '2026-12-06T07:00:00Z' })] });
+    try {
+      expect((await releaseStep.needed(c)).needed).toBe(true);
+      writeFileSync(log, '');
+      const running = releaseStep.run(c);
+      // The replacement the restart makes: from the image, so without the marker.
+      process.env.FAKE_PODS = JSON.stringify({ items: [pod('todo-backend-7d8e9f0a1b-new', {})] });
+      await expect(running).resolves.toBe(true);
+      expect(calls()).toContain(`kubectl --context kind-todo --request-timeout=20s -n todo-local rollout restart deployment/todo-backend`);
+      expect(calls().filter((l) => l.startsWith('helm '))).toEqual([]);
+    } finally {
+      delete process.env.FAKE_PODS;
+    }
   });
 
   it('helm release: a failed upgrade names the rollback and the fix', async () => {

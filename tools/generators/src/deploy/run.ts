@@ -28,6 +28,11 @@ export interface DeployOptions extends EnvExecutorOptions {
   offline?: boolean;
   /** Our images kept per service after a success (else TODO_KEEP_IMAGES, else 3; 0 keeps all). */
   keep?: number;
+  /**
+   * Leave pods that carry the dev loop's sync marker in place (the loop's own passes: dev/bridge.ts).
+   * Every other deploy replaces them with image-built ones (deploy/steps/release.ts). Not an executor option.
+   */
+  keepSyncedPods?: boolean;
 }
 
 export interface ServiceImage {

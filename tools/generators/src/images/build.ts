@@ -49,6 +49,8 @@ export interface BuildOptions {
   version?: string;
   /** PEM bundle passed as build secret ca_bundle (default: $TODO_BUILD_CA_BUNDLE, $NODE_EXTRA_CA_CERTS or $SSL_CERT_FILE when set). */
   caBundle?: string;
+  /** Dockerfile stage to build (--target, part of the content key); default: the last stage (the production image). */
+  target?: string;
   /** Build even when the content tag is already in the daemon. */
   force?: boolean;
   /** Print what would run. */
@@ -120,6 +122,7 @@ export function planBuild(options: BuildOptions, workspaceRoot: string, docker: 
     context,
     buildArgs: keyArgs,
     baseImageIds: Object.fromEntries(Object.entries(baseImages).map(([k, v]) => [k, v.id])),
+    target: options.target,
   });
   const contextPaths = key.entries.filter((e) => e.kind === 'f').map((e) => join(context, e.path));
   const ignore = `${options.dockerfile}.dockerignore`;
@@ -152,6 +155,7 @@ export function buildArgsFor(plan: BuildPlan, options: BuildOptions, ca: string 
     '--progress=plain',
     '--file',
     options.dockerfile,
+    ...(options.target ? ['--target', options.target] : []),
     ...plan.tags.flatMap((t) => ['--tag', `${plan.image}:${t}`]),
     ...Object.entries(plan.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     ...(ca ? ['--secret', `id=ca_bundle,src=${ca}`] : []),

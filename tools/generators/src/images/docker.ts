@@ -57,6 +57,8 @@ export interface KeyInputs {
   buildArgs: Record<string, string>;
   /** Image ids of the base images, by build argument name. */
   baseImageIds: Record<string, string>;
+  /** The Dockerfile stage built (--target); unset: the last stage, and a key that never mentions it. */
+  target?: string;
 }
 
 export interface ContentKey {
@@ -86,6 +88,7 @@ export function contentKey(input: KeyInputs): ContentKey {
     `platform ${process.arch}`,
     `dockerfile ${sha256(readFileSync(dockerfile))}`,
     `ignore ${ignoreFile ? `${relative(input.workspaceRoot, ignoreFile)} ${sha256(readFileSync(ignoreFile))}` : '-'}`,
+    ...(input.target ? [`target ${input.target}`] : []),
     ...Object.keys(input.buildArgs).sort().map((k) => `arg ${k}=${input.buildArgs[k]}`),
     ...Object.keys(input.baseImageIds).sort().map((k) => `base ${k}=${input.baseImageIds[k]}`),
     ...entries.map((e) => `${e.kind} ${e.mode.toString(8)} ${e.digest} ${e.path}`),

@@ -2,11 +2,13 @@
  * Step "helm release": helm upgrade --install with the environment's values and the images' content
  * tags, waiting for every pod, rolling back on failure. Skipped when the deployed revision carries this
  * deploy's digest (chart files, values, --set, image ids; release/values.ts) and its workloads are
- * Ready. The release is read from the cluster by DeployRun.readRelease(), which remembers it so a
- * failed upgrade can tell whether Helm rolled back.
+ * Ready, and no pod runs files synced by the dev loop (release/sync-marker.ts: those pods are
+ * replaced by image-built ones, with or without an upgrade). The release is read from the cluster by
+ * DeployRun.readRelease(), which remembers it so a failed upgrade can tell whether Helm rolled back.
  */
 import { ClusterError, commandLine, execOrPrint, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
-import { DIGEST_PREFIX, digestOf, notReady } from '../../release/stored';
+import { DIGEST_PREFIX, StoredRelease, digestOf, notReady } from '../../release/stored';
+import { durationMs, findSyncedPods, replaceSyncedPods, workloadsOf } from '../../release/sync-marker';
 import { deployDigest } from '../../release/values';
 import { releaseWatch, runWithProgress } from '../progress';
 import type { DeployRun } from '../run';
@@ -45,38 +47,55 @@ export function upgradeArgs(run: DeployRun, digest: string): string[] {
   ];
 }
 
+/** Why the release differs from what this run would deploy; undefined when it matches and its workloads are ready. */
+function staleness(run: DeployRun, rel: StoredRelease | undefined): string | undefined {
+  if (!rel) return `no release ${run.release} in ${run.namespace} yet`;
+  if (rel.status.startsWith('pending'))
+    throw new ClusterError(
+      'helm release',
+      `revision ${rel.revision} of ${run.release} is "${rel.status}": another Helm operation is in progress or was interrupted`,
+      `wait for it, or if nothing runs: npx nx run ${run.config.chart.name}:rollback-${run.name} (helm rollback ${run.release} -n ${run.namespace}); see docs/troubleshooting.md`,
+    );
+  if (rel.status !== 'deployed') return `revision ${rel.revision} is "${rel.status}"`;
+  const stored = digestOf(rel.description);
+  if (stored !== digestFor(run)) return `revision ${rel.revision} ${stored ? 'was made from other chart files, values or images' : `was not made by this deploy ("${rel.description}")`}`;
+  const bad = notReady((args) => run.kubectl(args), run.namespace, rel.workloads);
+  if (bad.length) return `revision ${rel.revision} is current but ${bad.join(', ')}`;
+  return undefined;
+}
+
+/** Pods running files the dev loop synced (release/sync-marker.ts); none when this run keeps them (the loop's own passes). */
+const syncedPodsOf = (run: DeployRun) => (run.options.keepSyncedPods ? [] : findSyncedPods((args) => run.kubectl(args), run.namespace, run.release));
+
+/** After an upgrade, or instead of one: synced pods are replaced by image-built ones (an upgrade that kept a pod template keeps its pods). */
+const replaceSynced = (run: DeployRun) =>
+  run.options.keepSyncedPods ? true : replaceSyncedPods((args) => run.kubectl(args), run.namespace, run.release, durationMs(run.timeout), console.log);
+
 export const releaseStep: Step<DeployRun> = {
   name: 'helm release',
   needed(run) {
-    const digest = digestFor(run);
     const what = `helm upgrade --install ${run.release} (Helm ${run.tools.helm.version}) into ${run.namespace}`;
     if (run.dryRun) return { needed: true, reason: what };
     const rel = run.readRelease();
-    if (!rel) return { needed: true, reason: `no release ${run.release} in ${run.namespace} yet: ${what}` };
-    if (rel.status.startsWith('pending'))
-      throw new ClusterError(
-        'helm release',
-        `revision ${rel.revision} of ${run.release} is "${rel.status}": another Helm operation is in progress or was interrupted`,
-        `wait for it, or if nothing runs: npx nx run ${run.config.chart.name}:rollback-${run.name} (helm rollback ${run.release} -n ${run.namespace}); see docs/troubleshooting.md`,
-      );
-    if (rel.status !== 'deployed') return { needed: true, reason: `revision ${rel.revision} is "${rel.status}": ${what}` };
-    const stored = digestOf(rel.description);
-    if (stored !== digest)
-      return { needed: true, reason: `revision ${rel.revision} ${stored ? 'was made from other chart files, values or images' : `was not made by this deploy ("${rel.description}")`}: ${what}` };
-    const bad = notReady((args) => run.kubectl(args), run.namespace, rel.workloads);
-    if (bad.length) return { needed: true, reason: `revision ${rel.revision} is current but ${bad.join(', ')}: ${what}` };
-    return { needed: false, reason: `revision ${rel.revision} already has these chart files, values and images; ${rel.workloads.length} workloads ready` };
+    const why = staleness(run, rel);
+    if (why) return { needed: true, reason: `${why}: ${what}` };
+    const synced = syncedPodsOf(run);
+    if (synced.length)
+      return { needed: true, reason: `revision ${rel!.revision} is current but pods ${synced.map((p) => p.name).join(', ')} run files synced by the dev loop: restarting ${workloadsOf(synced).join(', ')} from their images` };
+    return { needed: false, reason: `revision ${rel!.revision} already has these chart files, values and images; ${rel!.workloads.length} workloads ready` };
   },
   async run(run) {
     const args = upgradeArgs(run, digestFor(run));
     if (run.dryRun) return execOrPrint(true, run.tools.helm.bin, args);
+    // The release already matches (read again here): only synced pods made the step run.
+    if (!run.options.keepSyncedPods && !staleness(run, run.readRelease())) return replaceSynced(run);
     console.log(`$ ${commandLine(run.tools.helm.bin, args)}`);
     console.log(`(waiting up to ${run.timeout} for every pod to be Ready; progress every few seconds)`);
     // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal after.
     // While Helm waits, progress/ prints each workload's ready/desired and why a pod is not ready.
     const r = await runWithProgress(run.tools.helm.bin, args, releaseWatch(run));
     process.stdout.write(r.stdout);
-    if (r.status === 0) return true;
+    if (r.status === 0) return replaceSynced(run);
     process.stderr.write(r.stderr);
     const before = run.releaseBefore;
     const after = run.readRelease();

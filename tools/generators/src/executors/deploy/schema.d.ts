@@ -1,2 +1,3 @@
-/** The options of deploy-<env>: the deploy's own (src/deploy/run.ts). */
-export type { DeployOptions as DeployExecutorSchema } from '../../deploy/run';
+/** The options of deploy-<env>: the deploy's own (src/deploy/run.ts), except the dev loop's keepSyncedPods. */
+import type { DeployOptions } from '../../deploy/run';
+export type DeployExecutorSchema = Omit<DeployOptions, 'keepSyncedPods'>;

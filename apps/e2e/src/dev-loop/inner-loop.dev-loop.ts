@@ -1,0 +1,413 @@
+/*
+ * `nx run todo:dev-local` on a real kind cluster (nx run e2e:dev-loop; minutes), as a developer runs it:
+ * a child process in a temporary copy of the workspace, on its own cluster "todo-dev-e2e" (ports
+ * 18480/18843). No registry is reachable here, so deploy-local and dev-local run with --offline, as a
+ * user without a container registry would (the offline kind node and Traefik, the local base images,
+ * the PostgreSQL stand-in); kind/kubectl/helm from the Go proxy are also given as KIND_BIN/KUBECTL_BIN/
+ * HELM_BIN because logs-local and port-forward-local have no --offline.
+ *
+ * In order, sharing the cluster: bad input; deploy-local makes the cluster; dev-local's first start
+ * (dev images, dev mode) and Ctrl-C; a restart with nothing changed (no build, load or upgrade); then,
+ * in one session: a backend edit answered through the ingress (no build, no new revision), a frontend
+ * edit seen by Chromium, a syntax error survived, 20 files in one pass, requirements.txt rebuilding the
+ * backend alone, a values change upgrading alone, log prefixes after a rollout, port-forward across a
+ * rollout, Ctrl-C with nothing left behind; last, deploy-local replacing the synced pods, then a no-op.
+ */
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { launchBrowser } from '../browser';
+import { eventually } from '@todo/test-utils';
+import { copyEnv, copyWorkspace, lastLine, sh } from '../cluster/workspace';
+
+const CLUSTER = 'todo-dev-e2e';
+const HTTP_PORT = 18480;
+const CONTEXT = `kind-${CLUSTER}`;
+const PORT_OFFSET = 20000;
+
+let ws = '';
+let state = '';
+let env: NodeJS.ProcessEnv = {};
+let kubectlBin = '';
+let kindBin = '';
+const figures: Record<string, number | string> = {};
+
+/** The Docker CLI the image builds use (images/docker.ts dockerBin: the one with buildx here). */
+const DOCKER = process.env.DOCKER ?? (existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const offline = () => '--offline';
+
+function nx(args: string[]): { status: number | null; out: string } {
+  const r = spawnSync('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env, encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
+  if (process.env.DEV_E2E_LOG) appendFileSync(process.env.DEV_E2E_LOG, `\n$ nx ${args.join(' ')}\n${r.stdout}${r.stderr}`);
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+function ok(r: { status: number | null; out: string }) {
+  if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.out.slice(-6000)}`);
+  return r;
+}
+const k = (args: string[]) => execFileSync(kubectlBin, ['--context', CONTEXT, '-n', 'todo-local', ...args], { env, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
+
+function helmRevision(): { revision: number; status: string } {
+  const items = JSON.parse(k(['get', 'secret', '-l', 'owner=helm,name=todo', '-o', 'json'])).items as { metadata: { labels: Record<string, string> } }[];
+  const newest = items.map((i) => i.metadata.labels).sort((a, b) => Number(b.version) - Number(a.version))[0];
+  return { revision: Number(newest.version), status: newest.status };
+}
+
+function pods(component: string): { name: string; uid: string; synced: boolean }[] {
+  const items = JSON.parse(k(['get', 'pods', '-l', `app.kubernetes.io/component=${component}`, '-o', 'json'])).items as {
+    metadata: { name: string; uid: string; deletionTimestamp?: string; annotations?: Record<string, string> };
+  }[];
+  return items.filter((p) => !p.metadata.deletionTimestamp).map((p) => ({ name: p.metadata.name, uid: p.metadata.uid, synced: 'todo.dev/synced-at' in (p.metadata.annotations ?? {}) }));
+}
+
+function get(port: number, path: string, host = 'todo.localhost'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { host }, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`timeout: GET ${path}`)));
+    req.end();
+  });
+}
+
+/** A long-running nx target (its own process group, as a terminal runs it); output collected. */
+class Session {
+  out = '';
+  readonly child: ChildProcess;
+  exited?: { code: number | null; at: number };
+  constructor(args: string[]) {
+    this.child = spawn('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // DEV_E2E_LOG=<file>: every session's output as it comes (to watch a run).
+    // The text as a reader sees it: the service prefixes are coloured when Nx sets FORCE_COLOR.
+    const echo = (d: Buffer) => (this.out += stripVTControlCharacters(d.toString('utf8'))) && process.env.DEV_E2E_LOG && appendFileSync(process.env.DEV_E2E_LOG, d);
+    this.child.stdout!.on('data', echo);
+    this.child.stderr!.on('data', echo);
+    this.child.once('exit', (code) => (this.exited = { code, at: Date.now() }));
+  }
+  mark(): number {
+    return this.out.length;
+  }
+  since(mark: number): string {
+    return this.out.slice(mark);
+  }
+  /** Waits for `re` in the output after `from`; fails at once when the process has exited. */
+  async waitFor(re: RegExp, from = 0, seconds = 600): Promise<RegExpExecArray> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const m = re.exec(this.since(from));
+      if (m) return m;
+      if (this.exited) throw new Error(`exited ${this.exited.code} without ${re}:\n${this.out.slice(-4000)}`);
+      if (Date.now() > deadline) throw new Error(`${re} not within ${seconds}s; last output:\n${this.out.slice(-4000)}`);
+      await sleep(250);
+    }
+  }
+  /** Ctrl-C as a terminal sends it (SIGINT to the process group); seconds until the process exits. */
+  async interrupt(): Promise<number> {
+    const t0 = Date.now();
+    process.kill(-this.child.pid!, 'SIGINT');
+    await eventually('exit after Ctrl-C', async () => {
+      if (!this.exited) throw new Error('still running');
+    }, 30_000, 50);
+    return (this.exited!.at - t0) / 1000;
+  }
+  kill(): void {
+    if (!this.exited) process.kill(-this.child.pid!, 'SIGKILL');
+  }
+}
+
+/** kubectl/docker processes started from the copy (ours), as `ps` lists them. */
+function strayProcesses(pgid: number): string[] {
+  return sh('ps', ['-eo', 'pid,pgid,args'])
+    .split('\n')
+    .filter((l) => {
+      const [, g] = l.trim().split(/\s+/);
+      return Number(g) === pgid || (/kubectl|docker /.test(l) && l.includes(CONTEXT));
+    });
+}
+
+function edit(file: string, from: string | RegExp, to: string): void {
+  const path = join(ws, file);
+  const text = readFileSync(path, 'utf8');
+  const next = text.replace(from, to);
+  if (next === text) throw new Error(`${file}: ${from} not found`);
+  writeFileSync(path, next);
+}
+
+// ---------------------------------------------------------------------------------------------- setup
+
+beforeAll(() => {
+  sh('bash', ['.ci/start-docker.sh']);
+  kindBin = lastLine(sh('bash', ['scripts/go-tool.sh', 'kind']));
+  kubectlBin = join(lastLine(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'])), 'kubectl');
+  ({ ws, state } = copyWorkspace('dev-e2e'));
+  env = { ...copyEnv(ws, state, CLUSTER, [HTTP_PORT, 18843]), KIND_BIN: kindBin, KUBECTL_BIN: kubectlBin, HELM_BIN: lastLine(sh('bash', ['scripts/go-tool.sh', 'helm3'])) };
+  // --offline finds or builds these itself; none may come from the caller's environment.
+  for (const v of ['HELM', 'KUBECTL', 'KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'TODO_BASE_IMAGES', 'TODO_OFFLINE', 'FORCE_COLOR']) delete env[v];
+  spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env }); // a leftover from an aborted run
+}, 1_800_000);
+
+const sessions: Session[] = [];
+const session = (args: string[]) => {
+  const s = new Session(args);
+  sessions.push(s);
+  return s;
+};
+
+afterAll(() => {
+  for (const s of sessions) s.kill();
+  if (kindBin) spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env });
+  if (ws) rmSync(ws, { recursive: true, force: true });
+  if (state) rmSync(state, { recursive: true, force: true });
+  process.stderr.write(`dev-loop e2e figures: ${JSON.stringify(figures, null, 1)}\n`);
+}, 300_000);
+
+// ---------------------------------------------------------------------------------------------- tests
+
+test('bad input: an unknown environment, an unknown option, a cluster that is not up', () => {
+  const unknownEnv = nx(['run', 'todo:dev-local', '--environment=nope']);
+  expect(unknownEnv.status).not.toBe(0);
+  expect(unknownEnv.out).toMatch(/nope/);
+  expect(unknownEnv.out).toMatch(/[Uu]nknown environment|not an environment|environments\.json/);
+  const unknownOption = nx(['run', 'todo:dev-local', '--bogusOption=1']);
+  expect(unknownOption.status).not.toBe(0);
+  expect(unknownOption.out).toMatch(/bogusOption/);
+  // No cluster yet: the loop refuses to start and says how to make one (it never creates clusters).
+  const down = nx(['run', 'todo:dev-local', offline()]);
+  expect(down.status).not.toBe(0);
+  expect(down.out).toContain(`kind cluster ${CLUSTER} does not exist`);
+  expect(down.out).toContain('npx nx run todo:deploy-local');
+}, 300_000);
+
+test('deploy-local makes the cluster and the production release', () => {
+  ok(nx(['run', 'todo:deploy-local', offline()]));
+  expect(helmRevision().status).toBe('deployed');
+}, 900_000);
+
+let revisionAfterStart = 0;
+
+test('first start: dev images and dev mode through the deploy steps; Ctrl-C; a restart with nothing changed does no work', async () => {
+  const first = session(['run', 'todo:dev-local', offline()]);
+  await first.waitFor(/watching .* \(ready in ([\d.]+)s\)/);
+  expect(first.out).toMatch(/build backend: .*todo-backend-dev:content-/);
+  expect(first.out).toMatch(/helm release: revision \d+ was made from other chart files, values or images/);
+  for (const p of pods('backend')) expect(k(['get', 'pod', p.name, '-o', 'jsonpath={.spec.initContainers[*].name}'])).toContain('seed-code');
+  // Still restricted: the namespace enforces it, and the dev pods were admitted.
+  expect(k(['get', 'namespace', 'todo-local', '-o', 'jsonpath={.metadata.labels.pod-security\\.kubernetes\\.io/enforce}']).trim()).toBe('restricted');
+  expect(JSON.parse(k(['get', 'pods', '-l', 'app.kubernetes.io/component=frontend', '-o', 'json'])).items[0].spec.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+  figures['Ctrl-C (first session) s'] = await first.interrupt();
+  revisionAfterStart = helmRevision().revision;
+
+  const again = session(['run', 'todo:dev-local', offline()]);
+  const ready = await again.waitFor(/watching .* \(ready in ([\d.]+)s\)/, 0, 300);
+  figures['restart, nothing changed: ready in s'] = Number(ready[1]);
+  for (const step of ['build backend', 'build frontend', 'load backend', 'load frontend', 'helm release']) expect(again.out).toMatch(new RegExp(`\\] ${step}: skipped`));
+  expect(helmRevision().revision).toBe(revisionAfterStart);
+  await again.interrupt();
+}, 900_000);
+
+describe('one dev session', () => {
+  let dev: Session;
+  let forward: Session;
+
+  beforeAll(async () => {
+    dev = session(['run', 'todo:dev-local', offline()]);
+    await dev.waitFor(/watching .* \(ready in/, 0, 300);
+  }, 400_000);
+
+  test('a backend edit is answered through the ingress: synced, no build, no new revision (5 edits)', async () => {
+    const before = helmRevision().revision;
+    const mark = dev.mark();
+    const seconds: number[] = [];
+    let current = 'Not authenticated: send';
+    for (let i = 1; i <= 5; i++) {
+      const next = `Not authenticated (dev-e2e-1.${i}): send`;
+      await sleep(500);
+      const t0 = Date.now();
+      edit('apps/backend/todo_api/deps.py', current, next);
+      current = next;
+      await eventually(`edit ${i} answered`, async () => {
+        const r = await get(HTTP_PORT, '/api/tasks');
+        if (!r.body.includes(`dev-e2e-1.${i}`)) throw new Error(`${r.status} ${r.body}`);
+      }, 60_000, 100);
+      seconds.push((Date.now() - t0) / 1000);
+    }
+    const sorted = [...seconds].sort((a, b) => a - b);
+    figures['backend edit -> new answer s (5 edits)'] = seconds.join(', ');
+    figures['backend edit p50 s'] = sorted[2];
+    figures['backend edit max s'] = sorted[4];
+    await dev.waitFor(/backend: synced 1 file \(apps\/backend\/todo_api\/deps\.py\)/, mark, 30);
+    expect(dev.since(mark)).not.toMatch(/build backend|helm upgrade/);
+    expect(helmRevision().revision).toBe(before);
+    expect(pods('backend').every((p) => p.synced)).toBe(true);
+    edit('apps/backend/todo_api/deps.py', current, 'Not authenticated (dev-e2e-1): send');
+  }, 300_000);
+
+  test('a frontend edit changes the page Chromium sees', async () => {
+    const mark = dev.mark();
+    const t0 = Date.now();
+    edit('apps/frontend/app/login/page.tsx', '<p className="brand">Todo</p>', '<p className="brand">Todo dev-e2e</p>');
+    const browser = await launchBrowser();
+    try {
+      await eventually('the new brand text', async () => {
+        const page = await browser.newPage();
+        try {
+          await page.goto(`http://todo.localhost:${HTTP_PORT}/login`, { timeout: 30_000 });
+          const brand = await page.textContent('.brand');
+          if (brand !== 'Todo dev-e2e') throw new Error(`brand is ${brand}`);
+        } finally {
+          await page.close();
+        }
+      }, 120_000, 500);
+    } finally {
+      await browser.close();
+    }
+    figures['frontend edit -> new page s'] = (Date.now() - t0) / 1000;
+    expect(dev.since(mark)).toMatch(/frontend: synced 1 file/);
+    expect(dev.since(mark)).not.toMatch(/build frontend|helm upgrade/);
+  }, 200_000);
+
+  test('a syntax error is reported, the loop survives, and the fix recovers', async () => {
+    const mark = dev.mark();
+    edit('apps/backend/todo_api/deps.py', 'Not authenticated (dev-e2e-1): send', 'Not authenticated (dev-e2e-2): send');
+    edit('apps/backend/todo_api/deps.py', /\n$/, '\ndef broken(:\n');
+    await dev.waitFor(/\[backend\]\s.*SyntaxError/, mark, 60);
+    expect(dev.exited).toBeUndefined();
+    edit('apps/backend/todo_api/deps.py', '\ndef broken(:\n', '\n');
+    await eventually('the fixed backend answers', async () => {
+      const r = await get(HTTP_PORT, '/api/tasks');
+      if (!r.body.includes('dev-e2e-2')) throw new Error(`${r.status} ${r.body}`);
+    }, 90_000);
+  }, 200_000);
+
+  test('20 files saved at once make one pass', async () => {
+    await sleep(1000);
+    const mark = dev.mark();
+    for (let i = 0; i < 20; i++) writeFileSync(join(ws, `apps/backend/todo_api/dev_e2e_${i}.py`), `VALUE = ${i}\n`);
+    await dev.waitFor(/backend: synced 20 files/, mark, 60);
+    await sleep(1500);
+    const passes = dev.since(mark).match(/\] pass \d+: \d+ changed files?/g) ?? [];
+    expect(passes).toHaveLength(1);
+    expect(passes[0]).toMatch(/: 20 changed files/);
+  }, 120_000);
+
+  test('port-forward answers before and after the backend pods are replaced', async () => {
+    forward = session(['run', 'todo:port-forward-local', `--portOffset=${PORT_OFFSET}`]);
+    await forward.waitFor(/Forwarding \(kept across rollouts\)/, 0, 120);
+    expect(forward.out).toContain(`backend: 127.0.0.1:${PORT_OFFSET + 8000}`);
+    expect(forward.out).toContain(`database: 127.0.0.1:${PORT_OFFSET + 5432}`);
+    const health = async () => {
+      const r = await get(PORT_OFFSET + 8000, '/healthz');
+      if (r.status !== 200) throw new Error(`healthz ${r.status}`);
+    };
+    await eventually('healthz through the port-forward', health, 30_000);
+  }, 200_000);
+
+  test('logs-local follows one service with --service and --since, and refuses an unknown one', async () => {
+    const logs = session(['run', 'todo:logs-local', '--service=frontend', '--since=10m']);
+    await logs.waitFor(/Following frontend in todo-local/, 0, 120);
+    await logs.waitFor(/\[frontend\]\s/, 0, 60);
+    expect(logs.out).not.toMatch(/\[backend\]/);
+    expect(await logs.interrupt()).toBeLessThanOrEqual(2);
+    const bad = nx(['run', 'todo:logs-local', '--service=nope']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.out).toContain('unknown --service nope: the services are backend, frontend');
+  }, 200_000);
+
+  test('requirements.txt rebuilds the backend alone; frontend pods keep their UIDs; log prefixes follow the new pods', async () => {
+    const frontend = pods('frontend').map((p) => p.uid).sort();
+    const backend = pods('backend').map((p) => p.uid);
+    const mark = dev.mark();
+    const t0 = Date.now();
+    // Unique per run: the daemon keeps images, and the same content key would (rightly) skip the build.
+    edit('apps/backend/requirements.txt', /$/, `# dev-e2e: a dependency change ${Date.now()}\n`);
+    await dev.waitFor(/pass \d+ done in/, mark, 600);
+    figures['requirements change -> rolled s'] = (Date.now() - t0) / 1000;
+    const out = dev.since(mark);
+    expect(out).toMatch(/rebuild backend \(apps\/backend\/requirements\.txt\)/);
+    expect(out).toMatch(/build backend: todo-backend-dev:content-\w+ is not in the Docker daemon/);
+    expect(out).not.toMatch(/build frontend|load frontend/);
+    expect(pods('frontend').map((p) => p.uid).sort()).toEqual(frontend);
+    const after = pods('backend');
+    expect(after.some((p) => backend.includes(p.uid))).toBe(false);
+    expect(after.every((p) => !p.synced)).toBe(true); // image-built pods, with the synced files inside
+    // The new pod's log is followed, under the same prefix.
+    await dev.waitFor(new RegExp(`\\[backend\\]\\s.*(Uvicorn running|Application startup complete|Started server process)`), mark + out.indexOf('helm release'), 120);
+    expect((await get(HTTP_PORT, '/api/tasks')).body).toContain('dev-e2e-2');
+    // The port-forward reaches the replaced pods on the same port.
+    await eventually('healthz through the port-forward after the rollout', async () => {
+      const r = await get(PORT_OFFSET + 8000, '/healthz');
+      if (r.status !== 200) throw new Error(`healthz ${r.status}`);
+    }, 60_000);
+  }, 700_000);
+
+  test('a values change upgrades only: no image work', async () => {
+    const before = helmRevision().revision;
+    const mark = dev.mark();
+    const t0 = Date.now();
+    edit('charts/todo/values-local.yaml', /$/, '\n# dev-e2e\nconfig:\n  logLevel: debug\n');
+    await dev.waitFor(/pass \d+ done in/, mark, 300);
+    figures['values change -> upgraded s'] = (Date.now() - t0) / 1000;
+    const out = dev.since(mark);
+    expect(out).toMatch(/helm upgrade \(charts\/todo\/values-local\.yaml\)/);
+    expect(out).not.toMatch(/\] build (backend|frontend)|\] load (backend|frontend)/);
+    expect(helmRevision().revision).toBe(before + 1);
+    expect(out).toMatch(/\[frontend\]|\[backend\]/);
+  }, 400_000);
+
+  test('Ctrl-C stops within 2 s, leaves no kubectl or docker process, and the release deployed', async () => {
+    const forwardSeconds = await forward.interrupt();
+    const seconds = await dev.interrupt();
+    figures['Ctrl-C (session with logs) s'] = seconds;
+    figures['Ctrl-C (port-forward) s'] = forwardSeconds;
+    expect(seconds).toBeLessThanOrEqual(2);
+    expect(forwardSeconds).toBeLessThanOrEqual(2);
+    expect(dev.out).toContain('npx nx run todo:uninstall-local');
+    await sleep(300);
+    const stray = [...strayProcesses(dev.child.pid!), ...strayProcesses(forward.child.pid!)];
+    expect(stray).toEqual([]);
+    expect(helmRevision().status).toBe('deployed');
+  }, 60_000);
+});
+
+test('a following deploy-local replaces the synced pods; then its no-op run skips', () => {
+  expect(pods('frontend').some((p) => p.synced)).toBe(true);
+  ok(nx(['run', 'todo:deploy-local', offline()]));
+  expect([...pods('frontend'), ...pods('backend')].filter((p) => p.synced)).toEqual([]);
+  const again = ok(nx(['run', 'todo:deploy-local', offline()]));
+  expect(again.out).toMatch(/helm release: skipped/);
+  // A pod marked by hand (as a sync would) is replaced by the next deploy even though nothing else changed.
+  const [pod] = pods('backend');
+  k(['annotate', 'pod', pod.name, 'todo.dev/synced-at=2026-01-01T00:00:00Z']);
+  const marked = ok(nx(['run', 'todo:deploy-local', offline()]));
+  expect(marked.out).toMatch(/run files synced by the dev loop: restarting deployment\/todo-backend/);
+  expect(pods('backend').map((p) => p.name)).not.toContain(pod.name);
+  expect(ok(nx(['run', 'todo:deploy-local', offline()])).out).toMatch(/helm release: skipped/);
+}, 900_000);
+
+// The naive anchor of the benchmark (docs/dev-loop.md, "Speed"), in the same run as the loop's figures:
+// what a change costs without the loop. Only with DEV_BENCH=1 (minutes; not part of the test command).
+if (process.env.DEV_BENCH)
+  test('bench anchor: rebuild both images under a new tag, kind load both, helm upgrade --wait', () => {
+    const images = JSON.parse(readFileSync(join(ws, 'dist/base-images/images.json'), 'utf8')) as Record<string, Record<string, string>>;
+    const tag = `naive-${Date.now()}`;
+    const t0 = Date.now();
+    for (const [service, flavor] of [['backend', 'python'], ['frontend', 'node']]) {
+      execFileSync(DOCKER, ['build', '-q', '-f', `apps/${service}-image/Dockerfile`, '--secret', `id=ca_bundle,src=${process.env.SSL_CERT_FILE ?? '/etc/ssl/certs/ca-certificates.crt'}`,
+        '--build-arg', `BASE_IMAGE=${images[flavor].BASE_IMAGE}`, '--build-arg', `BUILDER_IMAGE=${images[flavor].BUILDER_IMAGE}`, '-t', `todo-${service}:${tag}`, '.'], { cwd: ws, env: { ...env, DOCKER_BUILDKIT: '1' }, stdio: 'pipe', timeout: 1_200_000 });
+    }
+    const built = Date.now();
+    for (const service of ['backend', 'frontend']) sh(kindBin, ['load', 'docker-image', `todo-${service}:${tag}`, '--name', CLUSTER]);
+    const loaded = Date.now();
+    execFileSync(env.HELM_BIN!, ['upgrade', 'todo', join(ws, 'charts/todo'), '--reuse-values', '--kube-context', CONTEXT, '-n', 'todo-local', '--wait', '--timeout', '10m',
+      ...['backend', 'frontend'].flatMap((s) => ['--set', `services.${s}.image.repository=todo-${s}`, '--set', `services.${s}.image.tag=${tag}`])], { env, stdio: 'pipe', timeout: 900_000 });
+    figures['naive anchor: build both s'] = (built - t0) / 1000;
+    figures['naive anchor: load both s'] = (loaded - built) / 1000;
+    figures['naive anchor: total s'] = (Date.now() - t0) / 1000;
+    for (const service of ['backend', 'frontend']) spawnSync(DOCKER, ['rmi', `todo-${service}:${tag}`]);
+  }, 1_800_000);

@@ -1,0 +1,74 @@
+/**
+ * The dev loop's only way into the deploy (src/deploy). Everything the loop takes from it is named
+ * here: DeployRun (one deploy's shared state), runSteps and the step objects.
+ *
+ *   resolveDeployOptions(options, ws)  --offline as deploy-<env> resolves it (stand-ins built or reused,
+ *                                      their values file first)
+ *   devDeployRun(options, workspace)   a DeployRun with the dev configuration: each image's `dev`
+ *                                      target (repository <image>-dev) and --set dev.enabled=true
+ *   upToDate(run)                      every deploy step, as deploy-<env> runs them, except that the
+ *                                      cluster must already run (the loop never creates one)
+ *   rebuildAndUpgrade(last, svcs)      a new DeployRun for one pass (option keepSyncedPods: the loop's
+ *                                      own synced pods stay): build + load of those services' images,
+ *                                      then the release step; the other images keep the plans and
+ *                                      records of the last run (the image their pods run)
+ */
+import { ClusterError } from '@todo/cluster';
+import { DeployOptions, DeployRun, Step, StepsResult, Workspace, appUrl, buildStep, clusterStep, deploySteps, describeFailure, loadStep, otherImagesStep, releaseStep, resolveDeployOptions, runSteps } from '../deploy';
+
+export { ClusterError, DeployRun, appUrl, resolveDeployOptions };
+
+export type DevDeployOptions = Pick<DeployOptions, 'environment' | 'release' | 'context' | 'values' | 'set' | 'timeout' | 'offline'>;
+
+export const DEV_IMAGE_SUFFIX = '-dev';
+
+/** The run's failure as the loop prints it (the deploy's wording, without its prefix). */
+export const describeError = (e: unknown) => describeFailure(e).replace(/^deploy: /, '');
+
+export function devDeployRun(options: DevDeployOptions, workspace: Workspace): DeployRun {
+  const run = new DeployRun({ ...options, set: [...(options.set ?? []), 'dev.enabled=true'], smoke: true }, workspace);
+  for (const image of run.images) image.build = { ...image.build, image: `${image.build.image}${DEV_IMAGE_SUFFIX}`, target: 'dev' };
+  return run;
+}
+
+/** The cluster step's check, refusing to create or repair: the loop starts on a running cluster. */
+const requireCluster: Step<DeployRun> = {
+  name: 'cluster',
+  async needed(run) {
+    const check = await clusterStep.needed(run);
+    if (check.needed)
+      throw new ClusterError(
+        'cluster',
+        `the environment's cluster is not up: ${check.reason.replace(/: (creating|starting|repairing) it$|: repairing$/, '')}`,
+        `start it first: npx nx run ${run.config.chart.name}:deploy-${run.name} (creates or repairs the cluster and deploys), or npx nx run cluster:cluster-up`,
+      );
+    return check;
+  },
+  run: () => true,
+};
+
+export function upToDate(run: DeployRun, log: (line: string) => void): Promise<StepsResult> {
+  return runSteps(deploySteps(run).map((s) => (s === clusterStep ? requireCluster : s)), run, log);
+}
+
+/** One pass's DeployRun: the last run's options with keepSyncedPods, its tools, and the images not rebuilt as they were. */
+export function passRun(last: DeployRun, services: string[], workspace: Workspace): DeployRun {
+  const run = new DeployRun({ ...last.options, keepSyncedPods: true }, workspace);
+  run.tools = last.tools;
+  run.images.forEach((image, i) => {
+    const before = last.images[i];
+    image.build = before.build;
+    if (!services.includes(image.service)) Object.assign(image, { plan: before.plan, record: before.record, inspected: before.inspected });
+  });
+  return run;
+}
+
+/** Rebuilds and loads `services` (none: a chart change), then the release step. Returns the pass's run (the next pass starts from it). */
+export async function rebuildAndUpgrade(last: DeployRun, services: string[], workspace: Workspace, log: (line: string) => void): Promise<{ run: DeployRun; result: StepsResult }> {
+  const run = passRun(last, services, workspace);
+  const images = run.images.filter((i) => services.includes(i.service));
+  const steps: Step<DeployRun>[] = [...images.map((i) => buildStep(i)), ...images.map((i) => loadStep(i))];
+  if (services.length) steps.push(otherImagesStep);
+  steps.push(releaseStep);
+  return { run, result: await runSteps(steps, run, log) };
+}

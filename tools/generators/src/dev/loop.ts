@@ -1,0 +1,154 @@
+/**
+ * The inner loop: file events -> coalesced batches -> one pass per batch, each doing the least work
+ * (classify.ts): sync into the pods, rebuild one service's image (build, load, release), or upgrade
+ * the release. Passes never overlap: changes that arrive during a pass wait for it to end and form the
+ * next batch, so none is lost. A failure is reported and the loop goes on; a service whose rebuild
+ * failed is rebuilt again on the next pass.
+ */
+import type { Children } from './children';
+import type { ChangePlan, Classifier } from './classify';
+import type { Workspace } from '../deploy';
+import { DeployRun, appUrl, describeError, rebuildAndUpgrade } from './bridge';
+import type { KubeScope } from './kube';
+import { syncIntoPods } from './sync';
+import type { SyncRule } from './sync-rules';
+
+export interface LoopDeps {
+  /** The run that brought the environment up to date; each successful rebuild or upgrade replaces it. */
+  run: DeployRun;
+  workspace: Workspace;
+  classifier: Classifier;
+  children: Children;
+  kube: KubeScope;
+  rules: Map<string, SyncRule>;
+  /** A line of the loop's own (time-stamped by the caller). */
+  say: (line: string) => void;
+  /** Output of the deploy steps a rebuild or upgrade runs. */
+  stepLog: (line: string) => void;
+  /** Quiet time that ends a burst of events. */
+  debounceMs: number;
+}
+
+const secs = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+const list = (files: string[], max = 3) => (files.length <= max ? files.join(', ') : `${files.slice(0, max).join(', ')} and ${files.length - max} more`);
+
+export class DevLoop {
+  private pending = new Map<string, 'update' | 'delete'>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  /** Services whose last rebuild failed: rebuilt on every pass until one succeeds. */
+  private readonly rebuildFailed = new Map<string, string>();
+  /** Files synced into a service since its image was built: re-synced into pods a rollout creates. */
+  private readonly syncedSinceImage = new Map<string, Set<string>>();
+  passes = 0;
+  /** The last successful run: what the cluster runs (its images' records are the pods' images). */
+  private run: DeployRun;
+
+  constructor(private readonly d: LoopDeps) {
+    this.run = d.run;
+  }
+
+  /** Records changes (workspace-relative) and starts a pass once the burst is over. */
+  changed(events: { path: string; type: 'create' | 'update' | 'delete' }[]): void {
+    if (this.stopped) return;
+    for (const e of events) this.pending.set(e.path, e.type === 'delete' ? 'delete' : 'update');
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.drain(), this.d.debounceMs);
+  }
+
+  private drain(): void {
+    if (this.running || this.stopped) return;
+    this.running = (async () => {
+      while (this.pending.size && !this.stopped) {
+        const batch = this.pending;
+        this.pending = new Map();
+        await this.pass(batch);
+        // Let a burst that started during the pass finish before taking it.
+        if (this.pending.size) await new Promise((r) => setTimeout(r, this.d.debounceMs));
+      }
+    })().finally(() => (this.running = undefined));
+  }
+
+  /** Resolves when the current pass (if any) is over; no new pass starts. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  async pass(batch: Map<string, 'update' | 'delete'>): Promise<void> {
+    const n = ++this.passes;
+    const t0 = Date.now();
+    const plan = this.d.classifier.classify(batch);
+    for (const [service, file] of this.rebuildFailed) if (!plan.rebuild.has(service)) plan.rebuild.set(service, `${file} (last rebuild failed)`);
+    for (const service of plan.rebuild.keys()) plan.sync.delete(service);
+    const files = [...batch.keys()];
+    this.d.say(`pass ${n}: ${files.length} changed file${files.length === 1 ? '' : 's'} (${list(files)})`);
+    if (plan.ignored.length) this.d.say(`  nothing to do for ${list(plan.ignored)}: no image or chart uses ${plan.ignored.length === 1 ? 'it' : 'them'}`);
+    await this.syncAll(plan);
+    if (plan.rebuild.size || plan.upgrade.length) await this.rebuildOrUpgrade(plan);
+    if (plan.sync.size + plan.rebuild.size + plan.upgrade.length) this.d.say(`pass ${n} done in ${secs(t0)}: ${appUrl(this.run)}`);
+  }
+
+  private async syncAll(plan: ChangePlan): Promise<void> {
+    await Promise.all(
+      [...plan.sync.entries()].map(async ([service, { files, deleted }]) => {
+        const t0 = Date.now();
+        try {
+          const pods = await syncIntoPods(this.d.children, this.d.kube, { service, rule: this.d.rules.get(service)!, workspaceRoot: this.run.workspaceRoot, files, deleted });
+          const set = this.syncedSinceImage.get(service) ?? new Set();
+          for (const f of files) set.add(f);
+          for (const f of deleted) set.delete(f);
+          this.syncedSinceImage.set(service, set);
+          this.d.say(
+            pods.length
+              ? `  ${service}: synced ${files.length} file${files.length === 1 ? '' : 's'}${deleted.length ? `, removed ${deleted.length}` : ''} (${list([...files, ...deleted])}) into ${pods.join(', ')} in ${secs(t0)}; the server reloads (no build, no upgrade)`
+              : `  ${service}: no running pod to sync ${list(files)} into; it gets them with its next image`,
+          );
+        } catch (e) {
+          this.d.say(`  ✗ ${service}: sync failed after ${secs(t0)}: ${(e as Error).message}. Still watching; save again to retry.`);
+        }
+      }),
+    );
+  }
+
+  private async rebuildOrUpgrade(plan: ChangePlan): Promise<void> {
+    const services = [...plan.rebuild.keys()];
+    const t0 = Date.now();
+    const what = [
+      ...services.map((s) => `rebuild ${s} (${plan.rebuild.get(s)})`),
+      ...(plan.upgrade.length ? [`helm upgrade (${list(plan.upgrade)})`] : []),
+    ].join(', ');
+    this.d.say(`  ${what}`);
+    try {
+      const { run, result } = await rebuildAndUpgrade(this.run, services, this.d.workspace, this.d.stepLog);
+      if (!result.success) throw new Error(`step "${result.steps.find((s) => s.outcome === 'failed')?.name ?? '?'}" failed (its output is above)`);
+      this.run = run;
+      for (const s of services) {
+        this.rebuildFailed.delete(s);
+        this.syncedSinceImage.delete(s);
+      }
+      const ran = result.steps.filter((s) => s.outcome === 'ran').map((s) => s.name);
+      this.d.say(`  ${ran.length ? `${ran.join(', ')}: done` : 'nothing needed (the cluster already had it)'} in ${secs(t0)}${services.length ? `; other services untouched` : '; no image work'}`);
+      await this.resyncNewPods(services);
+    } catch (e) {
+      for (const s of services) this.rebuildFailed.set(s, plan.rebuild.get(s)!.replace(/ \(last rebuild failed\)$/, ''));
+      const message = describeError(e).split('\n').join('\n    ');
+      this.d.say(`  ✗ ${what} failed after ${secs(t0)}: ${message}\n    Still watching: fix it and save, the next pass tries again.`);
+    }
+  }
+
+  /** Pods a rollout created start from their image: give them what was synced since it was built. */
+  private async resyncNewPods(rebuilt: string[]): Promise<void> {
+    for (const [service, set] of this.syncedSinceImage) {
+      if (rebuilt.includes(service) || set.size === 0) continue;
+      try {
+        const pods = await syncIntoPods(this.d.children, this.d.kube, { service, rule: this.d.rules.get(service)!, workspaceRoot: this.run.workspaceRoot, files: [...set], deleted: [], unmarkedOnly: true });
+        if (pods.length) this.d.say(`  ${service}: new pods ${pods.join(', ')} got the ${set.size} file(s) synced since its image was built`);
+      } catch (e) {
+        this.d.say(`  ✗ ${service}: re-sync into new pods failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

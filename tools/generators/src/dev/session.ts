@@ -1,0 +1,108 @@
+/**
+ * One dev-<env> session (`npx nx run todo:dev-local`): brings the environment up to date through the
+ * deploy steps with the dev configuration (nothing built, loaded or upgraded when nothing changed),
+ * then watches the workspace and does the least work per change (loop.ts), with the pods' logs in the
+ * same terminal. Ctrl-C stops the watcher and every child process and leaves the release running.
+ */
+import type { ExecutorContext } from '@nx/devkit';
+import { createProjectFileMapUsingProjectGraph, createProjectGraphAsync } from '@nx/devkit';
+import { isAbsolute, relative } from 'node:path';
+import { DeployRun, DevDeployOptions, appUrl, describeError, devDeployRun, resolveDeployOptions, upToDate } from './bridge';
+import { Children } from './children';
+import { Classifier } from './classify';
+import { kubeScope } from './kube';
+import { DevLoop } from './loop';
+import { LogFollowers, PodWatcher } from './pods';
+import { PortForwards, forwardTargets } from './port-forward';
+import { interrupted } from './scope';
+import { syncRule } from './sync-rules';
+import { watchWorkspace } from './watch';
+
+export interface DevSessionOptions extends DevDeployOptions {
+  logs?: boolean;
+  portForward?: boolean;
+  portOffset?: number;
+  debounceMs?: number;
+}
+
+const stamp = () => new Date().toISOString().slice(11, 19);
+export const say = (line: string) => console.log(`[dev ${stamp()}] ${line}`);
+
+/** The file -> project map of the graph (files created later are placed by project root in the Classifier). */
+async function classifierFor(run: DeployRun, nx: ExecutorContext, extraValues: string[]): Promise<Classifier> {
+  const graph = nx.projectGraph ?? (await createProjectGraphAsync({ exitOnError: false }));
+  const fileOwners = new Map<string, string>();
+  for (const [project, files] of Object.entries(await createProjectFileMapUsingProjectGraph(graph))) for (const f of files) fileOwners.set(f.file, project);
+  return new Classifier({
+    workspaceRoot: run.workspaceRoot,
+    graph,
+    fileOwners,
+    images: run.images.map((i) => ({ service: i.service, project: i.project, dockerfile: i.build.dockerfile, context: i.build.context ?? '.', sync: syncRule(i.service, run.config.services[i.service]) })),
+    chartDir: run.config.chart.directory,
+    environment: run.name,
+    extraValues: extraValues.map((f) => (isAbsolute(f) ? relative(run.workspaceRoot, f) : f)),
+  });
+}
+
+export async function devSession(options: DevSessionOptions, nx: ExecutorContext): Promise<boolean> {
+  const started = Date.now();
+  let run: DeployRun;
+  try {
+    const { environment, release, context, values, set, timeout, offline } = await resolveDeployOptions(options, nx.root);
+    run = devDeployRun({ environment, release, context, values, set, timeout, offline }, nx);
+  } catch (e) {
+    console.error(`dev: ${describeError(e)}`);
+    return false;
+  }
+  console.log(`Dev loop for ${run.config.chart.name} in environment ${run.name}: ${run.cluster.type} ${run.cluster.name}, context ${run.kubeContext}, namespace ${run.namespace} (dev images, chart dev mode)`);
+  const stop = interrupted();
+  try {
+    if (!(await upToDate(run, console.log)).success) return false;
+  } catch (e) {
+    console.error(`dev: ${describeError(e)}`);
+    return false;
+  }
+
+  const children = new Children();
+  const k = kubeScope(run.tools.kubectl, run.target, run.release);
+  const services = Object.keys(run.config.services);
+  const rules = new Map(services.map((s) => [s, syncRule(s, run.config.services[s])]));
+  const classifier = await classifierFor(run, nx, options.values ?? []);
+  const loop = new DevLoop({ run, workspace: nx, classifier, children, kube: k, rules, say, stepLog: (l) => console.log(`    ${l}`), debounceMs: options.debounceMs ?? 200 });
+
+  const pods = new PodWatcher(children, k);
+  const logs = options.logs === false ? undefined : new LogFollowers(children, k, services, (l) => console.log(l), { colour: !!process.stdout.isTTY || !!process.env.FORCE_COLOR, initialTail: 5 });
+  let forwards: PortForwards | undefined;
+  try {
+    if (options.portForward) {
+      forwards = new PortForwards(children, k, forwardTargets(run.config.services, run.env.database === 'postgres', options.portOffset ?? 10000));
+      await forwards.listen();
+      for (const line of forwards.describe()) say(`port-forward ${line}`);
+    }
+  } catch (e) {
+    console.error(`dev: ${describeError(e)}`);
+    await children.stopAll();
+    return false;
+  }
+  pods.onPods((p) => {
+    logs?.update(p);
+    forwards?.update(p);
+  });
+  await pods.start();
+  const subscription = await watchWorkspace(run.workspaceRoot, (events) => loop.changed(events), (e) => say(`✗ watcher: ${e.message}`));
+  say(`watching ${run.workspaceRoot} (ready in ${((Date.now() - started) / 1000).toFixed(1)}s): ${appUrl(run)}  (Ctrl-C to stop)`);
+
+  const signal = await stop;
+  const t0 = Date.now();
+  void loop.stop();
+  await subscription.unsubscribe();
+  pods.stop();
+  await forwards?.close();
+  const left = await children.stopAll(300);
+  say(`stopped (${signal}) in ${((Date.now() - t0) / 1000).toFixed(1)}s: watcher, log followers and port-forwards ended after ${loop.passes} pass(es)${left ? ` (${left} child process(es) still exiting)` : ''}.`);
+  console.log(
+    `The release ${run.release} keeps running in ${run.namespace} in dev mode (${appUrl(run)}). ` +
+      `Back to image-built pods: npx nx run ${run.config.chart.name}:deploy-${run.name}; remove it: npx nx run ${run.config.chart.name}:uninstall-${run.name}`,
+  );
+  return true;
+}

@@ -1,0 +1,8 @@
+/** port-forward-<env>: each service and the database on fixed local ports, kept across rollouts, until Ctrl-C (src/dev/followers.ts). */
+import type { ExecutorContext } from '@nx/devkit';
+import { forwardPorts } from '../../dev/followers';
+import type { PortForwardExecutorSchema } from './schema';
+
+export default async function portForwardExecutor(options: PortForwardExecutorSchema, context: ExecutorContext) {
+  return { success: await forwardPorts(options, context) };
+}

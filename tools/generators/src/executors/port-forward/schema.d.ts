@@ -1,0 +1,6 @@
+export interface PortForwardExecutorSchema {
+  environment: string;
+  release?: string;
+  context?: string;
+  portOffset?: number;
+}
