@@ -11,9 +11,14 @@ export async function followerScope(options: { environment: string; release?: st
   return { scope, kube: kubeScope(kubectl, scope.target, scope.release) };
 }
 
-/** Resolves on the first Ctrl-C (SIGINT) or SIGTERM. */
+/**
+ * Resolves on the first Ctrl-C (SIGINT), SIGTERM or SIGHUP (the terminal closed). The handlers stay
+ * installed for the rest of the process: Nx answers Ctrl-C by sending SIGTERM to the executor's process
+ * tree (twice) while it waits for it to exit, and a signal without a handler would kill the process in
+ * the middle of stopping its children. Later signals are therefore swallowed; Nx still ends the process
+ * after NX_PROCESS_KILL_GRACE_PERIOD (5 s) if stopping ever hangs.
+ */
 export const interrupted = () =>
   new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => resolve(signal));
   });

@@ -44,6 +44,10 @@ async function classifierFor(run: DeployRun, nx: ExecutorContext, extraValues: s
   });
 }
 
+const leavesRunning = (run: DeployRun) =>
+  `Ctrl-C leaves the release ${run.release} running in ${run.namespace} in dev mode. Back to image-built pods: ` +
+  `npx nx run ${run.config.chart.name}:deploy-${run.name}; remove it: npx nx run ${run.config.chart.name}:uninstall-${run.name}`;
+
 export async function devSession(options: DevSessionOptions, nx: ExecutorContext): Promise<boolean> {
   const started = Date.now();
   let run: DeployRun;
@@ -56,8 +60,15 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   }
   console.log(`Dev loop for ${run.config.chart.name} in environment ${run.name}: ${run.cluster.type} ${run.cluster.name}, context ${run.kubeContext}, namespace ${run.namespace} (dev images, chart dev mode)`);
   const stop = interrupted();
+  // Ctrl-C during the first deploy ends the session at once (Nx stops the step's own child process).
+  const early = stop.then((signal) => ({ signal }));
   try {
-    if (!(await upToDate(run, console.log)).success) return false;
+    const first = await Promise.race([upToDate(run, console.log), early]);
+    if ('signal' in first) {
+      console.error(`dev: stopped (${first.signal}) before the environment was up to date; nothing is watched`);
+      return false;
+    }
+    if (!first.success) return false;
   } catch (e) {
     console.error(`dev: ${describeError(e)}`);
     return false;
@@ -91,6 +102,8 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   await pods.start();
   const subscription = await watchWorkspace(run.workspaceRoot, (events) => loop.changed(events), (e) => say(`✗ watcher: ${e.message}`));
   say(`watching ${run.workspaceRoot} (ready in ${((Date.now() - started) / 1000).toFixed(1)}s): ${appUrl(run)}  (Ctrl-C to stop)`);
+  // Said now as well as on stopping: Nx 23 drops what a task prints after Ctrl-C (nrwl/nx#23585).
+  say(leavesRunning(run));
 
   const signal = await stop;
   const t0 = Date.now();
@@ -100,9 +113,6 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   await forwards?.close();
   const left = await children.stopAll(300);
   say(`stopped (${signal}) in ${((Date.now() - t0) / 1000).toFixed(1)}s: watcher, log followers and port-forwards ended after ${loop.passes} pass(es)${left ? ` (${left} child process(es) still exiting)` : ''}.`);
-  console.log(
-    `The release ${run.release} keeps running in ${run.namespace} in dev mode (${appUrl(run)}). ` +
-      `Back to image-built pods: npx nx run ${run.config.chart.name}:deploy-${run.name}; remove it: npx nx run ${run.config.chart.name}:uninstall-${run.name}`,
-  );
+  console.log(leavesRunning(run));
   return true;
 }
