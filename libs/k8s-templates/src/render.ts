@@ -71,6 +71,7 @@ export function pythonPackageOf(asgiApp: string): string {
 export interface TemplateInputs {
   'docker/fastapi.Dockerfile': DockerfileInput;
   'docker/fastapi.dockerignore': DockerfileInput;
+  'docker/fastapi.dev-server.py': DockerfileInput;
   'docker/nextjs.Dockerfile': DockerfileInput;
   'docker/nextjs.dockerignore': DockerfileInput;
   'chart/Chart.yaml': ChartInput;
@@ -266,6 +267,7 @@ const envValuesDef: TemplateDef<EnvValuesInput> = {
 const DEFS: { [N in TemplateName]: TemplateDef<TemplateInputs[N]> } = {
   'docker/fastapi.Dockerfile': dockerDef('fastapi'),
   'docker/fastapi.dockerignore': dockerDef('fastapi'),
+  'docker/fastapi.dev-server.py': dockerDef('fastapi'),
   'docker/nextjs.Dockerfile': dockerDef('nextjs'),
   'docker/nextjs.dockerignore': dockerDef('nextjs'),
   'chart/Chart.yaml': chartDef,
@@ -434,12 +436,16 @@ export function renderChart(input: ChartInput & { environments?: EnvValuesInput[
   return files;
 }
 
-/** The image files of one service: `Dockerfile` and its `Dockerfile.dockerignore`. */
+/**
+ * The image files of one service: `Dockerfile` and its `Dockerfile.dockerignore`, and for FastAPI the
+ * dev stage's server (`dev_server.py`: preloaded forks instead of uvicorn --reload's fresh interpreters).
+ */
 export function renderImage(input: DockerfileInput): Record<string, string> {
   const t = input.service.type;
   return {
     Dockerfile: render(`docker/${t}.Dockerfile`, input),
     'Dockerfile.dockerignore': render(`docker/${t}.dockerignore`, input),
+    ...(t === 'fastapi' ? { 'dev_server.py': render('docker/fastapi.dev-server.py', input) } : {}),
   };
 }
 

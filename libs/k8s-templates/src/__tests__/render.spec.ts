@@ -19,6 +19,7 @@ import { backend, chart, environments, frontend, worker } from './fixtures';
 const INPUTS: { [N in TemplateName]: TemplateInputs[N] } = {
   'docker/fastapi.Dockerfile': { service: backend },
   'docker/fastapi.dockerignore': { service: backend },
+  'docker/fastapi.dev-server.py': { service: backend },
   'docker/nextjs.Dockerfile': { service: frontend },
   'docker/nextjs.dockerignore': { service: frontend },
   'chart/Chart.yaml': chart,
@@ -161,6 +162,11 @@ describe('render()', () => {
     expect(next.Dockerfile).toMatch(/^ARG BASE_IMAGE=local\/node:20$/m);
     expect(next.Dockerfile).toContain('CMD ["apps/frontend/server.js"]');
     expect(next.Dockerfile).toMatch(/^USER 10001:10001$/m);
+    // The FastAPI dev stage's server comes with the image files, in the build context; Next.js has none.
+    expect(files['dev_server.py']).toContain('Development server of the backend image');
+    expect(files.Dockerfile).toContain('COPY apps/backend-image/dev_server.py /opt/dev/dev_server.py');
+    expect(files['Dockerfile.dockerignore'].split('\n')).toContain('!apps/backend-image/dev_server.py');
+    expect(Object.keys(next)).toEqual(['Dockerfile', 'Dockerfile.dockerignore']);
     for (const text of [files.Dockerfile, next.Dockerfile]) expect(text).not.toMatch(/:latest\b/);
   });
 

@@ -203,7 +203,7 @@ export function imageProject(name: string, service: ServiceEntry, config?: Platf
     tags: ['type:image', `image:${service.type}`],
     // The app it packages, and the templates its Dockerfile is rendered from.
     implicitDependencies: [name, 'k8s-templates'],
-    namedInputs: { image: ['{projectRoot}/Dockerfile', '{projectRoot}/Dockerfile.dockerignore', ...sources] },
+    namedInputs: { image: ['{projectRoot}/Dockerfile', '{projectRoot}/Dockerfile.dockerignore', ...(service.type === 'fastapi' ? ['{projectRoot}/dev_server.py'] : []), ...sources] },
     // nx release (tools/release): @nx/docker tags the image <registry>/<repositoryName>:v<version> and pushes it.
     release: { docker: { repositoryName: image } },
     targets: {
