@@ -2,9 +2,9 @@
  * `nx run todo:dev-local` on a real kind cluster (nx run e2e:dev-loop; minutes), as a developer runs it:
  * a child process in a temporary copy of the workspace, on its own cluster "todo-dev-e2e" (ports
  * 18480/18843). No registry is reachable here, so deploy-local and dev-local run with --offline, as a
- * user without a container registry would (the offline kind node and Traefik, the local base images,
- * the PostgreSQL stand-in); kind/kubectl/helm from the Go proxy are also given as KIND_BIN/KUBECTL_BIN/
- * HELM_BIN because logs-local and port-forward-local have no --offline.
+ * user without a container registry would (the offline kind node and Traefik, kind/kubectl/helm from the
+ * Go proxy, the local base images, the PostgreSQL stand-in); logs-local and port-forward-local have no
+ * --offline and are given kubectl as KUBECTL_BIN.
  *
  * In order, sharing the cluster: bad input; deploy-local makes the cluster; dev-local's first start
  * (dev images, dev mode) and Ctrl-C; a restart with nothing changed (no build, load or upgrade); then,
@@ -39,8 +39,19 @@ const DOCKER = process.env.DOCKER ?? (existsSync('/usr/bin/docker') ? '/usr/bin/
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const offline = () => '--offline';
 
+/**
+ * The environment of an nx run: with --offline, as a user's (the stand-ins resolve themselves, and
+ * their resolution is reused on the next run, which only happens when no stand-in variable is given);
+ * logs-local and port-forward-local have no --offline and get kubectl as KUBECTL_BIN.
+ */
+function envFor(args: string[]): NodeJS.ProcessEnv {
+  if (!args.includes('--offline')) return env;
+  const { KIND_BIN: _kind, HELM_BIN: _helm, KUBECTL_BIN: _kubectl, ...user } = env;
+  return user;
+}
+
 function nx(args: string[]): { status: number | null; out: string } {
-  const r = spawnSync('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env, encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env: envFor(args), encoding: 'utf8', timeout: 1_200_000, maxBuffer: 64 * 1024 * 1024 });
   if (process.env.DEV_E2E_LOG) appendFileSync(process.env.DEV_E2E_LOG, `\n$ nx ${args.join(' ')}\n${r.stdout}${r.stderr}`);
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -82,7 +93,7 @@ class Session {
   readonly child: ChildProcess;
   exited?: { code: number | null; at: number };
   constructor(args: string[]) {
-    this.child = spawn('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn('npx', ['nx', ...args, '--output-style=stream'], { cwd: ws, env: envFor(args), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     // DEV_E2E_LOG=<file>: every session's output as it comes (to watch a run).
     // The text as a reader sees it: the service prefixes are coloured when Nx sets FORCE_COLOR.
     const echo = (d: Buffer) => (this.out += stripVTControlCharacters(d.toString('utf8'))) && process.env.DEV_E2E_LOG && appendFileSync(process.env.DEV_E2E_LOG, d);
