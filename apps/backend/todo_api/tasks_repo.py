@@ -7,7 +7,7 @@ from datetime import date
 from functools import cache
 from typing import Literal
 
-from sqlalchemy import DateTime, Row, Select, bindparam, func, over, select, type_coerce
+from sqlalchemy import Connection, DateTime, Row, Select, bindparam, func, over, select, type_coerce
 from sqlalchemy.orm import Session
 
 from todo_api.models import Task, UTCDateTime, utcnow
@@ -71,7 +71,7 @@ def _count_statement(with_status: bool, with_q: bool) -> Select:
 
 
 def list_tasks(
-    session: Session,
+    db: Session | Connection,
     owner_id: int,
     *,
     status: StatusFilter | None = None,
@@ -89,7 +89,7 @@ def list_tasks(
     if q:
         params["pattern"] = f"%{_escape_like(q.lower())}%"
     shape = (status is not None, bool(q))
-    conn = session.connection()
+    conn = db if isinstance(db, Connection) else db.connection()
     plain = conn.dialect.name == "sqlite" or bool(conn.info.get("utc_session"))
     rows = conn.execute(_list_statement(plain, *shape), params).all()
     if rows:
