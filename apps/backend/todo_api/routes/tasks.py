@@ -47,7 +47,7 @@ def _list(
     limit: int,
     offset: int,
 ) -> bytes:
-    rows, total = tasks_repo.list_tasks(connection, user_id, status=status_, q=q, limit=limit, offset=offset)
+    rows, total = tasks_repo.list_page(connection, user_id, status=status_, q=q, limit=limit, offset=offset)
     if total == 0:
         # The user check is only needed when nothing came back: tasks reference their owner (FK),
         # so any row proves the user exists. Saves a query on the hot path.
