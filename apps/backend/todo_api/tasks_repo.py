@@ -138,7 +138,8 @@ def list_page(
     shape, params = _list_params(owner_id, status, q, limit, offset)
     sql, fixed = _list_sql(conn.dialect, *shape)
     with conn.connection.driver_connection.cursor() as cursor:
-        rows = cursor.execute(sql, {**fixed, **params}).fetchall()
+        # Binary results: the same Python values, decoded with less work than text (timestamps).
+        rows = cursor.execute(sql, {**fixed, **params}, binary=True).fetchall()
     return rows, _total(conn, rows, shape, params)
 
 
