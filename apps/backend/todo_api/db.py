@@ -15,9 +15,9 @@ SQLITE_CONCURRENCY = 4
 
 
 def db_concurrency(engine: Engine, pool_size: int, max_overflow: int) -> int:
-    """How many requests may use the database at once from the thread pool (todo_api.deps.run_db):
-    the connection pool for PostgreSQL (more would only queue for a connection, holding a thread),
-    a few for SQLite (one writer at a time anyway)."""
+    """How many requests may use the database at once (the database threads, todo_api.deps): the
+    connection pool for PostgreSQL (more would only queue for a connection, holding a thread), a
+    few for SQLite (one writer at a time anyway)."""
     if engine.url.get_backend_name() == "sqlite":
         return SQLITE_CONCURRENCY
     return pool_size + max_overflow

@@ -1,9 +1,10 @@
 """Request dependencies: authentication and database access.
 
 Every endpoint that touches the database does all of its database work in ONE call to `run_db`
-(or `read_db` for work that only reads), which runs a function with a fresh Session in the thread
-pool, behind a limiter the size of the connection pool: one thread hop per request, and requests
-beyond the pool queue in order instead of fighting for connections. The drivers are synchronous, so
+(or `read_db` for work that only reads, `read_rows` for reads on a Core connection), which runs a
+function with a fresh Session (or Connection) on the database threads (`DatabaseThreads`), as many
+as the connection pool has connections: one thread hop per request, and requests beyond the pool
+queue in order instead of fighting for connections. The drivers are synchronous, so
 the event loop stays free. No password hash ever runs inside these calls (routes/auth.py).
 The bearer token is checked on the event loop (pure CPU, no database); that the user still exists is
 checked inside the database call (`require_user`).
@@ -119,7 +120,7 @@ class DatabaseThreads:
 
 
 async def run_db(request: Request, fn: Callable[..., T], *args: object) -> T:
-    """fn(session, *args) in the thread pool, with a session that is closed afterwards."""
+    """fn(session, *args) on a database thread, with a session that is closed afterwards."""
     state = request.app.state
     return await state.db_threads.run(_with_session, state.sessionmaker, fn, args)
 
