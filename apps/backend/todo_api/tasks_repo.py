@@ -34,6 +34,13 @@ LIST_COLUMNS = (
 _PLAIN_LIST_COLUMNS = tuple(
     type_coerce(c, DateTime()).label(c.key) if isinstance(c.type, UTCDateTime) else c for c in LIST_COLUMNS
 )
+# For the driver's cursor on PostgreSQL (list_page): UTC wall-clock `timestamp` values, whatever the
+# session's time zone. Naive datetimes are cheaper for psycopg to build and for orjson to write
+# (as ...Z) than aware ones: ~15 % of the list's database call.
+_PG_NAIVE_UTC_COLUMNS = tuple(
+    type_coerce(func.timezone("UTC", c), DateTime()).label(c.key) if isinstance(c.type, UTCDateTime) else c
+    for c in LIST_COLUMNS
+)
 
 
 def _escape_like(text: str) -> str:
@@ -54,8 +61,7 @@ def _conditions(with_status: bool, with_q: bool) -> list:
 
 
 @cache
-def _list_statement(plain: bool, with_status: bool, with_q: bool) -> Select:
-    columns = _PLAIN_LIST_COLUMNS if plain else LIST_COLUMNS
+def _list_statement(columns: tuple, with_status: bool, with_q: bool) -> Select:
     return (
         select(*columns, over(func.count()).label("total"))
         .where(*_conditions(with_status, with_q))
@@ -97,7 +103,8 @@ def list_tasks(
     shape, params = _list_params(owner_id, status, q, limit, offset)
     conn = db if isinstance(db, Connection) else db.connection()
     plain = conn.dialect.name == "sqlite" or bool(conn.info.get("utc_session"))
-    rows = conn.execute(_list_statement(plain, *shape), params).all()
+    columns = _PLAIN_LIST_COLUMNS if plain else LIST_COLUMNS
+    rows = conn.execute(_list_statement(columns, *shape), params).all()
     return rows, _total(conn, rows, shape, params)
 
 
@@ -112,8 +119,8 @@ def _total(conn: Connection, rows: Sequence[Sequence], shape: tuple[bool, bool],
 
 @lru_cache(maxsize=64)  # per engine's dialect (tests build many) and shape
 def _list_sql(dialect: Dialect, with_status: bool, with_q: bool) -> tuple[str, dict[str, object]]:
-    """The SQL text and its parameters' fixed values (the '' in coalesce() is a parameter too)."""
-    compiled = _list_statement(True, with_status, with_q).compile(dialect=dialect)
+    """The SQL text and its parameters' fixed values ('' in coalesce() and 'UTC' are parameters too)."""
+    compiled = _list_statement(_PG_NAIVE_UTC_COLUMNS, with_status, with_q).compile(dialect=dialect)
     return str(compiled), compiled.params
 
 
@@ -128,12 +135,12 @@ def list_page(
 ) -> tuple[Sequence[Sequence], int]:
     """list_tasks for the REST list: rows in LIST_COLUMNS order + total, read by position only.
 
-    On PostgreSQL (UTC sessions) the statement, compiled once per shape by SQLAlchemy, runs on the
-    driver's cursor and the rows are psycopg's tuples: SQLAlchemy's execution context and result
+    On PostgreSQL the statement, compiled once per shape by SQLAlchemy, runs on the driver's cursor
+    and the rows are psycopg's tuples (timestamps naive UTC): SQLAlchemy's execution context and result
     set-up (it re-reads the cursor description on every call) cost about a third of the database
     call's CPU time for 100 rows, and nothing here needs them: the values need no conversion.
     """
-    if conn.dialect.name != "postgresql" or not conn.info.get("utc_session"):
+    if conn.dialect.name != "postgresql":
         return list_tasks(conn, owner_id, status=status, q=q, limit=limit, offset=offset)
     shape, params = _list_params(owner_id, status, q, limit, offset)
     sql, fixed = _list_sql(conn.dialect, *shape)
