@@ -6,6 +6,8 @@ import asyncio
 import contextvars
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -29,23 +31,29 @@ def test_a_call_runs_on_another_thread_with_the_callers_context():
     assert ident != threading.get_ident()
 
 
-def test_waiting_longer_than_the_timeout_is_a_pool_timeout():
+@asynccontextmanager
+async def _one_thread_held() -> AsyncIterator[tuple[DatabaseThreads, asyncio.Future, threading.Event]]:
+    """Database threads with one slot (0.2 s wait), taken by a call that blocks until the event is set."""
     release = threading.Event()
+    threads = DatabaseThreads(1, timeout=0.2)
+    try:
+        busy = asyncio.ensure_future(threads.run(release.wait, 5))
+        await asyncio.sleep(0.05)
+        yield threads, busy, release
+    finally:
+        release.set()
+        threads.close()
 
+
+def test_waiting_longer_than_the_timeout_is_a_pool_timeout():
     async def main() -> None:
-        threads = DatabaseThreads(1, timeout=0.2)
-        try:
-            busy = asyncio.ensure_future(threads.run(release.wait, 5))
-            await asyncio.sleep(0.05)
+        async with _one_thread_held() as (threads, busy, release):
             started = time.monotonic()
             with pytest.raises(PoolTimeoutError, match="no database connection became free"):
                 await threads.run(lambda: None)
             assert 0.15 < time.monotonic() - started < 2
             release.set()
             assert await busy is True
-        finally:
-            release.set()
-            threads.close()
 
     asyncio.run(main())
 
@@ -53,22 +61,15 @@ def test_waiting_longer_than_the_timeout_is_a_pool_timeout():
 def test_a_cancelled_call_keeps_its_slot_until_its_thread_is_done():
     """The request went away, but its thread still holds a connection: the slot stays taken, or
     more calls than connections would run at once."""
-    release = threading.Event()
 
     async def main() -> None:
-        threads = DatabaseThreads(1, timeout=0.2)
-        try:
-            cancelled = asyncio.ensure_future(threads.run(release.wait, 5))
-            await asyncio.sleep(0.05)
-            cancelled.cancel()
+        async with _one_thread_held() as (threads, busy, release):
+            busy.cancel()
             with pytest.raises(asyncio.CancelledError):
-                await cancelled
+                await busy
             with pytest.raises(PoolTimeoutError):
                 await threads.run(lambda: "too early")
             release.set()
             assert await threads.run(lambda: "after it finished") == "after it finished"
-        finally:
-            release.set()
-            threads.close()
 
     asyncio.run(main())
