@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
@@ -22,7 +21,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from todo_api import __version__
 from todo_api.assistant.intents import AssistantProvider
 from todo_api.config import Settings, load_settings, require_serving_config
-from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker
+from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker, reading_engine
+from todo_api.deps import DatabaseThreads
 from todo_api.logs import configure_logging
 from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from todo_api.routes import auth, chat, health, tasks
@@ -95,8 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db_limiter = anyio.CapacityLimiter(
-            db_concurrency(engine, settings.db_pool_size, settings.db_max_overflow)
+        app.state.db_threads = DatabaseThreads(
+            db_concurrency(engine, settings.db_pool_size, settings.db_max_overflow),
+            settings.db_pool_timeout_seconds,
         )
         if settings.should_migrate_on_start:
             from todo_api.migrate import upgrade
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.assistant.aclose()
             app.state.passwords.close()
+            app.state.db_threads.close()
             engine.dispose()
             log.info("stopped")
 
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
+    app.state.reading_engine = reading_engine(engine)
     hasher = make_password_hasher(
         settings.argon2_memory_kib,
         settings.argon2_time_cost,

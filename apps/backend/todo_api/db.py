@@ -15,9 +15,9 @@ SQLITE_CONCURRENCY = 4
 
 
 def db_concurrency(engine: Engine, pool_size: int, max_overflow: int) -> int:
-    """How many requests may use the database at once from the thread pool (todo_api.deps.run_db):
-    the connection pool for PostgreSQL (more would only queue for a connection, holding a thread),
-    a few for SQLite (one writer at a time anyway)."""
+    """How many requests may use the database at once (the database threads, todo_api.deps): the
+    connection pool for PostgreSQL (more would only queue for a connection, holding a thread), a
+    few for SQLite (one writer at a time anyway)."""
     if engine.url.get_backend_name() == "sqlite":
         return SQLITE_CONCURRENCY
     return pool_size + max_overflow
@@ -109,9 +109,16 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError("pooled connection was closed by the server while idle") from exc
 
 
+def reading_engine(engine: Engine) -> Engine:
+    """For work that writes nothing. PostgreSQL: the same pool in autocommit mode, so a read is one
+    round trip (no BEGIN before it, no ROLLBACK after it)."""
+    if engine.url.get_backend_name() == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 def make_sessionmaker(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
-    """Sessions. `read_only` (PostgreSQL): the same pool in autocommit mode, so a read is one round
-    trip (no BEGIN before it, no ROLLBACK after it); only for work that writes nothing."""
-    if read_only and engine.url.get_backend_name() == "postgresql":
-        engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    """Sessions; `read_only` ones on the reading_engine, only for work that writes nothing."""
+    if read_only:
+        engine = reading_engine(engine)
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

@@ -195,13 +195,23 @@ def task_page_json(rows: Iterable[Sequence[Any]], total: int, limit: int, offset
 
     The task list is the hot path: this skips building and validating a pydantic model per task
     (about a third of the request's CPU time for 100 tasks). The output is byte-for-byte what
-    TaskPage would produce; tests compare the two.
+    TaskPage would produce; tests compare the two. One dict literal per row (keys in TaskOut's order,
+    values by position) costs about half of dict(zip(TASK_FIELDS, row)) plus a key added after.
     """
-    items = []
-    for row in rows:
-        item = dict(zip(TASK_FIELDS, row, strict=False))
-        item["status"] = "done" if item["done"] else "open"
-        items.append(item)
+    items = [
+        {
+            "id": row[0],
+            "title": row[1],
+            "description": row[2],
+            "done": row[3],
+            "due_date": row[4],
+            "created_at": row[5],
+            "updated_at": row[6],
+            "completed_at": row[7],
+            "status": "done" if row[3] else "open",
+        }
+        for row in rows
+    ]
     page = {"items": items, "total": total, "limit": limit, "offset": offset}
     return orjson.dumps(page, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
-from sqlalchemy import DateTime, Row, Select, bindparam, func, over, select, type_coerce
+from sqlalchemy import Connection, DateTime, Dialect, Row, Select, bindparam, func, over, select, type_coerce
 from sqlalchemy.orm import Session
 
 from todo_api.models import Task, UTCDateTime, utcnow
@@ -34,6 +34,13 @@ LIST_COLUMNS = (
 _PLAIN_LIST_COLUMNS = tuple(
     type_coerce(c, DateTime()).label(c.key) if isinstance(c.type, UTCDateTime) else c for c in LIST_COLUMNS
 )
+# For the driver's cursor on PostgreSQL (list_page): UTC wall-clock `timestamp` values, whatever the
+# session's time zone. Naive datetimes are cheaper for psycopg to build and for orjson to write
+# (as ...Z) than aware ones: ~15 % of the list's database call.
+_PG_NAIVE_UTC_COLUMNS = tuple(
+    type_coerce(func.timezone("UTC", c), DateTime()).label(c.key) if isinstance(c.type, UTCDateTime) else c
+    for c in LIST_COLUMNS
+)
 
 
 def _escape_like(text: str) -> str:
@@ -54,8 +61,7 @@ def _conditions(with_status: bool, with_q: bool) -> list:
 
 
 @cache
-def _list_statement(plain: bool, with_status: bool, with_q: bool) -> Select:
-    columns = _PLAIN_LIST_COLUMNS if plain else LIST_COLUMNS
+def _list_statement(columns: tuple, with_status: bool, with_q: bool) -> Select:
     return (
         select(*columns, over(func.count()).label("total"))
         .where(*_conditions(with_status, with_q))
@@ -70,8 +76,19 @@ def _count_statement(with_status: bool, with_q: bool) -> Select:
     return select(func.count()).select_from(Task).where(*_conditions(with_status, with_q))
 
 
+def _list_params(
+    owner_id: int, status: StatusFilter | None, q: str | None, limit: int, offset: int
+) -> tuple[tuple[bool, bool], dict[str, object]]:
+    params: dict[str, object] = {"owner_id": owner_id, "limit": limit, "offset": offset}
+    if status is not None:
+        params["done"] = status == "done"
+    if q:
+        params["pattern"] = f"%{_escape_like(q.lower())}%"
+    return (status is not None, bool(q)), params
+
+
 def list_tasks(
-    session: Session,
+    db: Session | Connection,
     owner_id: int,
     *,
     status: StatusFilter | None = None,
@@ -83,21 +100,54 @@ def list_tasks(
 
     Datetimes in the rows are UTC: timezone-aware, or naive on SQLite.
     """
-    params: dict[str, object] = {"owner_id": owner_id, "limit": limit, "offset": offset}
-    if status is not None:
-        params["done"] = status == "done"
-    if q:
-        params["pattern"] = f"%{_escape_like(q.lower())}%"
-    shape = (status is not None, bool(q))
-    conn = session.connection()
+    shape, params = _list_params(owner_id, status, q, limit, offset)
+    conn = db if isinstance(db, Connection) else db.connection()
     plain = conn.dialect.name == "sqlite" or bool(conn.info.get("utc_session"))
-    rows = conn.execute(_list_statement(plain, *shape), params).all()
+    columns = _PLAIN_LIST_COLUMNS if plain else LIST_COLUMNS
+    rows = conn.execute(_list_statement(columns, *shape), params).all()
+    return rows, _total(conn, rows, shape, params)
+
+
+def _total(conn: Connection, rows: Sequence[Sequence], shape: tuple[bool, bool], params: dict) -> int:
     if rows:
-        return rows, rows[0].total
-    if offset == 0:
-        return [], 0
+        return rows[0][-1]
+    if params["offset"] == 0:
+        return 0
     # Past the end of the list: the window saw no rows, so count separately.
-    return [], conn.execute(_count_statement(*shape), params).scalar_one()
+    return conn.execute(_count_statement(*shape), params).scalar_one()
+
+
+@lru_cache(maxsize=64)  # per engine's dialect (tests build many) and shape
+def _list_sql(dialect: Dialect, with_status: bool, with_q: bool) -> tuple[str, dict[str, object]]:
+    """The SQL text and its parameters' fixed values ('' in coalesce() and 'UTC' are parameters too)."""
+    compiled = _list_statement(_PG_NAIVE_UTC_COLUMNS, with_status, with_q).compile(dialect=dialect)
+    return str(compiled), compiled.params
+
+
+def list_page(
+    conn: Connection,
+    owner_id: int,
+    *,
+    status: StatusFilter | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[Sequence], int]:
+    """list_tasks for the REST list: rows in LIST_COLUMNS order + total, read by position only.
+
+    On PostgreSQL the statement, compiled once per shape by SQLAlchemy, runs on the driver's cursor
+    and the rows are psycopg's tuples (timestamps naive UTC): SQLAlchemy's execution context and result
+    set-up (it re-reads the cursor description on every call) cost about a third of the database
+    call's CPU time for 100 rows, and nothing here needs them: the values need no conversion.
+    """
+    if conn.dialect.name != "postgresql":
+        return list_tasks(conn, owner_id, status=status, q=q, limit=limit, offset=offset)
+    shape, params = _list_params(owner_id, status, q, limit, offset)
+    sql, fixed = _list_sql(conn.dialect, *shape)
+    with conn.connection.driver_connection.cursor() as cursor:
+        # Binary results: the same Python values, decoded with less work than text (timestamps).
+        rows = cursor.execute(sql, {**fixed, **params}, binary=True).fetchall()
+    return rows, _total(conn, rows, shape, params)
 
 
 def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from todo_api import tasks_repo
-from todo_api.deps import UserId, read_db, require_user, run_db
+from todo_api.deps import UserId, read_db, read_rows, require_user, run_db
 from todo_api.models import Task
 from todo_api.schemas import (
     ErrorOut,
@@ -39,13 +40,18 @@ def _load(session: Session, user_id: int, task_id: int) -> Task:
 
 
 def _list(
-    session: Session, user_id: int, status_: StatusFilter | None, q: str | None, limit: int, offset: int
+    connection: Connection,
+    user_id: int,
+    status_: StatusFilter | None,
+    q: str | None,
+    limit: int,
+    offset: int,
 ) -> bytes:
-    rows, total = tasks_repo.list_tasks(session, user_id, status=status_, q=q, limit=limit, offset=offset)
+    rows, total = tasks_repo.list_page(connection, user_id, status=status_, q=q, limit=limit, offset=offset)
     if total == 0:
         # The user check is only needed when nothing came back: tasks reference their owner (FK),
         # so any row proves the user exists. Saves a query on the hot path.
-        require_user(session, user_id)
+        require_user(connection, user_id)
     return task_page_json(rows, total, limit, offset)
 
 
@@ -60,7 +66,7 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> Response:
-    body = await read_db(request, _list, user_id, status_, q or None, limit, offset)
+    body = await read_rows(request, _list, user_id, status_, q or None, limit, offset)
     return Response(body, media_type="application/json")
 
 
