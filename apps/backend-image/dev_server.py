@@ -52,9 +52,8 @@ def snapshot(root: str) -> dict[str, int]:
     return files
 
 
-def settled(root: str, seen: dict[str, int]) -> dict[str, int]:
-    """The tree once a burst of writes (the dev loop's tar stream) has ended."""
-    current = snapshot(root)
+def settled(root: str, current: dict[str, int]) -> dict[str, int]:
+    """The tree once a burst of writes (the dev loop's tar stream) has ended, from a first `current` scan."""
     while True:
         time.sleep(POLL_SECONDS / 2)
         after = snapshot(root)
@@ -166,9 +165,10 @@ def main(argv: list[str]) -> int:
         if worker is not None and os.waitpid(worker, os.WNOHANG)[0]:
             log("the worker exited (its error is above): waiting for a change")
             worker = None
-        if snapshot(args.root) == seen:
+        current = snapshot(args.root)
+        if current == seen:
             continue
-        before, seen = seen, settled(args.root, seen)
+        before, seen = seen, settled(args.root, current)
         changed = sorted(p for p in seen.keys() | before.keys() if seen.get(p) != before.get(p))
         shown = ", ".join(os.path.relpath(p, args.root) for p in changed[:3])
         if len(changed) > 3:
