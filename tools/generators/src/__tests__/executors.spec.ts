@@ -207,6 +207,17 @@ describe('deploy', () => {
     }
   });
 
+  it('helm release: a stale release is upgraded after one read of its Secrets (the check\'s)', async () => {
+    const c = ctxFor('local');
+    process.env.FAKE_SECRETS = JSON.stringify({ items: [secret(2, 'deployed', 'deploy-digest=0000000000000000000000000000000000000000 (nx deploy-local)', manifest)] });
+    process.env.FAKE_WORKLOADS = live(1);
+    writeFileSync(log, '');
+    expect((await releaseStep.needed(c)).reason).toMatch(/^revision 2 was made from other chart files, values or images/);
+    await expect(releaseStep.run(c)).resolves.toBe(true);
+    expect(calls().filter((l) => l.includes(' get secret '))).toHaveLength(1);
+    expect(calls().filter((l) => l.startsWith('helm upgrade --install todo'))).toHaveLength(1);
+  });
+
   it('helm release: a failed upgrade names the rollback and the fix', async () => {
     const c = ctxFor('local');
     const step = releaseStep;

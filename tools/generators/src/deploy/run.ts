@@ -87,6 +87,8 @@ export class DeployRun implements EnvScope {
   private nodeList?: string[];
   private readonly nodeImageLists = new Map<string, NodeImage[]>();
   private releaseRead?: StoredRelease;
+  /** Why the release step's check found the release stale; undefined when it found it current (or has not run). */
+  releaseStale?: string;
 
   constructor(readonly options: DeployOptions, workspace: Workspace) {
     Object.assign(this, envScope(options, workspace));
