@@ -1,9 +1,9 @@
 /* What keep-last-N removes (the real daemon/node removal is checked by apps/e2e's offline.cluster.ts, test 3). */
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ledgerFile, planPrune, readLedger, recordDeployed, writeLedger } from './ledger';
-import { keepCount } from './prune';
+import { keepCount, pruneImages } from './prune';
 import { offlineRequested } from '../deploy/offline';
 
 const img = (service: string, n: number) => ({ service, ref: `todo-${service}:content-${n}`, id: `sha256:${service}${n}`, tags: [`todo-${service}:content-${n}`, `todo-${service}:v1-local`] });
@@ -24,6 +24,29 @@ describe('ledger and planPrune', () => {
     writeLedger(ledgerFile(root), ledger);
     expect(readLedger(ledgerFile(root))).toEqual(ledger);
     expect(readLedger(join(root, 'none.json'))).toEqual({});
+  });
+});
+
+describe('pruneImages', () => {
+  it('asks Docker and the nodes what runs only when an image is beyond the last N', () => {
+    const root = mkdtempSync(join(tmpdir(), 'prune-'));
+    const calls = join(root, 'docker-calls');
+    const docker = join(root, 'docker');
+    // A Docker that records its calls and sees no containers, no node images and removes nothing.
+    writeFileSync(docker, `#!/usr/bin/env bash\necho "$*" >> "${calls}"\ncase "$*" in *"crictl"*) echo '{}' ;; esac\n`);
+    chmodSync(docker, 0o755);
+    const lines: string[] = [];
+    writeLedger(ledgerFile(root), recordDeployed({}, [img('backend', 1), img('backend', 2)]));
+    pruneImages({ workspaceRoot: root, keep: 2, docker, nodes: ['todo-control-plane'], log: (l) => lines.push(l) });
+    expect(existsSync(calls)).toBe(false);
+    expect(lines).toEqual(['prune: keep the last 2 per service: nothing to remove']);
+
+    writeLedger(ledgerFile(root), recordDeployed(readLedger(ledgerFile(root)), [img('backend', 3)]));
+    pruneImages({ workspaceRoot: root, keep: 2, docker, nodes: ['todo-control-plane'], log: (l) => lines.push(l) });
+    const asked = readFileSync(calls, 'utf8');
+    expect(asked).toMatch(/^ps -aq --no-trunc$/m);
+    expect(asked).toMatch(/^exec todo-control-plane crictl ps -a -o json$/m);
+    expect(asked).toMatch(/^image inspect -f \{\{.Id\}\} todo-backend:content-1$/m);
   });
 });
 

@@ -46,6 +46,13 @@ export function pruneImages(o: PruneOptions): PruneResult {
   const log = o.log ?? console.log;
   const ledger = readLedger(ledgerFile(o.workspaceRoot));
   const result: PruneResult = { removedDaemon: [], removedNode: [], keptInUse: [], problems: [] };
+  const protectedRefs = new Set(o.protectedRefs ?? []);
+  // Nothing beyond the last N (every deploy that changed no image): no need to ask what containers use,
+  // which is a docker ps/inspect and two crictl calls per node, paid after every deploy otherwise.
+  if (planPrune(ledger, o.keep, new Set(), protectedRefs).remove.length === 0) {
+    log(`prune: keep the last ${o.keep} per service: nothing to remove`);
+    return result;
+  }
   const inUse = imagesInUse(o.docker, o.nodes);
   if (inUse.errors.length) {
     // Without knowing what runs, nothing is safe to remove.
@@ -53,7 +60,7 @@ export function pruneImages(o: PruneOptions): PruneResult {
     log(`prune: skipped (cannot tell which images containers use: ${inUse.errors.join('; ')})`);
     return result;
   }
-  const plan = planPrune(ledger, o.keep, inUse.ids, new Set(o.protectedRefs ?? []));
+  const plan = planPrune(ledger, o.keep, inUse.ids, protectedRefs);
   result.keptInUse = plan.keptInUse.map((e) => e.ref);
   const gone = new Set<string>();
   for (const e of plan.remove) {
