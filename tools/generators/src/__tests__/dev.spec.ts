@@ -194,7 +194,7 @@ describe('sync through kubectl exec', () => {
     `#!/usr/bin/env bash
 echo "$*" >> "${log}"
 case "$*" in
-  *"get pods"*) c="\${*##*component=}"; c="\${c%% *}"; echo '{"items":[{"metadata":{"name":"todo-'$c'-1","uid":"u1","labels":{"app.kubernetes.io/component":"'$c'"}},"status":{"phase":"Running"}}]}' ;;
+  *"get pods"*) all="$*"; c="\${all##*component=}"; c="\${c%% *}"; echo '{"items":[{"metadata":{"name":"todo-'$c'-1","uid":"u1","labels":{"app.kubernetes.io/component":"'$c'"}},"status":{"phase":"Running"}}]}' ;;
   *" exec "*) while [ "$1" != "--" ]; do shift; done; shift
     args=(); for a in "$@"; do case "$a" in /app/*|/repo/*) args+=("${podRoot}$a") ;; *) args+=("$a") ;; esac; done
     exec "\${args[@]}" ;;
