@@ -351,6 +351,8 @@ describe('one dev session', () => {
     await dev.waitFor(/pass \d+ done in/, mark, 600);
     figures['requirements change -> rolled s'] = (Date.now() - t0) / 1000;
     const out = dev.since(mark);
+    // Where the seconds go: each step's own line ("[1/4] build backend: done in 7.5s").
+    for (const [, step, secs] of out.matchAll(/\[\d+\/\d+\] ([^:\n]+): (?:done in|skipped \(.*\)) ([\d.]+)s/g)) figures[`requirements pass: ${step} s`] = Number(secs);
     expect(out).toMatch(/rebuild backend \(apps\/backend\/requirements\.txt\)/);
     expect(out).toMatch(/build backend: todo-backend-dev:content-\w+ is not in the Docker daemon/);
     expect(out).not.toMatch(/build frontend|load frontend/);

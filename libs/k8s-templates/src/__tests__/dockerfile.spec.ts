@@ -66,12 +66,17 @@ describe.each(SERVICES)('Dockerfile of $name ($type)', (service) => {
     expect(r.status).toBe(0);
   });
 
-  it('multi-stage: build stages FROM ${BUILDER_IMAGE}, a final runtime stage FROM ${BASE_IMAGE} that runs no command', () => {
+  it('multi-stage: build stages FROM ${BUILDER_IMAGE}, a final runtime stage (and FastAPI\'s dev stage) FROM ${BASE_IMAGE} that runs no command', () => {
     expect(all.length).toBeGreaterThanOrEqual(3);
     expect(runtime).toMatchObject({ from: '${BASE_IMAGE}', name: 'runtime' });
-    expect(all.slice(0, -1).every((s) => s.from === '${BUILDER_IMAGE}' || all.some((o) => o.name === s.from))).toBe(true);
-    // No RUN at all in the runtime stage: a base without a shell (tools/base-images) works.
+    // FastAPI's dev stage is on the runtime base too: the dev loop loads it into the cluster on every
+    // requirements change, and the builder base would double its size.
+    const onBase = all.filter((s) => s.from === '${BASE_IMAGE}');
+    expect(onBase.map((s) => s.name)).toEqual(service.type === 'fastapi' ? ['dev', 'runtime'] : ['runtime']);
+    expect(all.filter((s) => !onBase.includes(s)).every((s) => s.from === '${BUILDER_IMAGE}' || all.some((o) => o.name === s.from))).toBe(true);
+    // No RUN at all in a stage on the runtime base: a base without a shell (tools/base-images) works.
     expect(ops('RUN')).toEqual([]);
+    for (const stage of onBase) expect(stage.instructions.filter((i) => i.op === 'RUN')).toEqual([]);
   });
 
   it('pins both bases as build arguments whose defaults are the official images, never latest', () => {

@@ -1,7 +1,7 @@
 /* The dev loop's decisions without a cluster: what each changed file asks for (the real workspace's
  * Dockerfile ignore files and a project graph shaped like ours), the sync marker, and the coalescing
  * of bursts into passes. The loop against a real cluster: apps/e2e/src/dev-loop. */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectGraph } from '@nx/devkit';
@@ -182,8 +182,9 @@ describe('coalescing', () => {
 });
 
 describe('sync through kubectl exec', () => {
-  // A kubectl stand-in: one running pod, `exec -i … -- tar -x … -C <dir>` unpacks into <pod root><dir>
-  // with the real tar, `exec … -- rm` removes there, `annotate` is recorded.
+  // A kubectl stand-in: one running pod of the asked service; `exec … -- <command>` runs the rule's real
+  // command here (python3 for the backend, tar and rm for the frontend) with the container's paths moved
+  // under <pod root>; `annotate` is recorded.
   const root = mkdtempSync(join(tmpdir(), 'dev-sync-'));
   const podRoot = join(root, 'pod');
   const log = join(root, 'calls.log');
@@ -193,31 +194,39 @@ describe('sync through kubectl exec', () => {
     `#!/usr/bin/env bash
 echo "$*" >> "${log}"
 case "$*" in
-  *"get pods"*) echo '{"items":[{"metadata":{"name":"todo-backend-1","uid":"u1","labels":{"app.kubernetes.io/component":"backend"}},"status":{"phase":"Running"}}]}' ;;
-  *"exec -i"*) dir="\${@: -1}"; mkdir -p "${podRoot}$dir"; tar -x -m -f - -C "${podRoot}$dir" ;;
-  *" exec "*) shift; while [ "$1" != "--" ]; do shift; done; shift; shift; shift; for f in "$@"; do rm -f "${podRoot}$f"; done ;;
+  *"get pods"*) all="$*"; c="\${all##*component=}"; c="\${c%% *}"; echo '{"items":[{"metadata":{"name":"todo-'$c'-1","uid":"u1","labels":{"app.kubernetes.io/component":"'$c'"}},"status":{"phase":"Running"}}]}' ;;
+  *" exec "*) while [ "$1" != "--" ]; do shift; done; shift
+    args=(); for a in "$@"; do case "$a" in /app/*|/repo/*) args+=("${podRoot}$a") ;; *) args+=("$a") ;; esac; done
+    exec "\${args[@]}" ;;
 esac
 `,
   );
   chmodSync(kubectl, 0o755);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('writes the changed files where the pod runs its code, removes deleted ones, and marks the pod', async () => {
+  it.each([
+    ['backend', syncRule('backend', { type: 'fastapi', asgiApp: 'todo_api.main:app' }), 'python3 -c'],
+    ['frontend', syncRule('frontend', { type: 'nextjs' }), 'tar -x -m -f - -C /repo/apps/frontend/'],
+  ])('%s: writes the changed files where the pod runs its code (mtime now), removes deleted ones, and marks the pod', async (service, rule, command) => {
     const ws = join(root, 'ws');
-    mkdirSync(join(ws, 'apps/backend/todo_api/routes'), { recursive: true });
-    writeFileSync(join(ws, 'apps/backend/todo_api/routes/tasks.py'), 'ANSWER = 42\n');
-    mkdirSync(join(podRoot, 'app/todo_api'), { recursive: true });
-    writeFileSync(join(podRoot, 'app/todo_api/old.py'), 'x\n');
+    const file = `${rule.from}routes/tasks $(x).py`; // a name a shell would expand: passed as data only
+    mkdirSync(join(ws, rule.from, 'routes'), { recursive: true });
+    writeFileSync(join(ws, file), 'ANSWER = 42\n');
+    utimesSync(join(ws, file), new Date('2001-01-01'), new Date('2001-01-01'));
+    mkdirSync(join(podRoot, rule.to), { recursive: true });
+    writeFileSync(join(podRoot, rule.to, 'old.py'), 'x\n');
     const children = new Children();
     const k = { kubectl, scopeArgs: ['--context', 'kind-todo'], namespace: 'todo-local', release: 'todo' };
-    const rule = syncRule('backend', { type: 'fastapi', asgiApp: 'todo_api.main:app' });
-    const pods = await syncIntoPods(children, k, { service: 'backend', rule, workspaceRoot: ws, files: ['apps/backend/todo_api/routes/tasks.py'], deleted: ['apps/backend/todo_api/old.py'] });
-    expect(pods).toEqual(['todo-backend-1']);
-    expect(readFileSync(join(podRoot, 'app/todo_api/routes/tasks.py'), 'utf8')).toBe('ANSWER = 42\n');
-    expect(existsSync(join(podRoot, 'app/todo_api/old.py'))).toBe(false);
+    const started = Date.now();
+    const pods = await syncIntoPods(children, k, { service, rule, workspaceRoot: ws, files: [file], deleted: [`${rule.from}old.py`, `${rule.from}never-there.py`] });
+    expect(pods).toEqual([`todo-${service}-1`]);
+    const written = join(podRoot, rule.to, 'routes/tasks $(x).py');
+    expect(readFileSync(written, 'utf8')).toBe('ANSWER = 42\n');
+    expect(statSync(written).mtimeMs).toBeGreaterThanOrEqual(started - 1000);
+    expect(existsSync(join(podRoot, rule.to, 'old.py'))).toBe(false);
     const calls = readFileSync(log, 'utf8');
-    expect(calls).toContain('exec -i todo-backend-1 -c backend -- tar -x -m -f - -C /app/todo_api/');
-    expect(calls).toMatch(/annotate pod --overwrite todo-backend-1 todo\.dev\/synced-at=\d{4}-/);
+    expect(calls).toContain(`exec -i todo-${service}-1 -c ${service} -- ${command}`);
+    expect(calls).toMatch(new RegExp(`annotate pod --overwrite todo-${service}-1 todo\\.dev/synced-at=\\d{4}-`));
     expect(children.count).toBe(0);
   });
 });

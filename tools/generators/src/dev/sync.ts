@@ -1,7 +1,7 @@
 /**
  * Sync: changed files go into a service's running pods as one tar stream through `kubectl exec`
- * (tar -x in the container, into the code emptyDir the server reloads from), removed files are
- * removed there, and each pod gets the sync marker. No image build, no Helm upgrade.
+ * (unpacked in the container by the rule's command, into the code emptyDir the server reloads from),
+ * removed files are removed there, and each pod gets the sync marker. No image build, no Helm upgrade.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -38,12 +38,12 @@ export async function syncIntoPods(children: Children, k: KubeScope, req: SyncRe
   await Promise.all(
     pods.map(async (pod) => {
       if (archive) {
-        const r = await kube(children, k, ['exec', '-i', pod.name, '-c', req.rule.container, '--', 'tar', '-x', '-m', '-f', '-', '-C', req.rule.to], archive);
-        if (r.status !== 0) throw new Error(`tar -x in ${pod.name} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
+        const r = await kube(children, k, ['exec', '-i', pod.name, '-c', req.rule.container, '--', ...req.rule.extract], archive);
+        if (r.status !== 0) throw new Error(`unpacking the changed files in ${pod.name} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
       }
       if (req.deleted.length) {
-        const r = await kube(children, k, ['exec', pod.name, '-c', req.rule.container, '--', 'rm', '-f', '--', ...req.deleted.map((f) => containerPath(req.rule, f))]);
-        if (r.status !== 0) throw new Error(`rm in ${pod.name} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
+        const r = await kube(children, k, ['exec', pod.name, '-c', req.rule.container, '--', ...req.rule.remove, ...req.deleted.map((f) => containerPath(req.rule, f))]);
+        if (r.status !== 0) throw new Error(`removing the deleted files in ${pod.name} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
       }
     }),
   );
