@@ -142,6 +142,9 @@ needs `kubectl rollout restart`.)
 {{- if and $svc.enabled $svc.autoscaling.enabled (gt (int $svc.autoscaling.minReplicas) (int $svc.autoscaling.maxReplicas)) }}
 {{- fail (printf "services.%s.autoscaling.minReplicas (%v) is greater than maxReplicas (%v)" $name $svc.autoscaling.minReplicas $svc.autoscaling.maxReplicas) }}
 {{- end }}
+{{- if and $svc.drainSeconds (ge (int $svc.drainSeconds) (int $svc.terminationGracePeriodSeconds)) }}
+{{- fail (printf "services.%s.drainSeconds (%v) must be less than its terminationGracePeriodSeconds (%v): the kubelet kills the pod when the grace period ends, drain included" $name $svc.drainSeconds $svc.terminationGracePeriodSeconds) }}
+{{- end }}
 {{- end }}
 {{- if and (or .Values.ingress.enabled .Values.httpRoute.enabled) (not $routed) }}
 {{- fail "ingress.enabled or httpRoute.enabled is true but no enabled service has an ingressPath: set services.<name>.ingressPath (e.g. \"/\") or turn routing off" }}

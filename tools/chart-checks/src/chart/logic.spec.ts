@@ -239,6 +239,15 @@ describe('replicas and autoscaling', () => {
     );
   });
 
+  it('a terminating pod keeps serving for drainSeconds (preStop sleep) before SIGTERM; 0 turns it off; it must end within the grace period', () => {
+    for (const name of ['todo-backend', 'todo-frontend'])
+      expect(container(find(local(), 'Deployment', name), name.replace('todo-', '')).lifecycle).toEqual({ preStop: { sleep: { seconds: 3 } } });
+    expect(container(find(objects(['services.backend.drainSeconds=0']), 'Deployment', 'todo-backend'), 'backend').lifecycle).toBeUndefined();
+    expect(templateError('helm4', withValues(['services.backend.drainSeconds=30']))).toContain(
+      'services.backend.drainSeconds (30) must be less than its terminationGracePeriodSeconds (30)',
+    );
+  });
+
   it('PDBs allow disruption and evict unhealthy pods', () => {
     expect(find(local(), 'PodDisruptionBudget', 'todo-backend').spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
   });
