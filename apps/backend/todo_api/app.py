@@ -9,6 +9,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
+import psycopg_pool
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
@@ -25,6 +27,7 @@ from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker, rea
 from todo_api.deps import DatabaseThreads
 from todo_api.logs import configure_logging
 from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from todo_api.read_pool import ReadPool
 from todo_api.routes import auth, chat, health, tasks
 from todo_api.security import Passwords, Tokens, hash_concurrency, make_password_hasher
 from todo_api.throttle import AccountBackoff, SlidingWindow
@@ -99,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             db_concurrency(engine, settings.db_pool_size, settings.db_max_overflow),
             settings.db_pool_timeout_seconds,
         )
+        if app.state.read_pool is not None:
+            await app.state.read_pool.open()
         if settings.should_migrate_on_start:
             from todo_api.migrate import upgrade
 
@@ -124,6 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.assistant.aclose()
             app.state.passwords.close()
             app.state.db_threads.close()
+            if app.state.read_pool is not None:
+                await app.state.read_pool.close()
             engine.dispose()
             log.info("stopped")
 
@@ -143,6 +150,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
     app.state.reading_engine = reading_engine(engine)
+    # PostgreSQL: the task list's own asynchronous pool (todo_api.read_pool); None on SQLite.
+    app.state.read_pool = (
+        ReadPool(engine, settings.db_pool_size, settings.db_pool_timeout_seconds)
+        if engine.url.get_backend_name() == "postgresql"
+        else None
+    )
     hasher = make_password_hasher(
         settings.argon2_memory_kib,
         settings.argon2_time_cost,
@@ -179,6 +192,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(PoolTimeoutError, _database_busy)
+    # The same from psycopg directly (the read pool, todo_api.read_pool).
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.add_exception_handler(psycopg.InterfaceError, _database_unavailable)
+    app.add_exception_handler(psycopg_pool.PoolTimeout, _database_busy)
 
     app.include_router(health.router)
     app.include_router(auth.router)

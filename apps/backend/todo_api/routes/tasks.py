@@ -8,11 +8,21 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from sqlalchemy import Connection
+from psycopg import AsyncConnection
+from sqlalchemy import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from todo_api import tasks_repo
-from todo_api.deps import UserId, read_db, read_rows, require_user, run_db
+from todo_api.deps import (
+    USER_GONE,
+    UserId,
+    read_async,
+    read_db,
+    read_rows,
+    require_user,
+    run_db,
+    unauthorized,
+)
 from todo_api.models import Task
 from todo_api.schemas import (
     ErrorOut,
@@ -39,6 +49,10 @@ def _load(session: Session, user_id: int, task_id: int) -> Task:
     return task
 
 
+# The user check is only needed when no task came back: tasks reference their owner (FK), so any
+# row proves the user exists. Saves a query on the hot path.
+
+
 def _list(
     connection: Connection,
     user_id: int,
@@ -47,11 +61,26 @@ def _list(
     limit: int,
     offset: int,
 ) -> bytes:
-    rows, total = tasks_repo.list_page(connection, user_id, status=status_, q=q, limit=limit, offset=offset)
+    rows, total = tasks_repo.list_tasks(connection, user_id, status=status_, q=q, limit=limit, offset=offset)
     if total == 0:
-        # The user check is only needed when nothing came back: tasks reference their owner (FK),
-        # so any row proves the user exists. Saves a query on the hot path.
         require_user(connection, user_id)
+    return task_page_json(rows, total, limit, offset)
+
+
+async def _list_async(
+    connection: AsyncConnection,
+    dialect: Dialect,
+    user_id: int,
+    status_: StatusFilter | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> bytes:
+    rows, total = await tasks_repo.list_page_async(
+        connection, dialect, user_id, status=status_, q=q, limit=limit, offset=offset
+    )
+    if total == 0 and not await tasks_repo.user_exists_async(connection, dialect, user_id):
+        raise unauthorized(USER_GONE)
     return task_page_json(rows, total, limit, offset)
 
 
@@ -66,7 +95,11 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> Response:
-    body = await read_rows(request, _list, user_id, status_, q or None, limit, offset)
+    args = (user_id, status_, q or None, limit, offset)
+    if request.app.state.read_pool is not None:  # PostgreSQL: on the event loop (todo_api.read_pool)
+        body = await read_async(request, _list_async, request.app.state.engine.dialect, *args)
+    else:
+        body = await read_rows(request, _list, *args)
     return Response(body, media_type="application/json")
 
 
