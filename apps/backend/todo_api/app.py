@@ -26,7 +26,7 @@ from todo_api.config import Settings, load_settings, require_serving_config
 from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker, reading_engine
 from todo_api.deps import DatabaseThreads
 from todo_api.logs import configure_logging
-from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from todo_api.read_pool import ReadPool
 from todo_api.routes import auth, chat, health, tasks
 from todo_api.security import Passwords, Tokens, hash_concurrency, make_password_hasher
@@ -184,8 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Bodies above the limit get 413 before they are read whole (middleware.BodyLimitMiddleware).
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RequestContextMiddleware)  # outermost: every response gets an id and a log line
+    # Outermost: every response gets an id, the security headers and a log line.
+    app.add_middleware(RequestContextMiddleware)
 
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Connection-level failures (database down, SQLite locked for too long) are 503, not 500.
