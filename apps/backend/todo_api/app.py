@@ -9,8 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import psycopg
-import psycopg_pool
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
@@ -27,7 +25,6 @@ from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker, rea
 from todo_api.deps import DatabaseThreads
 from todo_api.logs import configure_logging
 from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from todo_api.read_pool import ReadPool
 from todo_api.routes import auth, chat, health, tasks
 from todo_api.security import Passwords, Tokens, hash_concurrency, make_password_hasher
 from todo_api.throttle import AccountBackoff, SlidingWindow
@@ -87,6 +84,21 @@ async def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
     """Every pooled connection stayed busy for DB_POOL_TIMEOUT_SECONDS: overload, not a bug."""
     log.warning("database pool exhausted", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
     return _retry_later("The server is busy; try again shortly.")
+
+
+def _use_read_pool(app: FastAPI, settings: Settings) -> None:
+    """PostgreSQL: the task list's own asynchronous pool (todo_api.read_pool), and psycopg's errors
+    answered like SQLAlchemy's (503). Imported here only: psycopg and its pool take ~10 MB that a
+    SQLite server does not need."""
+    import psycopg
+    import psycopg_pool
+
+    from todo_api.read_pool import ReadPool
+
+    app.state.read_pool = ReadPool(app.state.engine, settings.db_pool_size, settings.db_pool_timeout_seconds)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.add_exception_handler(psycopg.InterfaceError, _database_unavailable)
+    app.add_exception_handler(psycopg_pool.PoolTimeout, _database_busy)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -150,12 +162,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
     app.state.reading_engine = reading_engine(engine)
-    # PostgreSQL: the task list's own asynchronous pool (todo_api.read_pool); None on SQLite.
-    app.state.read_pool = (
-        ReadPool(engine, settings.db_pool_size, settings.db_pool_timeout_seconds)
-        if engine.url.get_backend_name() == "postgresql"
-        else None
-    )
+    app.state.read_pool = None
+    if engine.url.get_backend_name() == "postgresql":
+        _use_read_pool(app, settings)
     hasher = make_password_hasher(
         settings.argon2_memory_kib,
         settings.argon2_time_cost,
@@ -192,10 +201,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(PoolTimeoutError, _database_busy)
-    # The same from psycopg directly (the read pool, todo_api.read_pool).
-    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
-    app.add_exception_handler(psycopg.InterfaceError, _database_unavailable)
-    app.add_exception_handler(psycopg_pool.PoolTimeout, _database_busy)
 
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -5,10 +5,9 @@ Each endpoint is async and does its database work in one `run_db` call (see todo
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from psycopg import AsyncConnection
 from sqlalchemy import Connection, Dialect
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,9 @@ from todo_api.schemas import (
     task_page_json,
 )
 from todo_api.tasks_repo import MAX_DB_INT, StatusFilter
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"model": ErrorOut}})
 
