@@ -5,7 +5,7 @@ Each endpoint is async and does its database work in one `run_db` call (see todo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import Connection, Dialect
@@ -51,39 +51,31 @@ def _load(session: Session, user_id: int, task_id: int) -> Task:
     return task
 
 
+class _Page(NamedTuple):
+    """Which tasks a list request asks for (tasks_repo.list_tasks's keyword arguments)."""
+
+    status: StatusFilter | None
+    q: str | None
+    limit: int
+    offset: int
+
+
 # The user check is only needed when no task came back: tasks reference their owner (FK), so any
 # row proves the user exists. Saves a query on the hot path.
 
 
-def _list(
-    connection: Connection,
-    user_id: int,
-    status_: StatusFilter | None,
-    q: str | None,
-    limit: int,
-    offset: int,
-) -> bytes:
-    rows, total = tasks_repo.list_tasks(connection, user_id, status=status_, q=q, limit=limit, offset=offset)
+def _list(connection: Connection, user_id: int, page: _Page) -> bytes:
+    rows, total = tasks_repo.list_tasks(connection, user_id, **page._asdict())
     if total == 0:
         require_user(connection, user_id)
-    return task_page_json(rows, total, limit, offset)
+    return task_page_json(rows, total, page.limit, page.offset)
 
 
-async def _list_async(
-    connection: AsyncConnection,
-    dialect: Dialect,
-    user_id: int,
-    status_: StatusFilter | None,
-    q: str | None,
-    limit: int,
-    offset: int,
-) -> bytes:
-    rows, total = await tasks_repo.list_page_async(
-        connection, dialect, user_id, status=status_, q=q, limit=limit, offset=offset
-    )
+async def _list_async(connection: AsyncConnection, dialect: Dialect, user_id: int, page: _Page) -> bytes:
+    rows, total = await tasks_repo.list_page_async(connection, dialect, user_id, **page._asdict())
     if total == 0 and not await tasks_repo.user_exists_async(connection, dialect, user_id):
         raise unauthorized(USER_GONE)
-    return task_page_json(rows, total, limit, offset)
+    return task_page_json(rows, total, page.limit, page.offset)
 
 
 @router.get("", response_model=TaskPage)
@@ -97,11 +89,11 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> Response:
-    args = (user_id, status_, q or None, limit, offset)
+    page = _Page(status_, q or None, limit, offset)
     if request.app.state.read_pool is not None:  # PostgreSQL: on the event loop (todo_api.read_pool)
-        body = await read_async(request, _list_async, request.app.state.engine.dialect, *args)
+        body = await read_async(request, _list_async, request.app.state.engine.dialect, user_id, page)
     else:
-        body = await read_rows(request, _list, *args)
+        body = await read_rows(request, _list, user_id, page)
     return Response(body, media_type="application/json")
 
 
