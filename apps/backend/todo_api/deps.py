@@ -23,11 +23,11 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPBearer
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from todo_api.models import User
 from todo_api.security import InvalidToken
+from todo_api.slots import Slots
 
 T = TypeVar("T")
 MAX_DB_INT = 2**31 - 1
@@ -97,20 +97,11 @@ class DatabaseThreads:
     def __init__(self, size: int, timeout: float) -> None:
         self.size = size
         self.timeout = timeout
-        self._slots = asyncio.Semaphore(size)
+        self._slots = Slots(size, timeout)
         self._executor = ThreadPoolExecutor(size, thread_name_prefix="db")
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
-        slots = self._slots
-        if slots.locked():
-            try:
-                async with asyncio.timeout(self.timeout):
-                    await slots.acquire()
-            except TimeoutError:
-                # As if it had waited that long for a connection: answered 503 with Retry-After (app.py).
-                raise PoolTimeoutError("no database connection became free in time") from None
-        else:
-            await slots.acquire()  # free: returns at once
+        await self._slots.acquire()
         # The thread sees the request's context (request id in its log lines).
         future = asyncio.get_running_loop().run_in_executor(
             self._executor, contextvars.copy_context().run, fn, *args

@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine
 
 from todo_api import db
+from todo_api.slots import Slots
 
 
 def connect_kwargs(engine: Engine) -> dict[str, object]:
@@ -34,13 +35,17 @@ def connect_kwargs(engine: Engine) -> dict[str, object]:
 
 class ReadPool:
     """At most `size` autocommit connections (each read is one statement, one round trip), opened on
-    demand; a request that gets none within `timeout` seconds fails with psycopg_pool.PoolTimeout
-    (503 with Retry-After, app.py). Like the engine's pool (db._ping_when_idle), a connection idle
+    demand; a request that gets none within `timeout` seconds fails with SQLAlchemy's TimeoutError
+    (waiting for a slot) or psycopg_pool.PoolTimeout (waiting for a new connection), both 503 with
+    Retry-After (app.py). Like the engine's pool (db._ping_when_idle), a connection idle
     for more than db.PING_AFTER_IDLE_SECONDS is checked (SELECT 1) before reuse, and a dead one is
     replaced: serverless PostgreSQL (Neon) closes idle connections."""
 
     def __init__(self, engine: Engine, size: int, timeout: float) -> None:
         self.timeout = timeout
+        # Requests queue here, not in the pool: its waiting line costs a task and a condition per
+        # waiter, and with 32 clients on 10 connections nearly every request waited there.
+        self._slots = Slots(size, timeout)
         self._idle_since: weakref.WeakKeyDictionary[AsyncConnection, float] = weakref.WeakKeyDictionary()
         kwargs = {**connect_kwargs(engine), "autocommit": True}
         self._pool = AsyncConnectionPool(
@@ -50,7 +55,6 @@ class ReadPool:
             open=False,
             timeout=timeout,
             check=self._check,
-            reset=self._returned,
             name="read",
         )
 
@@ -62,11 +66,24 @@ class ReadPool:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
-        async with self._pool.connection(timeout=self.timeout) as conn:
+        waiting_since = time.monotonic()
+        await self._slots.acquire()
+        try:
+            # A free slot means a connection is free or may be opened: wait only for the rest of it.
+            waited = time.monotonic() - waiting_since
+            conn = await self._pool.getconn(timeout=max(self.timeout - waited, 0.001))
+        except BaseException:
+            self._slots.release()
+            raise
+        try:
             yield conn
-
-    async def _returned(self, conn: AsyncConnection) -> None:
-        self._idle_since[conn] = time.monotonic()
+        finally:
+            await self._pool.putconn(conn)
+            self._slots.release()
+            # Noted here rather than in the pool's `reset` callback: with one, the pool returns every
+            # connection through its worker task, a trip round the busy event loop during which the
+            # connection is neither in use nor available (more requests waited for one).
+            self._idle_since[conn] = time.monotonic()
 
     async def _check(self, conn: AsyncConnection) -> None:
         idle_since = self._idle_since.get(conn)
