@@ -129,10 +129,17 @@ def test_pool_exhaustion_is_503_with_retry_after(postgres_app_url, make_client):
     client = make_client(postgres_app_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout_seconds=0.3)
     user = ApiUser(client, "pool@example.test")
     held = client.app.state.engine.connect()  # the pool's only connection
+    # ... and the only connection of the task list's own pool (todo_api.read_pool)
+    held_read = client.portal.wrap_async_context_manager(client.app.state.read_pool.connection())
+    held_read.__enter__()
     try:
         response = user.get("/api/tasks")
+        write = user.post("/api/tasks", json={"title": "no connection for me"})
     finally:
+        held_read.__exit__(None, None, None)
         held.close()
+    assert write.status_code == 503, write.text
+    assert write.headers["retry-after"].isdigit()
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"].isdigit()
     assert user.get("/api/tasks").status_code == 200

@@ -144,3 +144,17 @@ def test_unhandled_error_is_json_500_with_request_id(client):
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error", "request_id": "trace-me"}
     assert response.headers["x-request-id"] == "trace-me"
+
+
+def test_the_last_resort_500_carries_the_security_headers_too(client):
+    """The request-id middleware answers an unhandled error itself; it also sets nosniff (one
+    middleware for both, so no response leaves without it)."""
+
+    def boom() -> None:
+        raise RuntimeError("bug")
+
+    client.app.add_api_route("/boom", boom)
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-request-id"]

@@ -24,7 +24,7 @@ from todo_api.config import Settings, load_settings, require_serving_config
 from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker, reading_engine
 from todo_api.deps import DatabaseThreads
 from todo_api.logs import configure_logging
-from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from todo_api.routes import auth, chat, health, tasks
 from todo_api.security import Passwords, Tokens, hash_concurrency, make_password_hasher
 from todo_api.throttle import AccountBackoff, SlidingWindow
@@ -86,6 +86,21 @@ async def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
     return _retry_later("The server is busy; try again shortly.")
 
 
+def _use_read_pool(app: FastAPI, settings: Settings) -> None:
+    """PostgreSQL: the task list's own asynchronous pool (todo_api.read_pool), and psycopg's errors
+    answered like SQLAlchemy's (503). Imported here only: psycopg and its pool take ~10 MB that a
+    SQLite server does not need."""
+    import psycopg
+    import psycopg_pool
+
+    from todo_api.read_pool import ReadPool
+
+    app.state.read_pool = ReadPool(app.state.engine, settings.db_pool_size, settings.db_pool_timeout_seconds)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.add_exception_handler(psycopg.InterfaceError, _database_unavailable)
+    app.add_exception_handler(psycopg_pool.PoolTimeout, _database_busy)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     require_serving_config(settings)
@@ -99,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             db_concurrency(engine, settings.db_pool_size, settings.db_max_overflow),
             settings.db_pool_timeout_seconds,
         )
+        if app.state.read_pool is not None:
+            await app.state.read_pool.open()
         if settings.should_migrate_on_start:
             from todo_api.migrate import upgrade
 
@@ -124,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.assistant.aclose()
             app.state.passwords.close()
             app.state.db_threads.close()
+            if app.state.read_pool is not None:
+                await app.state.read_pool.close()
             engine.dispose()
             log.info("stopped")
 
@@ -143,6 +162,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
     app.state.reading_engine = reading_engine(engine)
+    app.state.read_pool = None
+    if engine.url.get_backend_name() == "postgresql":
+        _use_read_pool(app, settings)
     hasher = make_password_hasher(
         settings.argon2_memory_kib,
         settings.argon2_time_cost,
@@ -171,8 +193,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Bodies above the limit get 413 before they are read whole (middleware.BodyLimitMiddleware).
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(RequestContextMiddleware)  # outermost: every response gets an id and a log line
+    # Outermost: every response gets an id, the security headers and a log line.
+    app.add_middleware(RequestContextMiddleware)
 
     app.add_exception_handler(RequestValidationError, _validation_error)
     # Connection-level failures (database down, SQLite locked for too long) are 503, not 500.

@@ -41,6 +41,8 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
 
 # A pooled connection idle for longer than this is checked (SELECT 1) before reuse.
 PING_AFTER_IDLE_SECONDS = 30.0
+# libpq's connect_timeout unless the URL sets one.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def _postgres_engine_args(
@@ -48,7 +50,7 @@ def _postgres_engine_args(
 ) -> dict:
     connect_args: dict[str, object] = {}
     if "connect_timeout" not in url.query:
-        connect_args["connect_timeout"] = 5
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     return {
         "pool_pre_ping": pre_ping,
         "pool_size": pool_size,

@@ -71,6 +71,9 @@ def configure_logging(level: str = "info") -> None:
         lg.handlers.clear()
         lg.propagate = True
         lg.setLevel(level.upper())
+    # psycopg's pool (todo_api.read_pool) logs three INFO lines for every connection a request takes
+    # and gives back; its warnings (a connection lost, a transaction rolled back) still show.
+    logging.getLogger("psycopg.pool").setLevel(logging.WARNING)
     # Our middleware writes the access log (with request_id and duration); uvicorn's would duplicate it.
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()

@@ -1,4 +1,4 @@
-"""Request id + access log, security headers and the body size limit, as plain ASGI middleware
+"""Request id + access log + security headers, and the body size limit, as plain ASGI middleware
 (cheaper than BaseHTTPMiddleware)."""
 
 from __future__ import annotations
@@ -17,11 +17,17 @@ from todo_api.logs import request_id_var
 access_log = logging.getLogger("todo_api.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
+# On every response: a browser must not guess that a JSON error is HTML. (The `server` header uvicorn
+# adds is removed in todo_api.main.)
+SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"),)
+_SET_HERE = frozenset({REQUEST_ID_HEADER, *(name for name, _ in SECURITY_HEADERS)})
 _VALID_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
 
 
 class RequestContextMiddleware:
-    """Honours a sane incoming X-Request-ID (else generates one), echoes it, logs one line per request."""
+    """Honours a sane incoming X-Request-ID (else generates one), echoes it, logs one line per request,
+    and adds SECURITY_HEADERS. One middleware for both: each layer wraps `send` once more for every
+    message of every request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -51,7 +57,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID_HEADER]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _SET_HERE]
+                headers += SECURITY_HEADERS
                 headers.append((REQUEST_ID_HEADER, request_id.encode("ascii")))
                 message["headers"] = headers
             await send(message)
@@ -92,30 +99,6 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(token)
-
-
-class SecurityHeadersMiddleware:
-    """`X-Content-Type-Options: nosniff` on every response (a browser must not guess that a JSON
-    error is HTML). The `server` header uvicorn adds is removed in todo_api.main."""
-
-    HEADERS = ((b"x-content-type-options", b"nosniff"),)
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                names = {name for name, _ in self.HEADERS}
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-                message["headers"] = headers + list(self.HEADERS)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 class BodyLimitMiddleware:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from functools import cache, lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Connection, DateTime, Dialect, Row, Select, bindparam, func, over, select, type_coerce
 from sqlalchemy.orm import Session
 
-from todo_api.models import Task, UTCDateTime, utcnow
+from todo_api.models import Task, User, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 MAX_DB_INT = 2**31 - 1
 StatusFilter = Literal["open", "done"]
@@ -34,7 +37,7 @@ LIST_COLUMNS = (
 _PLAIN_LIST_COLUMNS = tuple(
     type_coerce(c, DateTime()).label(c.key) if isinstance(c.type, UTCDateTime) else c for c in LIST_COLUMNS
 )
-# For the driver's cursor on PostgreSQL (list_page): UTC wall-clock `timestamp` values, whatever the
+# For the driver's cursor on PostgreSQL (list_page_async): UTC wall-clock `timestamp` values, whatever the
 # session's time zone. Naive datetimes are cheaper for psycopg to build and for orjson to write
 # (as ...Z) than aware ones: ~15 % of the list's database call.
 _PG_NAIVE_UTC_COLUMNS = tuple(
@@ -124,8 +127,9 @@ def _list_sql(dialect: Dialect, with_status: bool, with_q: bool) -> tuple[str, d
     return str(compiled), compiled.params
 
 
-def list_page(
-    conn: Connection,
+async def list_page_async(
+    conn: AsyncConnection,
+    dialect: Dialect,
     owner_id: int,
     *,
     status: StatusFilter | None = None,
@@ -133,21 +137,46 @@ def list_page(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[Sequence[Sequence], int]:
-    """list_tasks for the REST list: rows in LIST_COLUMNS order + total, read by position only.
+    """list_tasks for the REST list on PostgreSQL, on an asynchronous psycopg connection
+    (todo_api.read_pool): rows in LIST_COLUMNS order + total, read by position only, and the total.
 
-    On PostgreSQL the statement, compiled once per shape by SQLAlchemy, runs on the driver's cursor
-    and the rows are psycopg's tuples (timestamps naive UTC): SQLAlchemy's execution context and result
-    set-up (it re-reads the cursor description on every call) cost about a third of the database
-    call's CPU time for 100 rows, and nothing here needs them: the values need no conversion.
+    The statement, compiled once per shape by SQLAlchemy for the engine's `dialect`, runs on the
+    driver's cursor and the rows are psycopg's tuples (timestamps naive UTC): SQLAlchemy's execution
+    context and result set-up cost about a third of the database call's CPU time for 100 rows, and
+    nothing here needs them: the values need no conversion.
     """
-    if conn.dialect.name != "postgresql":
-        return list_tasks(conn, owner_id, status=status, q=q, limit=limit, offset=offset)
     shape, params = _list_params(owner_id, status, q, limit, offset)
-    sql, fixed = _list_sql(conn.dialect, *shape)
-    with conn.connection.driver_connection.cursor() as cursor:
-        # Binary results: the same Python values, decoded with less work than text (timestamps).
-        rows = cursor.execute(sql, {**fixed, **params}, binary=True).fetchall()
-    return rows, _total(conn, rows, shape, params)
+    sql, fixed = _list_sql(dialect, *shape)
+    async with conn.cursor(binary=True) as cursor:
+        await cursor.execute(sql, {**fixed, **params}, binary=True)
+        rows = await cursor.fetchall()
+        if rows:
+            return rows, rows[0][-1]
+        if offset == 0:
+            return rows, 0
+        sql, fixed = _count_sql(dialect, *shape)
+        await cursor.execute(sql, {**fixed, **params}, binary=True)
+        row = await cursor.fetchone()
+        return rows, row[0] if row else 0
+
+
+async def user_exists_async(conn: AsyncConnection, dialect: Dialect, user_id: int) -> bool:
+    sql, fixed = _user_exists_sql(dialect)
+    async with conn.cursor() as cursor:
+        await cursor.execute(sql, {**fixed, "user_id": user_id})
+        return await cursor.fetchone() is not None
+
+
+@lru_cache(maxsize=8)
+def _count_sql(dialect: Dialect, with_status: bool, with_q: bool) -> tuple[str, dict[str, object]]:
+    compiled = _count_statement(with_status, with_q).compile(dialect=dialect)
+    return str(compiled), compiled.params
+
+
+@lru_cache(maxsize=8)
+def _user_exists_sql(dialect: Dialect) -> tuple[str, dict[str, object]]:
+    compiled = select(User.id).where(User.id == bindparam("user_id")).compile(dialect=dialect)
+    return str(compiled), compiled.params
 
 
 def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:

@@ -5,14 +5,23 @@ Each endpoint is async and does its database work in one `run_db` call (see todo
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Dialect
 from sqlalchemy.orm import Session
 
 from todo_api import tasks_repo
-from todo_api.deps import UserId, read_db, read_rows, require_user, run_db
+from todo_api.deps import (
+    USER_GONE,
+    UserId,
+    read_async,
+    read_db,
+    read_rows,
+    require_user,
+    run_db,
+    unauthorized,
+)
 from todo_api.models import Task
 from todo_api.schemas import (
     ErrorOut,
@@ -24,6 +33,9 @@ from todo_api.schemas import (
     task_page_json,
 )
 from todo_api.tasks_repo import MAX_DB_INT, StatusFilter
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"model": ErrorOut}})
 
@@ -39,20 +51,31 @@ def _load(session: Session, user_id: int, task_id: int) -> Task:
     return task
 
 
-def _list(
-    connection: Connection,
-    user_id: int,
-    status_: StatusFilter | None,
-    q: str | None,
-    limit: int,
-    offset: int,
-) -> bytes:
-    rows, total = tasks_repo.list_page(connection, user_id, status=status_, q=q, limit=limit, offset=offset)
+class _Page(NamedTuple):
+    """Which tasks a list request asks for (tasks_repo.list_tasks's keyword arguments)."""
+
+    status: StatusFilter | None
+    q: str | None
+    limit: int
+    offset: int
+
+
+# The user check is only needed when no task came back: tasks reference their owner (FK), so any
+# row proves the user exists. Saves a query on the hot path.
+
+
+def _list(connection: Connection, user_id: int, page: _Page) -> bytes:
+    rows, total = tasks_repo.list_tasks(connection, user_id, **page._asdict())
     if total == 0:
-        # The user check is only needed when nothing came back: tasks reference their owner (FK),
-        # so any row proves the user exists. Saves a query on the hot path.
         require_user(connection, user_id)
-    return task_page_json(rows, total, limit, offset)
+    return task_page_json(rows, total, page.limit, page.offset)
+
+
+async def _list_async(connection: AsyncConnection, dialect: Dialect, user_id: int, page: _Page) -> bytes:
+    rows, total = await tasks_repo.list_page_async(connection, dialect, user_id, **page._asdict())
+    if total == 0 and not await tasks_repo.user_exists_async(connection, dialect, user_id):
+        raise unauthorized(USER_GONE)
+    return task_page_json(rows, total, page.limit, page.offset)
 
 
 @router.get("", response_model=TaskPage)
@@ -66,7 +89,11 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_DB_INT)] = 0,
 ) -> Response:
-    body = await read_rows(request, _list, user_id, status_, q or None, limit, offset)
+    page = _Page(status_, q or None, limit, offset)
+    if request.app.state.read_pool is not None:  # PostgreSQL: on the event loop (todo_api.read_pool)
+        body = await read_async(request, _list_async, request.app.state.engine.dialect, user_id, page)
+    else:
+        body = await read_rows(request, _list, user_id, page)
     return Response(body, media_type="application/json")
 
 
