@@ -149,6 +149,16 @@ needs `kubectl rollout restart`.)
 {{- if and (or .Values.ingress.enabled .Values.httpRoute.enabled) (not $routed) }}
 {{- fail "ingress.enabled or httpRoute.enabled is true but no enabled service has an ingressPath: set services.<name>.ingressPath (e.g. \"/\") or turn routing off" }}
 {{- end }}
+{{- if eq .Values.database.mode "postgres" }}
+{{- $connections := 0 }}
+{{- $svc := index .Values.services "backend" }}
+{{- if $svc.enabled }}
+{{- $connections = add $connections (mul 2 (int .Values.database.poolSize) (int (ternary $svc.autoscaling.maxReplicas $svc.replicaCount $svc.autoscaling.enabled))) }}
+{{- end }}
+{{- if gt (int $connections) 90 }}
+{{- fail (printf "up to %v PostgreSQL connections (2 pools x database.poolSize %v x the API pods, maxReplicas with autoscaling), more than the 90 the in-cluster PostgreSQL can give (max_connections 100): lower database.poolSize or the replicas" $connections .Values.database.poolSize) }}
+{{- end }}
+{{- end }}
 {{- if eq .Values.database.mode "sqlite" }}
 {{- $svc := index .Values.services "backend" }}
 {{- if and $svc.enabled $svc.autoscaling.enabled }}

@@ -248,6 +248,15 @@ describe('replicas and autoscaling', () => {
     );
   });
 
+  it('database.poolSize becomes DB_POOL_SIZE; the API pods may not ask the in-cluster PostgreSQL for more than 90 connections', () => {
+    expect(find(local(), 'ConfigMap', 'todo-backend').data!.DB_POOL_SIZE).toBe('8');
+    // Two pools per pod: 2 x 8 x maxReplicas 5 = 80 fits, 2 x 10 x 5 = 100 does not.
+    expect(find(objects(['services.backend.autoscaling.enabled=true']), 'HorizontalPodAutoscaler', 'todo-backend').spec.maxReplicas).toBe(5);
+    expect(templateError('helm4', withValues(['services.backend.autoscaling.enabled=true', 'database.poolSize=10']))).toContain(
+      'up to 100 PostgreSQL connections (2 pools x database.poolSize 10 x the API pods, maxReplicas with autoscaling), more than the 90',
+    );
+  });
+
   it('PDBs allow disruption and evict unhealthy pods', () => {
     expect(find(local(), 'PodDisruptionBudget', 'todo-backend').spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
   });
