@@ -60,13 +60,11 @@ class _Page(NamedTuple):
     offset: int
 
 
-# The user check is only needed when no task came back: tasks reference their owner (FK), so any
-# row proves the user exists. Saves a query on the hot path.
-
-
 def _list(connection: Connection, user_id: int, page: _Page) -> bytes:
     rows, total = tasks_repo.list_tasks(connection, user_id, **page._asdict())
     if total == 0:
+        # The user check is only needed when no task came back: tasks reference their owner (FK),
+        # so any row proves the user exists. Saves a query on the hot path (both paths).
         require_user(connection, user_id)
     return task_page_json(rows, total, page.limit, page.offset)
 
