@@ -2,7 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { deploymentsIn, ingressManifests } from './ingress';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ClusterError } from './errors';
+import { deploymentsIn, httpStatus, ingressManifests, waitForIngress } from './ingress';
 
 describe('ingress controller manifests', () => {
   it('defaults to our Traefik manifests with the official pinned image, IfNotPresent, restricted namespace', () => {
@@ -30,5 +33,32 @@ describe('ingress controller manifests', () => {
 
   it('finds Deployments, defaulting the namespace', () => {
     expect(deploymentsIn('kind: Deployment\nmetadata:\n  name: a\n---\nkind: Service\nmetadata:\n  name: b\n')).toEqual(['default/a']);
+  });
+});
+
+describe('waiting for the ingress to answer', () => {
+  it('httpStatus: the status of a real server on loopback, 0 when nothing listens', async () => {
+    const server = createServer((req, res) => res.writeHead(req.headers.host === 'cluster-up.localhost' ? 404 : 500).end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect(await httpStatus(`http://127.0.0.1:${port}/`)).toBe(404);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    expect(await httpStatus(`http://127.0.0.1:${port}/`)).toBe(0);
+  });
+
+  it('asks again until something answers, and names the ingress step with what to look at when nothing does', async () => {
+    const answers = [0, 0, 404];
+    const probe = jest.fn(async () => answers.shift() ?? 404);
+    await expect(waitForIngress('http://127.0.0.1:18080/', probe, 5000, 1)).resolves.toBe(404);
+    expect(probe).toHaveBeenCalledTimes(3);
+
+    const err = await waitForIngress('http://127.0.0.1:18080/', async () => 0, 20, 1).catch((e) => e);
+    expect(err).toBeInstanceOf(ClusterError);
+    expect(err.step).toBe('ingress: answer');
+    expect(err.cause).toContain('nothing answered on http://127.0.0.1:18080/ within 0s, although the ingress controller is Ready');
+    expect(err.fix).toContain('endpointslices');
   });
 });

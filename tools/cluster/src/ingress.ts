@@ -4,7 +4,9 @@
  * image), then each Deployment in them is waited for. Tests point TRAEFIK_IMAGE at the offline-kind build.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { ClusterError } from './errors';
 import { PROJECT_ROOT, versions } from './versions';
 
 export interface IngressManifests {
@@ -32,4 +34,37 @@ export function deploymentsIn(yaml: string): string[] {
     if (name) out.push(`${ns}/${name}`);
   }
   return out;
+}
+
+/** The HTTP status of one GET (0 when nothing answered within 5 s), with a Host no route matches. */
+export function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { headers: { host: 'cluster-up.localhost' }, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/**
+ * Waits until the ingress answers HTTP on the host port (any status: Traefik says 404 for an unknown
+ * host). A Ready Traefik pod is not reachable yet until kube-proxy has programmed its NodePort, which
+ * lags on a busy machine: "cluster ready" is said only once a request gets through.
+ */
+export async function waitForIngress(url: string, probe: (url: string) => Promise<number> = httpStatus, timeoutMs = 60_000, everyMs = 250): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await probe(url);
+    if (status > 0) return status;
+    if (Date.now() >= deadline)
+      throw new ClusterError(
+        'ingress: answer',
+        `nothing answered on ${url} within ${Math.round(timeoutMs / 1000)}s, although the ingress controller is Ready`,
+        'kubectl -n traefik get pods,svc,endpointslices (the NodePort needs an endpoint) and kubectl -n kube-system logs daemonset/kube-proxy; cluster-down + cluster-up starts over',
+      );
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }

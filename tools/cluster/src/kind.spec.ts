@@ -44,6 +44,9 @@ describe('kind options', () => {
 });
 
 describe('kindUp', () => {
+  // The ingress's answer, asked after the waits (ingress.spec.ts tests the wait itself): Traefik's 404.
+  const asked: string[] = [];
+  const answered = async (url: string) => (asked.push(url), 404);
   it('fails first on Docker not running, naming step, cause and fix', async () => {
     const { runner, calls } = recorder((cmd) => (cmd === 'docker' ? { status: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' } : undefined));
     const err = await kindUp(kindOptions('todo', {}), t, runner, () => undefined).catch((e) => e);
@@ -58,7 +61,7 @@ describe('kindUp', () => {
     process.env.KIND_NODE_IMAGE = '';
     const { runner, calls } = recorder(() => undefined);
     const o = kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }); // port 0: always bindable
-    await kindUp(o, t, runner, () => undefined);
+    await kindUp(o, t, runner, () => undefined, answered);
     const cfgFile = join(dir, 'demo', 'kind-config.yaml');
     expect(calls).toEqual([
       'docker info --format {{.ServerVersion}}',
@@ -68,6 +71,7 @@ describe('kindUp', () => {
       'kubectl --context kind-demo -n traefik rollout status deployment/traefik --timeout=180s',
       'kubectl --context kind-demo -n kube-system rollout status deployment/coredns --timeout=180s',
     ]);
+    expect(asked).toEqual(['http://127.0.0.1:0/']);
     const cfg = parse(readFileSync(cfgFile, 'utf8'));
     expect(cfg.nodes[0].extraMounts[0].hostPath).toBe(join(dir, 'demo', 'encryption'));
   });
@@ -78,7 +82,7 @@ describe('kindUp', () => {
       if (args[0] === 'get' && args[1] === 'nodes') return { stdout: 'demo-control-plane\n' };
       return undefined;
     });
-    await kindUp(kindOptions('demo', {}, { registry: true, kubeconfig: '/tmp/kc' }), t, runner, () => undefined);
+    await kindUp(kindOptions('demo', {}, { registry: true, kubeconfig: '/tmp/kc' }), t, runner, () => undefined, answered);
     expect(calls).toContain('kind export kubeconfig --name demo --kubeconfig /tmp/kc');
     expect(calls.some((c) => c.startsWith('kind create'))).toBe(false);
     expect(calls).toContain('docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry docker.io/library/registry:2');
