@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Literal
@@ -111,19 +111,32 @@ def list_tasks(
     return rows, _total(conn, rows, shape, params)
 
 
-def _total(conn: Connection, rows: Sequence[Sequence], shape: tuple[bool, bool], params: dict) -> int:
+def _total_of_page(rows: Sequence[Sequence], offset: int) -> int | None:
+    """The total the page's window column carries; None past the end of the list (the window saw no
+    rows), where it must be counted separately."""
     if rows:
         return rows[0][-1]
-    if params["offset"] == 0:
-        return 0
-    # Past the end of the list: the window saw no rows, so count separately.
-    return conn.execute(_count_statement(*shape), params).scalar_one()
+    return 0 if offset == 0 else None
 
 
-@lru_cache(maxsize=64)  # per engine's dialect (tests build many) and shape
-def _list_sql(dialect: Dialect, with_status: bool, with_q: bool) -> tuple[str, dict[str, object]]:
-    """The SQL text and its parameters' fixed values ('' in coalesce() and 'UTC' are parameters too)."""
-    compiled = _list_statement(_PG_NAIVE_UTC_COLUMNS, with_status, with_q).compile(dialect=dialect)
+def _total(conn: Connection, rows: Sequence[Sequence], shape: tuple[bool, bool], params: dict) -> int:
+    total = _total_of_page(rows, params["offset"])
+    return conn.execute(_count_statement(*shape), params).scalar_one() if total is None else total
+
+
+def _pg_list_statement(with_status: bool, with_q: bool) -> Select:
+    return _list_statement(_PG_NAIVE_UTC_COLUMNS, with_status, with_q)
+
+
+def _user_exists_statement() -> Select:
+    return select(User.id).where(User.id == bindparam("user_id"))
+
+
+@lru_cache(maxsize=64)  # per engine's dialect (tests build many), statement and shape
+def _sql(dialect: Dialect, statement: Callable[..., Select], *shape: bool) -> tuple[str, dict[str, object]]:
+    """A statement's SQL text for the driver's own cursor, and its parameters' fixed values ('' in
+    coalesce() and 'UTC' are parameters too), compiled once."""
+    compiled = statement(*shape).compile(dialect=dialect)
     return str(compiled), compiled.params
 
 
@@ -146,37 +159,24 @@ async def list_page_async(
     nothing here needs them: the values need no conversion.
     """
     shape, params = _list_params(owner_id, status, q, limit, offset)
-    sql, fixed = _list_sql(dialect, *shape)
+    sql, fixed = _sql(dialect, _pg_list_statement, *shape)
     async with conn.cursor(binary=True) as cursor:
         await cursor.execute(sql, {**fixed, **params}, binary=True)
         rows = await cursor.fetchall()
-        if rows:
-            return rows, rows[0][-1]
-        if offset == 0:
-            return rows, 0
-        sql, fixed = _count_sql(dialect, *shape)
+        total = _total_of_page(rows, offset)
+        if total is not None:
+            return rows, total
+        sql, fixed = _sql(dialect, _count_statement, *shape)
         await cursor.execute(sql, {**fixed, **params}, binary=True)
         row = await cursor.fetchone()
         return rows, row[0] if row else 0
 
 
 async def user_exists_async(conn: AsyncConnection, dialect: Dialect, user_id: int) -> bool:
-    sql, fixed = _user_exists_sql(dialect)
+    sql, fixed = _sql(dialect, _user_exists_statement)
     async with conn.cursor() as cursor:
         await cursor.execute(sql, {**fixed, "user_id": user_id})
         return await cursor.fetchone() is not None
-
-
-@lru_cache(maxsize=8)
-def _count_sql(dialect: Dialect, with_status: bool, with_q: bool) -> tuple[str, dict[str, object]]:
-    compiled = _count_statement(with_status, with_q).compile(dialect=dialect)
-    return str(compiled), compiled.params
-
-
-@lru_cache(maxsize=8)
-def _user_exists_sql(dialect: Dialect) -> tuple[str, dict[str, object]]:
-    compiled = select(User.id).where(User.id == bindparam("user_id")).compile(dialect=dialect)
-    return str(compiled), compiled.params
 
 
 def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:
