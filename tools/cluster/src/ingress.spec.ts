@@ -42,20 +42,21 @@ describe('waiting for the ingress to answer', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     try {
-      expect(await httpStatus(`http://127.0.0.1:${port}/`)).toBe(404);
+      expect(await httpStatus({ address: '127.0.0.1', port, path: '/', host: 'cluster-up.localhost' })).toBe(404);
     } finally {
       await new Promise((r) => server.close(r));
     }
-    expect(await httpStatus(`http://127.0.0.1:${port}/`)).toBe(0);
+    expect(await httpStatus({ address: '127.0.0.1', port, path: '/', host: 'cluster-up.localhost' })).toBe(0);
   });
 
   it('asks again until something answers, and names the ingress step with what to look at when nothing does', async () => {
     const answers = [0, 0, 404];
     const probe = jest.fn(async () => answers.shift() ?? 404);
-    await expect(waitForIngress('http://127.0.0.1:18080/', probe, 5000, 1)).resolves.toBe(404);
+    const target = { address: '127.0.0.1', port: 18080, path: '/', host: 'cluster-up.localhost' };
+    await expect(waitForIngress(target, probe, 5000, 1)).resolves.toBe(404);
     expect(probe).toHaveBeenCalledTimes(3);
 
-    const err = await waitForIngress('http://127.0.0.1:18080/', async () => 0, 20, 1).catch((e) => e);
+    const err = await waitForIngress(target, async () => 0, 20, 1).catch((e) => e);
     expect(err).toBeInstanceOf(ClusterError);
     expect(err.step).toBe('ingress: answer');
     expect(err.cause).toContain('nothing answered on http://127.0.0.1:18080/ within 0s, although the ingress controller is Ready');

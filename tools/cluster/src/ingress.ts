@@ -36,10 +36,18 @@ export function deploymentsIn(yaml: string): string[] {
   return out;
 }
 
-/** The HTTP status of one GET (0 when nothing answered within 5 s), with a Host no route matches. */
-export function httpStatus(url: string): Promise<number> {
+/** Where to ask: the address and port the ingress listens on, and the Host to ask for. */
+export interface HttpTarget {
+  address: string;
+  port: number;
+  path: string;
+  host: string;
+}
+
+/** The HTTP status of one GET through the ingress (0 when nothing answered within 5 s). */
+export function httpStatus(t: HttpTarget): Promise<number> {
   return new Promise((resolve) => {
-    const req = request(url, { headers: { host: 'cluster-up.localhost' }, timeout: 5000 }, (res) => {
+    const req = request({ host: t.address, port: t.port, path: t.path, headers: { host: t.host }, timeout: 5000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -54,10 +62,11 @@ export function httpStatus(url: string): Promise<number> {
  * host). A Ready Traefik pod is not reachable yet until kube-proxy has programmed its NodePort, which
  * lags on a busy machine: "cluster ready" is said only once a request gets through.
  */
-export async function waitForIngress(url: string, probe: (url: string) => Promise<number> = httpStatus, timeoutMs = 60_000, everyMs = 250): Promise<number> {
+export async function waitForIngress(target: HttpTarget, probe: (t: HttpTarget) => Promise<number> = httpStatus, timeoutMs = 60_000, everyMs = 250): Promise<number> {
+  const url = `http://${target.address}:${target.port}${target.path}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const status = await probe(url);
+    const status = await probe(target);
     if (status > 0) return status;
     if (Date.now() >= deadline)
       throw new ClusterError(

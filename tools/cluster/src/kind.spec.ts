@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ClusterError } from './errors';
 import { RunResult, Runner } from './exec';
+import type { HttpTarget } from './ingress';
 import { assertHealthy, kindDown, kindOptions, kindStatus, kindUp } from './kind';
 import { versions } from './versions';
 
@@ -46,7 +47,7 @@ describe('kind options', () => {
 describe('kindUp', () => {
   // The ingress's answer, asked after the waits (ingress.spec.ts tests the wait itself): Traefik's 404.
   const asked: string[] = [];
-  const answered = async (url: string) => (asked.push(url), 404);
+  const answered = async (t: HttpTarget) => (asked.push(`http://${t.address}:${t.port}${t.path} (Host ${t.host})`), 404);
   it('fails first on Docker not running, naming step, cause and fix', async () => {
     const { runner, calls } = recorder((cmd) => (cmd === 'docker' ? { status: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' } : undefined));
     const err = await kindUp(kindOptions('todo', {}), t, runner, () => undefined).catch((e) => e);
@@ -71,7 +72,7 @@ describe('kindUp', () => {
       'kubectl --context kind-demo -n traefik rollout status deployment/traefik --timeout=180s',
       'kubectl --context kind-demo -n kube-system rollout status deployment/coredns --timeout=180s',
     ]);
-    expect(asked).toEqual(['http://127.0.0.1:0/']);
+    expect(asked).toEqual(['http://127.0.0.1:0/ (Host cluster-up.localhost)']);
     const cfg = parse(readFileSync(cfgFile, 'utf8'));
     expect(cfg.nodes[0].extraMounts[0].hostPath).toBe(join(dir, 'demo', 'encryption'));
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ensureEncryptionConfig, clusterStateDir, removeClusterState } from './encryption';
 import { ClusterError, clusterMissing } from './errors';
 import { must, Runner } from './exec';
-import { httpStatus, ingressManifests, waitForIngress } from './ingress';
+import { HttpTarget, httpStatus, ingressManifests, waitForIngress } from './ingress';
 import { kindConfigYaml } from './kind-config';
 import { checkDocker, checkPorts } from './preflight';
 import { containerdConfigVersion, hostsToml, localRegistryHostingConfigMap, nodeHostsCommands, registryDockerCommands, registryOptions } from './registry';
@@ -54,7 +54,7 @@ function kubectlArgs(o: KindOptions, args: string[]): string[] {
 }
 
 /** `probe` asks the ingress once (httpStatus; tests give a stand-in). */
-export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log, probe: (url: string) => Promise<number> = httpStatus): Promise<void> {
+export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log, probe: (t: HttpTarget) => Promise<number> = httpStatus): Promise<void> {
   checkDocker(runner, t.docker);
   const kc = o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : [];
   if (kindClusters(runner, t).includes(o.name)) {
@@ -98,9 +98,10 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log,
   }
   // kubectl's own progress lines ("Waiting for deployment ... 0 of 1 updated replicas are available") stream.
   k('wait for CoreDNS', 'kubectl -n kube-system describe deployment/coredns', ['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=180s'], undefined, true);
-  // Asked where a user would ask: the listen address, or loopback when it listens on every address.
-  const host = ['0.0.0.0', '::'].includes(o.listenAddress) ? '127.0.0.1' : o.listenAddress.includes(':') ? `[${o.listenAddress}]` : o.listenAddress;
-  await waitForIngress(`http://${host}:${o.httpPort}/`, probe);
+  // Asked where a user would ask: the listen address, or loopback when it listens on every address;
+  // with a Host no route matches (Traefik's 404 is an answer).
+  const address = ['0.0.0.0', '::'].includes(o.listenAddress) ? '127.0.0.1' : o.listenAddress;
+  await waitForIngress({ address, port: o.httpPort, path: '/', host: 'cluster-up.localhost' }, probe);
   log(`cluster "${o.name}" ready: context kind-${o.name}${o.kubeconfig ? ` in ${o.kubeconfig}` : ''}; ingress on http://${o.listenAddress}:${o.httpPort}/ (http://<name>.localhost${o.httpPort === 80 ? '' : `:${o.httpPort}`}/)`);
 }
 

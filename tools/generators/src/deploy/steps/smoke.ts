@@ -3,8 +3,7 @@
  * without a session, which only the backend answers with 401 (the frontend's proxy reached it). The
  * database is already proven by the backend pods being Ready (their readiness probe runs SELECT 1).
  */
-import { request } from 'node:http';
-import { ClusterError, minikubeOptions } from '@todo/cluster';
+import { ClusterError, httpStatus, minikubeOptions } from '@todo/cluster';
 import { smokeAttempt } from '../progress';
 import type { DeployRun } from '../run';
 import type { Step } from '../step';
@@ -29,18 +28,6 @@ export function appUrl(run: DeployRun): string {
   return `http://${run.env.host}${port === 80 ? '' : `:${port}`}/`;
 }
 
-function get(address: string, port: number, host: string, path: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: address, port, path, headers: { host }, timeout: 5000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
-
 export const smokeStep: Step<DeployRun> = {
   name: 'smoke check',
   needed: (run) => ({ needed: true, reason: `GET ${SMOKE_CHECKS.map((c) => `${c.path} (${c.expect})`).join(', ')} on ${appUrl(run)} through the ingress` }),
@@ -51,7 +38,7 @@ export const smokeStep: Step<DeployRun> = {
     const attempt = smokeAttempt(SMOKE_CHECKS);
     let last: number[] = [];
     while (Date.now() < deadline) {
-      last = await Promise.all(SMOKE_CHECKS.map((c) => get(address, port, run.env.host, c.path)));
+      last = await Promise.all(SMOKE_CHECKS.map((c) => httpStatus({ address, port, path: c.path, host: run.env.host })));
       if (attempt(last)) return true;
       // Right after a rollout the ingress may still route to the old pod for a moment: ask again soon
       // (two local GETs per attempt) rather than a whole second later.
