@@ -97,12 +97,22 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """A migrated, empty database of each kind."""
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
-    url = request.getfixturevalue("postgres_app_url")
+    return request.getfixturevalue("postgres_url")
+
+
+def truncate_all(url: str) -> None:
+    """Empties every table: users, tasks and the throttles' shared state (limits)."""
     engine = create_engine(normalize_database_url(url), poolclass=NullPool)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE tasks, users RESTART IDENTITY CASCADE"))
+        conn.execute(text("TRUNCATE tasks, users, limits RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_app_url: str) -> str:
+    """The session's migrated PostgreSQL schema, emptied for this test."""
+    truncate_all(postgres_app_url)
+    return postgres_app_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -125,6 +135,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "ai_provider": "mock",
         "log_level": "warning",
         "migrate_on_start": False,
+        # Tests sign up many users from one client; tests of the signup throttle set their own.
+        "signups_per_address": 10_000,
     }
     values.update(overrides)
     return Settings(**values)

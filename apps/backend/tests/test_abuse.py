@@ -9,8 +9,9 @@ from starlette.requests import Request
 
 from tests.conftest import PASSWORD, ApiUser
 from todo_api.client_address import client_address
+from todo_api.models import Limit
 from todo_api.security import hash_concurrency
-from todo_api.throttle import AccountBackoff, SlidingWindow
+from todo_api.throttle import LoginLimits, Window
 
 
 def _signup(client, email: str, password: str):  # type: ignore[no-untyped-def]
@@ -103,18 +104,22 @@ def test_failed_logins_back_off_per_account(sqlite_url, make_client):
     assert _login(client, "someone-else@example.test", "not the password").status_code == 401
 
 
-def test_backoff_doubles_and_is_capped():
-    now = [0.0]
-    backoff = AccountBackoff(free=2, max_seconds=60, clock=lambda: now[0])
+def test_backoff_doubles_and_is_capped(sqlite_url, make_client):
+    engine = make_client(sqlite_url).app.state.engine
+    backoff = LoginLimits(free=2, max_seconds=60, lockout_failures=100, lockout_seconds=3600)
     waits = []
-    for _ in range(12):
-        backoff.failed("a")
-        waits.append(backoff.retry_after("a") or 0)
-    assert waits[:2] == [0, 0]
-    assert waits[2:8] == [1, 2, 4, 8, 16, 32]
-    assert max(waits) == 60  # a real user locked out by an attacker waits a minute at most
-    backoff.succeeded("a")
-    assert backoff.retry_after("a") is None
+    with engine.begin() as conn:
+        for _ in range(12):
+            wait, failures = backoff.reserve(conn, "acct:a", 0.0)
+            assert wait is None
+            backoff.failed(conn, "acct:a", failures, 0.0)
+            waits.append(backoff.wait(conn, "acct:a", 0.0) or 0)
+            conn.execute(Limit.__table__.update().values(blocked_until=0.0))  # as if the lock ran out
+        assert waits[:2] == [0, 0]
+        assert waits[2:8] == [1, 2, 4, 8, 16, 32]
+        assert max(waits) == 60  # a real user locked out by an attacker waits a minute at most
+        backoff.succeeded(conn, "acct:a")
+        assert backoff.wait(conn, "acct:a", 0.0) is None
 
 
 def test_failed_logins_are_limited_per_client_address(sqlite_url, make_client):
@@ -127,14 +132,14 @@ def test_failed_logins_are_limited_per_client_address(sqlite_url, make_client):
     assert _signup(client, "new@example.test", PASSWORD).status_code == 429
 
 
-def test_sliding_window_frees_up_after_the_window():
-    now = [0.0]
-    window = SlidingWindow(limit=2, window=60, clock=lambda: now[0])
-    assert window.take("k") is None
-    assert window.take("k") is None
-    assert window.take("k") == 60
-    now[0] = 61
-    assert window.take("k") is None
+def test_window_frees_up_after_the_window(sqlite_url, make_client):
+    engine = make_client(sqlite_url).app.state.engine
+    window = Window(limit=2, window=60)
+    with engine.begin() as conn:
+        assert window.take(conn, "k", 0.0) is None
+        assert window.take(conn, "k", 1.0) is None
+        assert window.take(conn, "k", 2.0) == 58
+        assert window.take(conn, "k", 61.0) is None
 
 
 def _request(peer: str, forwarded: str | None, trusted: str, make_client, sqlite_url) -> Request:

@@ -42,3 +42,27 @@ def test_requests_get_503_not_500_when_the_database_is_down(make_client, tmp_pat
     token = Tokens(JWT_SECRET, 60).issue(1)
     listing = client.get("/api/tasks", headers={"Authorization": f"Bearer {token}"})
     assert listing.status_code == 503
+
+
+def test_readyz_does_not_wait_behind_user_requests(db_url, make_client):
+    """Every database thread busy (a burst of requests): user requests wait and then get 503, but the
+    readiness probe has its own connection and thread and still answers 200, so a burst cannot take
+    every replica out of the Service at once."""
+    import threading
+
+    from tests.conftest import ApiUser
+
+    client = make_client(db_url, db_pool_timeout_seconds=0.5)
+    user = ApiUser(client, "busy@example.test")
+    threads = client.app.state.db_threads
+    release = threading.Event()
+    busy = [client.portal.start_task_soon(threads.run, release.wait, 30) for _ in range(threads.size)]
+    try:
+        assert user.get("/api/auth/me").status_code == 503  # waited its 0.5 s for a database thread
+        ready = client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+    finally:
+        release.set()
+        for future in busy:
+            future.result(timeout=30)
+    assert user.get("/api/auth/me").status_code == 200

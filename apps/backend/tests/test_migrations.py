@@ -33,8 +33,11 @@ def engine_for(url: str):  # type: ignore[no-untyped-def]
     return create_engine(normalize_database_url(url), poolclass=NullPool)
 
 
-def test_head_is_0003():
-    assert head_revision() == "0003"
+HEAD = "0005"
+
+
+def test_head_is_the_newest_revision():
+    assert head_revision() == HEAD
 
 
 def test_script_heads_agree_with_alembic():
@@ -83,7 +86,7 @@ def test_0001_with_data_to_head_preserves_it(empty_db_url, make_client):
 
     upgrade(empty_db_url)
 
-    assert current_revision(empty_db_url) == "0003"
+    assert current_revision(empty_db_url) == HEAD
     with engine.connect() as conn:
         insp = inspect(conn)
         assert "due_date" in {c["name"] for c in insp.get_columns("tasks")}
@@ -112,7 +115,7 @@ def test_downgrade_to_0001_and_back(empty_db_url):
     downgrade(empty_db_url, "0001")
     assert current_revision(empty_db_url) == "0001"
     upgrade(empty_db_url)
-    assert current_revision(empty_db_url) == "0003"
+    assert current_revision(empty_db_url) == HEAD
 
 
 def _migrate_cli(url: str, *python_flags: str) -> subprocess.CompletedProcess[str]:
@@ -132,7 +135,7 @@ def _migrate_cli(url: str, *python_flags: str) -> subprocess.CompletedProcess[st
 def test_migrate_command_twice_is_a_noop(empty_db_url):
     first = _migrate_cli(empty_db_url)
     assert first.returncode == 0, first.stderr
-    assert '"to_revision": "0003"' in first.stdout
+    assert f'"to_revision": "{HEAD}"' in first.stdout
     engine = engine_for(empty_db_url)
     with engine.connect() as conn:
         schema_before = {t: inspect(conn).get_columns(t) for t in ("users", "tasks")}
@@ -143,7 +146,7 @@ def test_migrate_command_twice_is_a_noop(empty_db_url):
         schema_after = {t: inspect(conn).get_columns(t) for t in ("users", "tasks")}
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     engine.dispose()
-    assert versions == ["0003"]
+    assert versions == [HEAD]
     assert repr(schema_before) == repr(schema_after)
 
 
@@ -174,5 +177,62 @@ def test_migrate_command_reports_an_unreachable_database_clearly():
 def test_migrate_on_start(tmp_path, make_client):
     url = f"sqlite:///{tmp_path / 'auto.db'}"
     client = make_client(url, migrate_on_start=True)
-    assert current_revision(url) == "0003"
+    assert current_revision(url) == HEAD
     assert client.get("/readyz").status_code == 200
+
+
+def test_0005_gives_every_existing_user_its_own_session_key(empty_db_url):
+    upgrade(empty_db_url, "0004")
+    engine = engine_for(empty_db_url)
+    with engine.begin() as conn:
+        for email in ("a@example.test", "b@example.test"):
+            conn.execute(
+                text("INSERT INTO users (email, password_hash, created_at) VALUES (:e, 'x', :t)"),
+                {"e": email, "t": datetime(2026, 1, 1, tzinfo=UTC)},
+            )
+    upgrade(empty_db_url)
+    with engine.connect() as conn:
+        # The previous release, which knows nothing of the column, still signs users up (rollback).
+        conn.execute(
+            text("INSERT INTO users (email, password_hash, created_at) VALUES ('c@example.test', 'x', :t)"),
+            {"t": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+        conn.commit()
+        keys = conn.execute(text("SELECT session_key FROM users")).scalars().all()
+    engine.dispose()
+    assert len(keys) == 3
+    assert all(k and len(k) == 32 for k in keys)
+    assert len(set(keys)) == 3
+
+
+def test_migrate_on_a_database_from_a_newer_release_exits_0_with_a_warning(empty_db_url):
+    """After `helm rollback` of a release whose migration ran, the database is stamped with a revision
+    this code has no script for; the old pods' migrate step must let them start."""
+    upgrade(empty_db_url)
+    engine = engine_for(empty_db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    proc = _migrate_cli(empty_db_url)
+    assert proc.returncode == 0, proc.stderr
+    assert "newer than this code knows" in proc.stdout
+    assert '"unknown": "9999"' in proc.stdout
+    assert "Traceback" not in proc.stderr
+    assert database_revisions(empty_db_url) == {"9999"}  # left as it is
+
+
+def test_migrate_to_an_unknown_revision_is_one_clear_error(empty_db_url):
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env["DATABASE_URL"] = empty_db_url
+    proc = subprocess.run(
+        [sys.executable, "-m", "todo_api.migrate", "--revision", "nope"],
+        cwd=BACKEND,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "todo_api.migrate:" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -20,8 +20,8 @@ class NoThreads:
         pass
 
 
-def test_the_task_list_on_postgresql_needs_no_database_thread(postgres_app_url, make_client):
-    client = make_client(postgres_app_url)
+def test_the_task_list_on_postgresql_needs_no_database_thread(postgres_url, make_client):
+    client = make_client(postgres_url)
     with client.app.state.engine.begin() as conn:
         conn.exec_driver_sql("TRUNCATE tasks, users RESTART IDENTITY CASCADE")
     user = ApiUser(client, "loop@example.test")

@@ -3,6 +3,7 @@ create_app() with explicit settings."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -25,9 +26,10 @@ from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker, rea
 from todo_api.deps import DatabaseThreads
 from todo_api.logs import configure_logging
 from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from todo_api.readiness import ReadinessProbe
 from todo_api.routes import auth, chat, health, tasks
 from todo_api.security import Passwords, Tokens, hash_concurrency, make_password_hasher
-from todo_api.throttle import AccountBackoff, SlidingWindow
+from todo_api.throttle import SharedLimits, prune
 
 log = logging.getLogger("todo_api")
 
@@ -101,6 +103,27 @@ def _use_read_pool(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(psycopg_pool.PoolTimeout, _database_busy)
 
 
+PRUNE_EVERY_SECONDS = 600.0
+
+
+def _prune(engine, limits: SharedLimits) -> int:  # type: ignore[no-untyped-def]
+    with engine.begin() as conn:
+        return prune(conn, limits.clock(), limits.longest_window, limits.login.lockout_failures)
+
+
+async def _prune_limits(app: FastAPI) -> None:
+    """Every PRUNE_EVERY_SECONDS, deletes throttle rows that no longer limit anything (each replica
+    does it; the statement is idempotent)."""
+    while True:
+        await asyncio.sleep(PRUNE_EVERY_SECONDS)
+        try:
+            await app.state.db_threads.run(_prune, app.state.reading_engine, app.state.limits)
+        except Exception as exc:  # the database may be down for a while; try again next time
+            log.warning(
+                "pruning the limits table failed", extra={"error": f"{type(exc).__name__}: {exc}"[:300]}
+            )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     require_serving_config(settings)
@@ -135,12 +158,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if gc.get_freeze_count() == 0:  # once per process (tests build many apps)
             gc.collect()
             gc.freeze()
+        pruning = asyncio.create_task(_prune_limits(app))
         try:
             yield
         finally:
+            pruning.cancel()
             await app.state.assistant.aclose()
             app.state.passwords.close()
             app.state.db_threads.close()
+            app.state.readiness.close()
             if app.state.read_pool is not None:
                 await app.state.read_pool.close()
             engine.dispose()
@@ -177,11 +203,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.passwords = Passwords(hasher, concurrency)
     app.state.tokens = Tokens(settings.effective_jwt_secret, settings.jwt_expire_minutes)
     app.state.assistant = make_provider(settings)
-    app.state.login_backoff = AccountBackoff(settings.login_free_failures, settings.login_backoff_max_seconds)
-    app.state.address_failures = SlidingWindow(
-        settings.login_failures_per_address, settings.login_address_window_seconds
-    )
-    app.state.chat_budget = SlidingWindow(settings.chat_requests_per_minute, 60)
+    app.state.readiness = ReadinessProbe(settings.database_url, settings.readiness_timeout_seconds)
+    app.state.limits = SharedLimits(settings)
+    app.state.password_checks = 0  # counted by routes/auth.py; each is also logged
 
     if settings.cors_origin_list:
         app.add_middleware(

@@ -22,13 +22,17 @@ def _trusted(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> b
     return any(ip in net for net in networks)
 
 
-def client_address(request: Request) -> str:
-    peer = request.client.host if request.client else "unknown"
+def client_address(request: Request) -> str | None:
+    """The client's address, or None when it cannot be known: no peer, or a trusted peer whose
+    X-Forwarded-For names no address outside the trusted proxies (all-trusted or missing). Such a
+    request must not be keyed by the proxy's address, which every client behind it shares: the
+    throttles key it by the account or email it names instead (routes/auth.py)."""
+    peer = request.client.host if request.client else None
     networks = request.app.state.settings.trusted_proxy_networks
-    if not networks or not _trusted(peer, networks):
+    if peer is None or not networks or not _trusted(peer, networks):
         return peer
     hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",") if h.strip()]
     for hop in reversed(hops):
         if not _trusted(hop, networks):
             return hop
-    return peer
+    return None

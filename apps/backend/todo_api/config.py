@@ -58,16 +58,24 @@ class Settings(BaseSettings):
     # password hashes run at once (security.hash_concurrency) unless PASSWORD_HASH_CONCURRENCY is set.
     memory_limit_mb: int = Field(default=512, ge=64, le=1024 * 1024)
     password_hash_concurrency: int | None = Field(default=None, ge=1, le=64)
-    # Sign-in throttling (per process): failed logins per account back off exponentially after
-    # LOGIN_FREE_FAILURES, never longer than LOGIN_BACKOFF_MAX_SECONDS; a client address may fail
-    # LOGIN_FAILURES_PER_ADDRESS times per LOGIN_ADDRESS_WINDOW_SECONDS.
+    # Sign-in throttling, shared by every replica (the database's `limits` table, todo_api.throttle):
+    # failed logins per account back off exponentially after LOGIN_FREE_FAILURES, never longer than
+    # LOGIN_BACKOFF_MAX_SECONDS; from LOGIN_LOCKOUT_FAILURES in a row (NIST SP 800-63B Rev. 4: at most
+    # 100) each attempt waits LOGIN_LOCKOUT_SECONDS, and the account's own correct password clears
+    # it. A client address may fail LOGIN_FAILURES_PER_ADDRESS times per LOGIN_ADDRESS_WINDOW_SECONDS.
     login_free_failures: int = Field(default=5, ge=1, le=1000)
     login_backoff_max_seconds: int = Field(default=60, ge=1, le=3600)
+    login_lockout_failures: int = Field(default=100, ge=2, le=100)
+    login_lockout_seconds: int = Field(default=3600, ge=60, le=7 * 86_400)
     login_failures_per_address: int = Field(default=30, ge=1, le=100_000)
     login_address_window_seconds: int = Field(default=300, ge=1, le=86_400)
+    # Signups per client address and in total per SIGNUP_WINDOW_SECONDS (all replicas together).
+    signups_per_address: int = Field(default=10, ge=1, le=1_000_000)
+    signups_total: int = Field(default=1000, ge=1, le=10_000_000)
+    signup_window_seconds: int = Field(default=3600, ge=1, le=7 * 86_400)
     # Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed: the ingress.
     trusted_proxies: str = ""
-    # /api/chat budget per user (each request may cost an AI provider call).
+    # /api/chat budget per user (each request may cost an AI provider call), shared by every replica.
     chat_requests_per_minute: int = Field(default=20, ge=1, le=100_000)
     # PostgreSQL connection pool per process; a request that waits longer than the timeout gets 503.
     # No overflow by default: overflow connections are closed when returned, and under steady load
@@ -75,6 +83,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=500)
     db_max_overflow: int = Field(default=0, ge=0, le=500)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # /readyz: how long the probe (on its own connection, todo_api.readiness) waits for SELECT 1.
+    readiness_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
 
     @field_validator("app_env", "ai_provider", "log_level", mode="before")
     @classmethod

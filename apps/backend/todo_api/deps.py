@@ -8,8 +8,9 @@ queue in order instead of fighting for connections. The drivers are synchronous,
 the event loop stays free. No password hash ever runs inside these calls (routes/auth.py).
 The exception is the task list on PostgreSQL, the hot path: `read_async` runs it on the event loop
 with psycopg's asynchronous driver and its own pool (todo_api.read_pool), without a thread hop.
-The bearer token is checked on the event loop (pure CPU, no database); that the user still exists is
-checked inside the database call (`require_user`).
+The bearer token is checked on the event loop (pure CPU, no database); that the user still exists
+and the token's session has not ended (users.session_key) is checked inside the database call
+(`require_user`, or the task list's own statement), on every request.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from todo_api.models import User
-from todo_api.security import InvalidToken
+from todo_api.security import Caller, InvalidToken
 from todo_api.slots import Slots
 
 T = TypeVar("T")
 MAX_DB_INT = 2**31 - 1
 USER_GONE = "Invalid token (user no longer exists)"
+SESSION_ENDED = "Session ended (signed out, or the password changed); sign in again"
 
 
 def unauthorized(detail: str) -> HTTPException:
@@ -42,36 +44,46 @@ def unauthorized(detail: str) -> HTTPException:
     )
 
 
-class BearerUserId(HTTPBearer):
-    """The user id in a valid bearer token, else 401. The token is checked on the event loop.
+class BearerCaller(HTTPBearer):
+    """The caller (user id and session key) of a valid bearer token, else 401. The token is checked
+    on the event loop; the session against the database in the request's database call.
 
     One dependency that is also the OpenAPI security scheme (HTTPBearer's, same name), rather than
     a function depending on HTTPBearer: FastAPI resolves every dependency on every request, and the
     second one showed in the profile of the task list."""
 
-    async def __call__(self, request: Request) -> int:  # type: ignore[override]
+    async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
         credentials = await super().__call__(request)
         if credentials is None:
             raise unauthorized("Not authenticated: send Authorization: Bearer <token>")
         try:
-            user_id = request.app.state.tokens.user_id(credentials.credentials)
+            caller = request.app.state.tokens.caller(credentials.credentials)
         except InvalidToken as exc:
             raise unauthorized(f"Invalid or expired token ({exc})") from None
-        if not 0 < user_id <= MAX_DB_INT:
+        if not 0 < caller.id <= MAX_DB_INT:
             raise unauthorized(USER_GONE)
-        return user_id
+        return caller
 
 
-_bearer_user_id = BearerUserId(
+_bearer_caller = BearerCaller(
     auto_error=False, scheme_name="HTTPBearer", description="JWT from /api/auth/login or /api/auth/signup"
 )
-UserId = Annotated[int, Depends(_bearer_user_id)]
+CurrentUser = Annotated[Caller, Depends(_bearer_caller)]
 
 
-def require_user(session: Session | Connection, user_id: int) -> None:
-    """401 unless the token's user still exists. Call at the start of every authenticated db call."""
-    if session.execute(select(User.id).where(User.id == user_id)).first() is None:
+def require_user(session: Session | Connection, caller: Caller) -> None:
+    """401 unless the token's user still exists and its session has not ended. Call at the start of
+    every authenticated database call."""
+    check_session(session.execute(select(User.session_key).where(User.id == caller.id)).scalar(), caller)
+
+
+def check_session(current_key: str | None, caller: Caller) -> None:
+    """401 unless `current_key`, the user's session key in the database (None: no such user), is the
+    one the caller's token carries."""
+    if current_key is None:
         raise unauthorized(USER_GONE)
+    if current_key != caller.session_key:
+        raise unauthorized(SESSION_ENDED)
 
 
 def _with_session(factory: Callable[[], Session], fn: Callable[..., T], args: tuple) -> T:
@@ -81,6 +93,11 @@ def _with_session(factory: Callable[[], Session], fn: Callable[..., T], args: tu
 
 def _with_connection(engine: Engine, fn: Callable[..., T], args: tuple) -> T:
     with engine.connect() as connection:
+        return fn(connection, *args)
+
+
+def _with_statements(engine: Engine, fn: Callable[..., T], args: tuple) -> T:
+    with engine.begin() as connection:
         return fn(connection, *args)
 
 
@@ -136,6 +153,14 @@ async def read_rows(request: Request, fn: Callable[..., T], *args: object) -> T:
     objects (the task list), so they do not pay for a Session's set-up and tear-down."""
     state = request.app.state
     return await state.db_threads.run(_with_connection, state.reading_engine, fn, args)
+
+
+async def run_statements(request: Request, fn: Callable[..., T], *args: object) -> T:
+    """fn(connection, *args) on a database thread, for statements that are each atomic on their own
+    (the throttles' upserts, todo_api.throttle): on PostgreSQL in autocommit mode, one round trip per
+    statement (no BEGIN/COMMIT around them); on SQLite in one transaction, committed at the end."""
+    state = request.app.state
+    return await state.db_threads.run(_with_statements, state.reading_engine, fn, args)
 
 
 async def read_async(request: Request, fn: Callable[..., Awaitable[T]], *args: object) -> T:

@@ -51,9 +51,10 @@ def head_revision() -> str:
     return head
 
 
-def script_heads() -> set[str] | None:
-    """The head revisions of the migration scripts, read without Alembic; None when any script does
-    not declare `revision`/`down_revision` as plain literals (then only Alembic can tell)."""
+def _script_graph() -> tuple[set[str], set[str]] | None:
+    """(revisions, their parents) declared by the migration scripts, read without Alembic; None when
+    any script does not declare `revision`/`down_revision` as plain literals (then only Alembic can
+    tell)."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
@@ -82,7 +83,24 @@ def script_heads() -> set[str] | None:
             parents.update(d for d in down if isinstance(d, str))
         elif down is not None:
             return None
-    return (revisions - parents) or None
+    return revisions, parents
+
+
+def script_heads() -> set[str] | None:
+    """The head revisions of the migration scripts, read without Alembic (None: ask Alembic)."""
+    graph = _script_graph()
+    return (graph[0] - graph[1]) or None if graph else None
+
+
+def known_revisions() -> set[str]:
+    """Every revision this code has a script for."""
+    graph = _script_graph()
+    if graph is not None:
+        return graph[0]
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {script.revision for script in scripts.walk_revisions()}
 
 
 def database_revisions(database_url: str) -> set[str]:
@@ -139,9 +157,24 @@ def main(argv: list[str] | None = None) -> int:
             logging.INFO if settings.log_level == "debug" else logging.WARNING
         )
         url = settings.database_url
+        stamped = database_revisions(url)
+        if newer := stamped - known_revisions():
+            # The state after `helm rollback` of a release whose migration ran: the schema is ahead of
+            # this code. Every migration stays compatible with the release before it (expand, then
+            # contract; docs/deploy.md), so the older code runs on it: leave it, start the server.
+            log.warning(
+                "database is at a revision newer than this code knows; leaving it as it is",
+                extra={
+                    "database_revision": ",".join(sorted(stamped)),
+                    "unknown": ",".join(sorted(newer)),
+                    "code_head": ",".join(sorted(script_heads() or [head_revision()])),
+                    "database": _redacted(url),
+                },
+            )
+            return 0
         if args.revision == "head":
             heads = script_heads()
-            if heads is not None and database_revisions(url) == heads:
+            if heads is not None and stamped == heads:
                 log.info(
                     "database already at target revision; nothing to do",
                     extra={"revision": ",".join(sorted(heads)), "database": _redacted(url)},
@@ -165,6 +198,13 @@ def main(argv: list[str] | None = None) -> int:
             f"todo_api.migrate: database error: {type(exc).__name__}: {str(exc).splitlines()[0]}",
             file=sys.stderr,
         )
+        return 1
+    except Exception as exc:
+        from alembic.util import CommandError  # Alembic is loaded by now; not on the fast path
+
+        if not isinstance(exc, CommandError):  # e.g. an unknown --revision
+            raise
+        print(f"todo_api.migrate: {exc}", file=sys.stderr)
         return 1
     log.info("migrated", extra={"from_revision": before, "to_revision": after, "database": _redacted(url)})
     return 0

@@ -3,12 +3,14 @@ tests check that these models and the migrated schema agree."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 EMAIL_MAX = 254
 TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
+LIMIT_KEY_MAX = 320
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -56,6 +59,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def new_session_key() -> str:
+    return secrets.token_hex(16)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -67,6 +74,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Carried by every access token and checked on every request: replacing it (logout, password
+    # change) ends the user's sessions; a restored database's new row with a reused id has another.
+    session_key: Mapped[str] = mapped_column(String(32), default=new_session_key)
 
 
 class Task(Base):
@@ -82,3 +92,16 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Limit(Base):
+    """One throttle's state, shared by every replica (todo_api.throttle): a key such as
+    `acct:<email>` or `signup-addr:<address>`, its count, when its window started (or the last
+    attempt, for accounts) and until when it is locked, in wall-clock seconds."""
+
+    __tablename__ = "limits"
+
+    key: Mapped[str] = mapped_column(String(LIMIT_KEY_MAX), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[float] = mapped_column(Double)
+    blocked_until: Mapped[float] = mapped_column(Double)

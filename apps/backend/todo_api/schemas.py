@@ -130,6 +130,14 @@ class LoginIn(BaseModel):
         return legacy_email(self.email)
 
 
+class PasswordChange(BaseModel):
+    """The new password must pass the signup policy (checked with the account's email, 422 naming
+    the rule); the current one only needs to be right."""
+
+    current_password: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_encodable)]
+    new_password: Password
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

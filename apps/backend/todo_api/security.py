@@ -7,6 +7,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import jwt
 from argon2 import PasswordHasher
@@ -89,11 +90,20 @@ class InvalidToken(Exception):
     pass
 
 
-class Tokens:
-    """Issues and checks access tokens.
+class Caller(NamedTuple):
+    """Who a valid token speaks for: the user's id and the session key it was issued with (checked
+    against users.session_key on every request, todo_api.deps.require_user)."""
 
-    Verified tokens are remembered (token -> user id, expiry) so a client sending the same token on
-    every request pays for the signature check once; the expiry is still checked on every use.
+    id: int
+    session_key: str
+
+
+class Tokens:
+    """Issues and checks access tokens (claims: `sub` the user id, `sid` the user's session key).
+
+    Verified tokens are remembered (token -> caller, expiry) so a client sending the same token on
+    every request pays for the signature check once; the expiry is still checked on every use, and
+    whether the session still exists is checked in the database on every request, past this cache.
     """
 
     CACHE_SIZE = 4096
@@ -101,12 +111,13 @@ class Tokens:
     def __init__(self, secret: str, expire_minutes: int) -> None:
         self.secret = secret
         self.expire_minutes = expire_minutes
-        self._verified: dict[str, tuple[int, float]] = {}
+        self._verified: dict[str, tuple[Caller, float]] = {}
 
-    def issue(self, user_id: int, now: datetime | None = None) -> str:
+    def issue(self, user_id: int, session_key: str = "", now: datetime | None = None) -> str:
         now = now or datetime.now(UTC)
         claims = {
             "sub": str(user_id),
+            "sid": session_key,
             "iat": now,
             "exp": now + timedelta(minutes=self.expire_minutes),
             "typ": "access",
@@ -114,11 +125,14 @@ class Tokens:
         return jwt.encode(claims, self.secret, algorithm=JWT_ALGORITHM)
 
     def user_id(self, token: str) -> int:
+        return self.caller(token).id
+
+    def caller(self, token: str) -> Caller:
         known = self._verified.get(token)
         if known is not None:
-            user_id, expires = known
+            caller, expires = known
             if time.time() < expires:
-                return user_id
+                return caller
             del self._verified[token]
             raise InvalidToken("token expired")
         try:
@@ -132,10 +146,13 @@ class Tokens:
             raise InvalidToken("token expired") from None
         except jwt.PyJWTError:
             raise InvalidToken("invalid token") from None
-        sub = claims.get("sub")
+        sub, sid = claims.get("sub"), claims.get("sid")
         if claims.get("typ") != "access" or not isinstance(sub, str) or not sub.isdigit():
             raise InvalidToken("invalid token")
+        if not isinstance(sid, str):  # issued before sessions could end (revision 0005)
+            raise InvalidToken("session ended; sign in again")
         if len(self._verified) >= self.CACHE_SIZE:
             self._verified.clear()
-        self._verified[token] = (int(sub), float(claims["exp"]))
-        return int(sub)
+        caller = Caller(int(sub), sid)
+        self._verified[token] = (caller, float(claims["exp"]))
+        return caller

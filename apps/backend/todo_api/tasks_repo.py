@@ -63,10 +63,24 @@ def _conditions(with_status: bool, with_q: bool) -> list:
     return conditions
 
 
+# The column before the total: the owner's id when the caller's session (users.session_key) is still
+# valid, else NULL. So the hot path checks the session in its one statement, on every request.
+SESSION_COLUMN = -2
+
+
+def _session_valid():  # type: ignore[no-untyped-def]
+    return (
+        select(User.id)
+        .where(User.id == bindparam("owner_id"), User.session_key == bindparam("session_key"))
+        .scalar_subquery()
+        .label("session_valid")
+    )
+
+
 @cache
 def _list_statement(columns: tuple, with_status: bool, with_q: bool) -> Select:
     return (
-        select(*columns, over(func.count()).label("total"))
+        select(*columns, _session_valid(), over(func.count()).label("total"))
         .where(*_conditions(with_status, with_q))
         .order_by(Task.id.desc())
         .limit(bindparam("limit"))
@@ -80,9 +94,14 @@ def _count_statement(with_status: bool, with_q: bool) -> Select:
 
 
 def _list_params(
-    owner_id: int, status: StatusFilter | None, q: str | None, limit: int, offset: int
+    owner_id: int, session_key: str, status: StatusFilter | None, q: str | None, limit: int, offset: int
 ) -> tuple[tuple[bool, bool], dict[str, object]]:
-    params: dict[str, object] = {"owner_id": owner_id, "limit": limit, "offset": offset}
+    params: dict[str, object] = {
+        "owner_id": owner_id,
+        "session_key": session_key,
+        "limit": limit,
+        "offset": offset,
+    }
     if status is not None:
         params["done"] = status == "done"
     if q:
@@ -94,16 +113,18 @@ def list_tasks(
     db: Session | Connection,
     owner_id: int,
     *,
+    session_key: str = "",
     status: StatusFilter | None = None,
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[Sequence[Row], int]:
-    """(rows of LIST_COLUMNS + total, total); the total comes from a window over the filtered set.
+    """(rows of LIST_COLUMNS + session_valid + total, total); the total comes from a window over the
+    filtered set; `session_valid` (SESSION_COLUMN) is NULL unless `session_key` is the owner's.
 
     Datetimes in the rows are UTC: timezone-aware, or naive on SQLite.
     """
-    shape, params = _list_params(owner_id, status, q, limit, offset)
+    shape, params = _list_params(owner_id, session_key, status, q, limit, offset)
     conn = db if isinstance(db, Connection) else db.connection()
     plain = conn.dialect.name == "sqlite" or bool(conn.info.get("utc_session"))
     columns = _PLAIN_LIST_COLUMNS if plain else LIST_COLUMNS
@@ -128,8 +149,8 @@ def _pg_list_statement(with_status: bool, with_q: bool) -> Select:
     return _list_statement(_PG_NAIVE_UTC_COLUMNS, with_status, with_q)
 
 
-def _user_exists_statement() -> Select:
-    return select(User.id).where(User.id == bindparam("user_id"))
+def _session_key_statement() -> Select:
+    return select(User.session_key).where(User.id == bindparam("user_id"))
 
 
 @lru_cache(maxsize=64)  # per engine's dialect (tests build many), statement and shape
@@ -145,20 +166,22 @@ async def list_page_async(
     dialect: Dialect,
     owner_id: int,
     *,
+    session_key: str,
     status: StatusFilter | None = None,
     q: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[Sequence[Sequence], int]:
     """list_tasks for the REST list on PostgreSQL, on an asynchronous psycopg connection
-    (todo_api.read_pool): rows in LIST_COLUMNS order + total, read by position only, and the total.
+    (todo_api.read_pool): rows in LIST_COLUMNS order + session_valid + total, read by position only,
+    and the total.
 
     The statement, compiled once per shape by SQLAlchemy for the engine's `dialect`, runs on the
     driver's cursor and the rows are psycopg's tuples (timestamps naive UTC): SQLAlchemy's execution
     context and result set-up cost about a third of the database call's CPU time for 100 rows, and
     nothing here needs them: the values need no conversion.
     """
-    shape, params = _list_params(owner_id, status, q, limit, offset)
+    shape, params = _list_params(owner_id, session_key, status, q, limit, offset)
     sql, fixed = _sql(dialect, _pg_list_statement, *shape)
     async with conn.cursor(binary=True) as cursor:
         await cursor.execute(sql, {**fixed, **params}, binary=True)
@@ -172,11 +195,13 @@ async def list_page_async(
         return rows, row[0] if row else 0
 
 
-async def user_exists_async(conn: AsyncConnection, dialect: Dialect, user_id: int) -> bool:
-    sql, fixed = _sql(dialect, _user_exists_statement)
+async def session_key_async(conn: AsyncConnection, dialect: Dialect, user_id: int) -> str | None:
+    """The user's current session key, or None when there is no such user."""
+    sql, fixed = _sql(dialect, _session_key_statement)
     async with conn.cursor() as cursor:
         await cursor.execute(sql, {**fixed, "user_id": user_id})
-        return await cursor.fetchone() is not None
+        row = await cursor.fetchone()
+        return row[0] if row else None
 
 
 def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:

@@ -5,20 +5,30 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, HTTPException, Request, status
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from todo_api.assistant import executor
 from todo_api.assistant.intents import Intent, ProviderError
-from todo_api.deps import UserId, read_db, require_user, run_db
+from todo_api.deps import CurrentUser, require_user, run_db, run_statements
 from todo_api.schemas import ChatIn, ChatOut, ErrorOut
+from todo_api.security import Caller
+from todo_api.throttle import SharedLimits
 
 router = APIRouter(prefix="/api", tags=["assistant"])
 log = logging.getLogger(__name__)
 
 
-def _execute(session: Session, user_id: int, intent: Intent) -> ChatOut:
-    require_user(session, user_id)
-    return executor.run(session, user_id, intent)
+def _take_budget(conn: Connection, limits: SharedLimits, caller: Caller, now: float) -> int | None:
+    """A deleted account gets 401 (not an AI call); else one request from the user's budget, shared by
+    every replica, or the seconds to wait."""
+    require_user(conn, caller)
+    return limits.chat.take(conn, f"chat:{caller.id}", now)
+
+
+def _execute(session: Session, caller: Caller, intent: Intent) -> ChatOut:
+    require_user(session, caller)
+    return executor.run(session, caller.id, intent)
 
 
 @router.post(
@@ -29,21 +39,20 @@ def _execute(session: Session, user_id: int, intent: Intent) -> ChatOut:
         502: {"model": ErrorOut, "description": "the AI provider failed, timed out or answered nonsense"},
     },
 )
-async def chat(body: ChatIn, request: Request, user_id: UserId) -> ChatOut:
-    # A budget per user: with a paid provider every request spends the operator's quota.
-    if (wait := request.app.state.chat_budget.take(user_id)) is not None:
+async def chat(body: ChatIn, request: Request, caller: CurrentUser) -> ChatOut:
+    # A budget per user: with a paid provider every request spends the operator's quota. Checked
+    # without holding a database connection while the provider thinks.
+    limits = request.app.state.limits
+    if (wait := await run_statements(request, _take_budget, limits, caller, limits.clock())) is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             f"Too many assistant requests; try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
-    # Check the user first (a deleted account gets 401, not an AI call), without holding a database
-    # connection while the provider thinks.
-    await read_db(request, require_user, user_id)
     provider = request.app.state.assistant
     try:
         intent = await provider.parse(body.message)
     except ProviderError as exc:
         log.warning("assistant provider failed", extra={"provider": provider.name, "error": str(exc)})
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(exc)) from None
-    return await run_db(request, _execute, user_id, intent)
+    return await run_db(request, _execute, caller, intent)

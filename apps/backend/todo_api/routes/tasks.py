@@ -13,14 +13,13 @@ from sqlalchemy.orm import Session
 
 from todo_api import tasks_repo
 from todo_api.deps import (
-    USER_GONE,
-    UserId,
+    CurrentUser,
+    check_session,
     read_async,
     read_db,
     read_rows,
     require_user,
     run_db,
-    unauthorized,
 )
 from todo_api.models import Task
 from todo_api.schemas import (
@@ -32,7 +31,8 @@ from todo_api.schemas import (
     TaskUpdate,
     task_page_json,
 )
-from todo_api.tasks_repo import MAX_DB_INT, StatusFilter
+from todo_api.security import Caller
+from todo_api.tasks_repo import MAX_DB_INT, SESSION_COLUMN, StatusFilter
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -43,9 +43,9 @@ MAX_LIMIT = 500
 _not_found = {404: {"model": ErrorOut, "description": "no such task (or not yours)"}}
 
 
-def _load(session: Session, user_id: int, task_id: int) -> Task:
-    require_user(session, user_id)
-    task = tasks_repo.get_task(session, user_id, task_id)
+def _load(session: Session, caller: Caller, task_id: int) -> Task:
+    require_user(session, caller)
+    task = tasks_repo.get_task(session, caller.id, task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Task {task_id} not found")
     return task
@@ -60,26 +60,30 @@ class _Page(NamedTuple):
     offset: int
 
 
-def _list(connection: Connection, user_id: int, page: _Page) -> bytes:
-    rows, total = tasks_repo.list_tasks(connection, user_id, **page._asdict())
-    if total == 0:
-        # The user check is only needed when no task came back: tasks reference their owner (FK),
-        # so any row proves the user exists. Saves a query on the hot path (both paths).
-        require_user(connection, user_id)
+def _list(connection: Connection, caller: Caller, page: _Page) -> bytes:
+    rows, total = tasks_repo.list_tasks(
+        connection, caller.id, session_key=caller.session_key, **page._asdict()
+    )
+    if not rows or rows[0][SESSION_COLUMN] is None:
+        # The statement checked the session (SESSION_COLUMN) only when a task came back: tasks
+        # reference their owner (FK), so any row proves the user exists. (Both paths.)
+        require_user(connection, caller)
     return task_page_json(rows, total, page.limit, page.offset)
 
 
-async def _list_async(connection: AsyncConnection, dialect: Dialect, user_id: int, page: _Page) -> bytes:
-    rows, total = await tasks_repo.list_page_async(connection, dialect, user_id, **page._asdict())
-    if total == 0 and not await tasks_repo.user_exists_async(connection, dialect, user_id):
-        raise unauthorized(USER_GONE)
+async def _list_async(connection: AsyncConnection, dialect: Dialect, caller: Caller, page: _Page) -> bytes:
+    rows, total = await tasks_repo.list_page_async(
+        connection, dialect, caller.id, session_key=caller.session_key, **page._asdict()
+    )
+    if not rows or rows[0][SESSION_COLUMN] is None:
+        check_session(await tasks_repo.session_key_async(connection, dialect, caller.id), caller)
     return task_page_json(rows, total, page.limit, page.offset)
 
 
 @router.get("", response_model=TaskPage)
 async def list_tasks(
     request: Request,
-    user_id: UserId,
+    caller: CurrentUser,
     status_: Annotated[Literal["open", "done"] | None, Query(alias="status")] = None,
     q: Annotated[
         SearchText | None, Query(description="case-insensitive text in title or description")
@@ -89,17 +93,17 @@ async def list_tasks(
 ) -> Response:
     page = _Page(status_, q or None, limit, offset)
     if request.app.state.read_pool is not None:  # PostgreSQL: on the event loop (todo_api.read_pool)
-        body = await read_async(request, _list_async, request.app.state.engine.dialect, user_id, page)
+        body = await read_async(request, _list_async, request.app.state.engine.dialect, caller, page)
     else:
-        body = await read_rows(request, _list, user_id, page)
+        body = await read_rows(request, _list, caller, page)
     return Response(body, media_type="application/json")
 
 
-def _create(session: Session, user_id: int, body: TaskCreate) -> TaskOut:
-    require_user(session, user_id)
+def _create(session: Session, caller: Caller, body: TaskCreate) -> TaskOut:
+    require_user(session, caller)
     task = tasks_repo.create_task(
         session,
-        user_id,
+        caller.id,
         title=body.title,
         description=body.description,
         due_date=body.due_date,
@@ -109,21 +113,21 @@ def _create(session: Session, user_id: int, body: TaskCreate) -> TaskOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_task(body: TaskCreate, request: Request, user_id: UserId) -> TaskOut:
-    return await run_db(request, _create, user_id, body)
+async def create_task(body: TaskCreate, request: Request, caller: CurrentUser) -> TaskOut:
+    return await run_db(request, _create, caller, body)
 
 
-def _get(session: Session, user_id: int, task_id: int) -> TaskOut:
-    return TaskOut.model_validate(_load(session, user_id, task_id))
+def _get(session: Session, caller: Caller, task_id: int) -> TaskOut:
+    return TaskOut.model_validate(_load(session, caller, task_id))
 
 
 @router.get("/{task_id}", responses=_not_found)
-async def get_task(task_id: int, request: Request, user_id: UserId) -> TaskOut:
-    return await read_db(request, _get, user_id, task_id)
+async def get_task(task_id: int, request: Request, caller: CurrentUser) -> TaskOut:
+    return await read_db(request, _get, caller, task_id)
 
 
-def _update(session: Session, user_id: int, task_id: int, body: TaskUpdate) -> TaskOut:
-    task = _load(session, user_id, task_id)
+def _update(session: Session, caller: Caller, task_id: int, body: TaskUpdate) -> TaskOut:
+    task = _load(session, caller, task_id)
     fields = body.model_fields_set
     if "title" in fields:
         if body.title is None:
@@ -143,29 +147,29 @@ def _update(session: Session, user_id: int, task_id: int, body: TaskUpdate) -> T
 
 
 @router.patch("/{task_id}", responses=_not_found)
-async def update_task(task_id: int, body: TaskUpdate, request: Request, user_id: UserId) -> TaskOut:
-    return await run_db(request, _update, user_id, task_id, body)
+async def update_task(task_id: int, body: TaskUpdate, request: Request, caller: CurrentUser) -> TaskOut:
+    return await run_db(request, _update, caller, task_id, body)
 
 
-def _delete(session: Session, user_id: int, task_id: int) -> None:
-    tasks_repo.delete_task(session, _load(session, user_id, task_id))
+def _delete(session: Session, caller: Caller, task_id: int) -> None:
+    tasks_repo.delete_task(session, _load(session, caller, task_id))
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_not_found)
-async def delete_task(task_id: int, request: Request, user_id: UserId) -> Response:
-    await run_db(request, _delete, user_id, task_id)
+async def delete_task(task_id: int, request: Request, caller: CurrentUser) -> Response:
+    await run_db(request, _delete, caller, task_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _set_done(session: Session, user_id: int, task_id: int, done: bool) -> TaskOut:
-    return TaskOut.model_validate(tasks_repo.set_done(session, _load(session, user_id, task_id), done))
+def _set_done(session: Session, caller: Caller, task_id: int, done: bool) -> TaskOut:
+    return TaskOut.model_validate(tasks_repo.set_done(session, _load(session, caller, task_id), done))
 
 
 @router.post("/{task_id}/complete", responses=_not_found)
-async def complete_task(task_id: int, request: Request, user_id: UserId) -> TaskOut:
-    return await run_db(request, _set_done, user_id, task_id, True)
+async def complete_task(task_id: int, request: Request, caller: CurrentUser) -> TaskOut:
+    return await run_db(request, _set_done, caller, task_id, True)
 
 
 @router.post("/{task_id}/reopen", responses=_not_found)
-async def reopen_task(task_id: int, request: Request, user_id: UserId) -> TaskOut:
-    return await run_db(request, _set_done, user_id, task_id, False)
+async def reopen_task(task_id: int, request: Request, caller: CurrentUser) -> TaskOut:
+    return await run_db(request, _set_done, caller, task_id, False)
