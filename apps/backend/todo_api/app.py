@@ -29,6 +29,7 @@ from todo_api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from todo_api.readiness import ReadinessProbe
 from todo_api.routes import auth, chat, health, tasks
 from todo_api.security import Passwords, Tokens, hash_concurrency, make_password_hasher
+from todo_api.tasks_repo import Quota, QuotaExceeded
 from todo_api.throttle import SharedLimits, prune
 
 log = logging.getLogger("todo_api")
@@ -82,6 +83,10 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     return _retry_later("The database is unavailable; try again shortly.")
 
 
+async def _over_quota(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
 async def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
     """Every pooled connection stayed busy for DB_POOL_TIMEOUT_SECONDS: overload, not a bug."""
     log.warning("database pool exhausted", extra={"error": f"{type(exc).__name__}: {exc}"[:500]})
@@ -97,7 +102,12 @@ def _use_read_pool(app: FastAPI, settings: Settings) -> None:
 
     from todo_api.read_pool import ReadPool
 
-    app.state.read_pool = ReadPool(app.state.engine, settings.db_pool_size, settings.db_pool_timeout_seconds)
+    app.state.read_pool = ReadPool(
+        app.state.engine,
+        settings.db_pool_size,
+        settings.db_pool_timeout_seconds,
+        settings.db_statement_timeout_ms,
+    )
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(psycopg.InterfaceError, _database_unavailable)
     app.add_exception_handler(psycopg_pool.PoolTimeout, _database_busy)
@@ -129,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     require_serving_config(settings)
     configure_logging(settings.log_level)
     pool = (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds)
-    engine = create_db_engine(settings.database_url, *pool)
+    engine = create_db_engine(settings.database_url, *pool, settings.db_statement_timeout_ms)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -205,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.assistant = make_provider(settings)
     app.state.readiness = ReadinessProbe(settings.database_url, settings.readiness_timeout_seconds)
     app.state.limits = SharedLimits(settings)
+    app.state.quota = Quota(settings.max_tasks_per_user, settings.max_task_text_bytes_per_user)
     app.state.password_checks = 0  # counted by routes/auth.py; each is also logged
 
     if settings.cors_origin_list:
@@ -225,6 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(PoolTimeoutError, _database_busy)
+    app.add_exception_handler(QuotaExceeded, _over_quota)
 
     app.include_router(health.router)
     app.include_router(auth.router)

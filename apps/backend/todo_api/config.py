@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=500)
     db_max_overflow: int = Field(default=0, ge=0, le=500)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # PostgreSQL: any statement running longer than this is cancelled (503); 0 turns it off. Applies to
+    # the server's connections, not to the migrate command.
+    db_statement_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    # Quotas per user, through the REST API and the assistant: tasks, and bytes of task text (titles
+    # and descriptions, UTF-8). Over either, creating or growing a task is 409 naming the variable.
+    max_tasks_per_user: int = Field(default=10_000, ge=1, le=10_000_000)
+    max_task_text_bytes_per_user: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024**3)
     # /readyz: how long the probe (on its own connection, todo_api.readiness) waits for SELECT 1.
     readiness_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
 

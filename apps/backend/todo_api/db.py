@@ -62,11 +62,16 @@ def _postgres_engine_args(
 
 
 def create_db_engine(
-    database_url: str, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 30.0
+    database_url: str,
+    pool_size: int = 5,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+    statement_timeout_ms: int = 0,
 ) -> Engine:
     """The engine. PostgreSQL: a pool of `pool_size` (+ `max_overflow`) psycopg connections; a
     request that cannot get one within `pool_timeout` seconds fails with sqlalchemy's TimeoutError
-    (answered 503, app.py). Sessions run in UTC, and idle connections are pinged before reuse."""
+    (answered 503, app.py). Sessions run in UTC with `statement_timeout_ms` (0: none), and idle
+    connections are pinged before reuse."""
     url = normalize_database_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -75,17 +80,23 @@ def create_db_engine(
     args = _postgres_engine_args(url, pool_size, max_overflow, pool_timeout, pre_ping=False)
     engine = create_engine(url, **args)
     _ping_when_idle(engine)
-    event.listen(engine, "connect", _utc_session)
+
+    def _session_settings(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        """Timestamps come back in UTC, so the task list can skip converting each one (tasks_repo); a
+        runaway statement is cancelled after `statement_timeout_ms`."""
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.execute(statement_timeout_sql(statement_timeout_ms))
+        cursor.close()
+        dbapi_connection.commit()
+        record.info["utc_session"] = True
+
+    event.listen(engine, "connect", _session_settings)
     return engine
 
 
-def _utc_session(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
-    """Timestamps come back in UTC, so the task list can skip converting each one (tasks_repo)."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET TIME ZONE 'UTC'")
-    cursor.close()
-    dbapi_connection.commit()
-    record.info["utc_session"] = True
+def statement_timeout_sql(milliseconds: int) -> str:
+    return f"SET statement_timeout = {int(milliseconds)}"
 
 
 def _ping_when_idle(engine: Engine) -> None:

@@ -41,7 +41,7 @@ class ReadPool:
     for more than db.PING_AFTER_IDLE_SECONDS is checked (SELECT 1) before reuse, and a dead one is
     replaced: serverless PostgreSQL (Neon) closes idle connections."""
 
-    def __init__(self, engine: Engine, size: int, timeout: float) -> None:
+    def __init__(self, engine: Engine, size: int, timeout: float, statement_timeout_ms: int = 0) -> None:
         self.timeout = timeout
         # Requests queue here, not in the pool: its waiting line costs a task and a condition per
         # waiter, and with 32 clients on 10 connections nearly every request waited there.
@@ -55,8 +55,13 @@ class ReadPool:
             open=False,
             timeout=timeout,
             check=self._check,
+            configure=self._configure,
             name="read",
         )
+        self._statement_timeout_ms = statement_timeout_ms
+
+    async def _configure(self, conn: AsyncConnection) -> None:
+        await conn.execute(db.statement_timeout_sql(self._statement_timeout_ms))
 
     async def open(self) -> None:
         await self._pool.open(wait=False)  # connects on first use: a database that is down is a 503

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import Connection, DateTime, Dialect, Row, Select, bindparam, func, over, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Dialect,
+    FunctionElement,
+    Integer,
+    Row,
+    Select,
+    bindparam,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
 from todo_api.models import Task, User, UTCDateTime, utcnow
@@ -77,10 +91,28 @@ def _session_valid():  # type: ignore[no-untyped-def]
     )
 
 
+# The list's total counts the filtered tasks only up to this many past the end of the page: a large
+# account's every page does not count all its rows. Exact whenever the tasks after the page number
+# fewer; else it is offset + limit + TOTAL_AHEAD, a bound that grows as the client pages on.
+TOTAL_AHEAD = 1000
+
+
+def _capped_count(with_status: bool, with_q: bool) -> Select:
+    capped = (
+        select(Task.id)
+        .where(*_conditions(with_status, with_q))
+        .limit(bindparam("count_cap"))
+        .correlate(None)  # its own scan of tasks, not the list's rows
+        .subquery("capped")
+    )
+    return select(func.count()).select_from(capped)
+
+
 @cache
 def _list_statement(columns: tuple, with_status: bool, with_q: bool) -> Select:
+    total = _capped_count(with_status, with_q).scalar_subquery().label("total")
     return (
-        select(*columns, _session_valid(), over(func.count()).label("total"))
+        select(*columns, _session_valid(), total)
         .where(*_conditions(with_status, with_q))
         .order_by(Task.id.desc())
         .limit(bindparam("limit"))
@@ -90,7 +122,7 @@ def _list_statement(columns: tuple, with_status: bool, with_q: bool) -> Select:
 
 @cache
 def _count_statement(with_status: bool, with_q: bool) -> Select:
-    return select(func.count()).select_from(Task).where(*_conditions(with_status, with_q))
+    return _capped_count(with_status, with_q)
 
 
 def _list_params(
@@ -101,6 +133,7 @@ def _list_params(
         "session_key": session_key,
         "limit": limit,
         "offset": offset,
+        "count_cap": offset + limit + TOTAL_AHEAD,
     }
     if status is not None:
         params["done"] = status == "done"
@@ -119,8 +152,9 @@ def list_tasks(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[Sequence[Row], int]:
-    """(rows of LIST_COLUMNS + session_valid + total, total); the total comes from a window over the
-    filtered set; `session_valid` (SESSION_COLUMN) is NULL unless `session_key` is the owner's.
+    """(rows of LIST_COLUMNS + session_valid + total, total); the total counts the filtered set up to
+    TOTAL_AHEAD past the page; `session_valid` (SESSION_COLUMN) is NULL unless `session_key` is the
+    owner's.
 
     Datetimes in the rows are UTC: timezone-aware, or naive on SQLite.
     """
@@ -213,24 +247,95 @@ def get_task(session: Session, owner_id: int, task_id: int) -> Task | None:
     return task
 
 
-def find_by_title(session: Session, owner_id: int, title: str) -> list[Task]:
-    """Exact case-insensitive title matches; failing that, tasks whose title contains the text."""
+# The assistant's title search reads at most this many matches (id and title only): enough to act on
+# one, or to list a few and ask which.
+TITLE_MATCHES_MAX = 11
+
+
+def find_by_title(session: Session, owner_id: int, title: str) -> list[Row]:
+    """(id, title) of exact case-insensitive title matches; failing that, of tasks whose title contains
+    the text; oldest first, at most TITLE_MATCHES_MAX."""
     needle = title.strip().lower()
-    exact = list(
-        session.scalars(
-            select(Task).where(Task.owner_id == owner_id, func.lower(Task.title) == needle).order_by(Task.id)
-        )
-    )
+    columns = (Task.id, Task.title)
+    exact = session.execute(
+        select(*columns)
+        .where(Task.owner_id == owner_id, func.lower(Task.title) == needle)
+        .order_by(Task.id)
+        .limit(TITLE_MATCHES_MAX)
+    ).all()
     if exact:
-        return exact
+        return list(exact)
     pattern = f"%{_escape_like(needle)}%"
     return list(
-        session.scalars(
-            select(Task)
+        session.execute(
+            select(*columns)
             .where(Task.owner_id == owner_id, func.lower(Task.title).like(pattern, escape="\\"))
             .order_by(Task.id)
-        )
+            .limit(TITLE_MATCHES_MAX)
+        ).all()
     )
+
+
+class utf8_bytes(FunctionElement):
+    """The length of a text value in UTF-8 bytes, on both databases."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(utf8_bytes)
+def _octet_length(element, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    return f"octet_length({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utf8_bytes, "sqlite")
+def _blob_length(element, compiler, **kw) -> str:  # type: ignore[no-untyped-def]
+    return f"length(CAST({compiler.process(element.clauses, **kw)} AS BLOB))"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """What one user may store: MAX_TASKS_PER_USER tasks, MAX_TASK_TEXT_BYTES_PER_USER bytes of text."""
+
+    max_tasks: int
+    max_text_bytes: int
+
+
+class QuotaExceeded(Exception):
+    """Answered 409 with the message (app.py): which limit, and how to raise it."""
+
+
+def text_bytes(title: str | None, description: str | None) -> int:
+    return len((title or "").encode()) + len((description or "").encode())
+
+
+def check_quota(session: Session, owner_id: int, quota: Quota, new_tasks: int, new_bytes: int) -> None:
+    """Raises QuotaExceeded when `new_tasks` more tasks or `new_bytes` more bytes of text would take the
+    user over the quota. Locks the user's row first (PostgreSQL: FOR UPDATE, held until the
+    session commits), so one user's concurrent writes, on any replica, are checked one at a time.
+    Counts the rows each time (no stored counter a rolled-back release would not keep up to date):
+    the (owner_id, done, id) index for the count, the user's rows for the bytes."""
+    session.execute(select(User.id).where(User.id == owner_id).with_for_update()).first()
+    count, used = session.execute(
+        select(
+            func.count(),
+            func.coalesce(
+                func.sum(utf8_bytes(Task.title) + func.coalesce(utf8_bytes(Task.description), 0)), 0
+            ),
+        ).where(Task.owner_id == owner_id)
+    ).one()
+    if new_tasks and count + new_tasks > quota.max_tasks:
+        raise QuotaExceeded(
+            f"Task limit reached: an account may keep {quota.max_tasks} tasks (MAX_TASKS_PER_USER). "
+            "Delete tasks you no longer need, or ask the operator to raise MAX_TASKS_PER_USER."
+        )
+    if new_bytes > 0 and used + new_bytes > quota.max_text_bytes:
+        left = max(0, quota.max_text_bytes - used)
+        raise QuotaExceeded(
+            f"Storage limit reached: an account may keep {quota.max_text_bytes} bytes of task text "
+            f"(MAX_TASK_TEXT_BYTES_PER_USER); this needs {new_bytes} more and {left} are left. Shorten "
+            "or delete tasks, or ask the operator to raise MAX_TASK_TEXT_BYTES_PER_USER."
+        )
 
 
 def create_task(
@@ -241,7 +346,10 @@ def create_task(
     description: str | None = None,
     due_date: date | None = None,
     done: bool = False,
+    quota: Quota | None = None,
 ) -> Task:
+    if quota is not None:
+        check_quota(session, owner_id, quota, 1, text_bytes(title, description))
     now = utcnow()
     task = Task(
         owner_id=owner_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from todo_api import tasks_repo
@@ -20,7 +21,7 @@ LIST_REPLY_MAX = 20
 _title_adapter = TypeAdapter(Title)
 
 
-def _q(task: Task) -> str:
+def _q(task: Task | Row) -> str:
     return f"#{task.id} “{task.title}”"
 
 
@@ -37,14 +38,16 @@ def _resolve(session: Session, owner_id: int, intent: Intent) -> Task | str:
         return f"I couldn't find a task matching “{intent.title}”."
     if len(matches) > 1:
         shown = ", ".join(_q(t) for t in matches[:10])
+        more = " (and more)" if len(matches) > 10 else ""
         return (
-            f"Several tasks match “{intent.title}”: {shown}. "
+            f"Several tasks match “{intent.title}”: {shown}{more}. "
             f"Which one? Use its id, e.g. “{intent.kind} {matches[0].id}”."
         )
-    return matches[0]
+    task = tasks_repo.get_task(session, owner_id, matches[0].id)
+    return task if task is not None else f"I couldn't find a task matching “{intent.title}”."
 
 
-def run(session: Session, owner_id: int, intent: Intent) -> ChatOut:
+def run(session: Session, owner_id: int, intent: Intent, quota: tasks_repo.Quota | None = None) -> ChatOut:
     if intent.kind == "add":
         if not intent.title:
             return ChatOut(reply="What should the new task say? Try “add buy milk”.", actions=[])
@@ -52,7 +55,7 @@ def run(session: Session, owner_id: int, intent: Intent) -> ChatOut:
             title = _title_adapter.validate_python(intent.title)
         except ValidationError as exc:
             return ChatOut(reply=f"I can't add that: the title {exc.errors()[0]['msg'].lower()}.", actions=[])
-        task = tasks_repo.create_task(session, owner_id, title=title)
+        task = tasks_repo.create_task(session, owner_id, title=title, quota=quota)  # QuotaExceeded: 409
         return ChatOut(
             reply=f"Added {_q(task)}.", actions=[ChatAction(type="add", task=TaskOut.model_validate(task))]
         )

@@ -13,6 +13,7 @@ from todo_api.assistant.intents import Intent, ProviderError
 from todo_api.deps import CurrentUser, require_user, run_db, run_statements
 from todo_api.schemas import ChatIn, ChatOut, ErrorOut
 from todo_api.security import Caller
+from todo_api.tasks_repo import Quota
 from todo_api.throttle import SharedLimits
 
 router = APIRouter(prefix="/api", tags=["assistant"])
@@ -26,15 +27,16 @@ def _take_budget(conn: Connection, limits: SharedLimits, caller: Caller, now: fl
     return limits.chat.take(conn, f"chat:{caller.id}", now)
 
 
-def _execute(session: Session, caller: Caller, intent: Intent) -> ChatOut:
+def _execute(session: Session, caller: Caller, intent: Intent, quota: Quota) -> ChatOut:
     require_user(session, caller)
-    return executor.run(session, caller.id, intent)
+    return executor.run(session, caller.id, intent, quota)
 
 
 @router.post(
     "/chat",
     responses={
         401: {"model": ErrorOut},
+        409: {"model": ErrorOut, "description": "adding a task would go over the user's quota"},
         429: {"model": ErrorOut, "description": "over CHAT_REQUESTS_PER_MINUTE; see Retry-After"},
         502: {"model": ErrorOut, "description": "the AI provider failed, timed out or answered nonsense"},
     },
@@ -55,4 +57,4 @@ async def chat(body: ChatIn, request: Request, caller: CurrentUser) -> ChatOut:
     except ProviderError as exc:
         log.warning("assistant provider failed", extra={"provider": provider.name, "error": str(exc)})
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(exc)) from None
-    return await run_db(request, _execute, caller, intent)
+    return await run_db(request, _execute, caller, intent, request.app.state.quota)

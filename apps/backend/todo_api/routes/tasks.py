@@ -32,7 +32,7 @@ from todo_api.schemas import (
     task_page_json,
 )
 from todo_api.security import Caller
-from todo_api.tasks_repo import MAX_DB_INT, SESSION_COLUMN, StatusFilter
+from todo_api.tasks_repo import MAX_DB_INT, SESSION_COLUMN, Quota, StatusFilter, text_bytes
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -99,7 +99,7 @@ async def list_tasks(
     return Response(body, media_type="application/json")
 
 
-def _create(session: Session, caller: Caller, body: TaskCreate) -> TaskOut:
+def _create(session: Session, caller: Caller, body: TaskCreate, quota: Quota) -> TaskOut:
     require_user(session, caller)
     task = tasks_repo.create_task(
         session,
@@ -108,13 +108,19 @@ def _create(session: Session, caller: Caller, body: TaskCreate) -> TaskOut:
         description=body.description,
         due_date=body.due_date,
         done=body.done,
+        quota=quota,
     )
     return TaskOut.model_validate(task)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+_over_quota = {
+    409: {"model": ErrorOut, "description": "over the user's quota (which one, and how to raise it)"}
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=_over_quota)
 async def create_task(body: TaskCreate, request: Request, caller: CurrentUser) -> TaskOut:
-    return await run_db(request, _create, caller, body)
+    return await run_db(request, _create, caller, body, request.app.state.quota)
 
 
 def _get(session: Session, caller: Caller, task_id: int) -> TaskOut:
@@ -126,9 +132,14 @@ async def get_task(task_id: int, request: Request, caller: CurrentUser) -> TaskO
     return await read_db(request, _get, caller, task_id)
 
 
-def _update(session: Session, caller: Caller, task_id: int, body: TaskUpdate) -> TaskOut:
+def _update(session: Session, caller: Caller, task_id: int, body: TaskUpdate, quota: Quota) -> TaskOut:
     task = _load(session, caller, task_id)
     fields = body.model_fields_set
+    title = body.title if "title" in fields and body.title is not None else task.title
+    description = body.description if "description" in fields else task.description
+    grows = text_bytes(title, description) - text_bytes(task.title, task.description)
+    if grows > 0:
+        tasks_repo.check_quota(session, caller.id, quota, 0, grows)
     if "title" in fields:
         if body.title is None:
             raise HTTPException(
@@ -146,9 +157,9 @@ def _update(session: Session, caller: Caller, task_id: int, body: TaskUpdate) ->
     return TaskOut.model_validate(task)
 
 
-@router.patch("/{task_id}", responses=_not_found)
+@router.patch("/{task_id}", responses={**_not_found, **_over_quota})
 async def update_task(task_id: int, body: TaskUpdate, request: Request, caller: CurrentUser) -> TaskOut:
-    return await run_db(request, _update, caller, task_id, body)
+    return await run_db(request, _update, caller, task_id, body, request.app.state.quota)
 
 
 def _delete(session: Session, caller: Caller, task_id: int) -> None:
