@@ -127,3 +127,23 @@ def test_database_url_normalisation(raw, expected):
 def test_unsupported_database_url(raw):
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         normalize_database_url(raw)
+
+
+def test_app_env_test_is_refused_at_start_up(tmp_path):
+    """APP_ENV=test means cheap password hashes: only the test suite, which builds settings in code."""
+    proc = run_python("import todo_api.main", tmp_path, APP_ENV="test", JWT_SECRET="x" * 40)
+    assert proc.returncode == 2
+    assert "APP_ENV=test hashes passwords with cheap argon2 parameters" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_short_jwt_secret_is_refused_in_production(tmp_path):
+    proc = run_python("import todo_api.main", tmp_path, JWT_SECRET="x" * 31)
+    assert proc.returncode == 2
+    assert "JWT_SECRET is 31 bytes; production needs at least 32" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (
+        run_python("import todo_api.main", tmp_path, JWT_SECRET="é" * 16, LOG_LEVEL="error").returncode == 0
+    )
+    dev = run_python("import todo_api.main; print('ok')", tmp_path, APP_ENV="dev", JWT_SECRET="short")
+    assert dev.returncode == 0, dev.stderr  # dev mode only warns

@@ -21,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from todo_api import __version__
 from todo_api.assistant.intents import AssistantProvider
-from todo_api.config import Settings, load_settings, require_serving_config
+from todo_api.config import Settings, load_settings, require_deployable_config, require_serving_config
 from todo_api.db import create_db_engine, db_concurrency, make_sessionmaker, reading_engine
 from todo_api.deps import DatabaseThreads
 from todo_api.logs import configure_logging
@@ -135,7 +135,9 @@ async def _prune_limits(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or load_settings()
+    if settings is None:
+        settings = load_settings()
+        require_deployable_config(settings)
     require_serving_config(settings)
     configure_logging(settings.log_level)
     pool = (settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_seconds)
@@ -245,6 +247,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     if settings.is_dev and not settings.jwt_secret:
         log.warning("JWT_SECRET is not set; using the fixed dev-only secret (APP_ENV=dev)")
-    elif len(settings.effective_jwt_secret.encode()) < 32:
+    elif len(settings.effective_jwt_secret.encode()) < 32:  # production refuses it (config.py)
         log.warning("JWT_SECRET is shorter than 32 bytes; use a longer random value")
     return app

@@ -185,9 +185,30 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("invalid environment configuration:\n" + "\n".join(problems)) from None
 
 
+MIN_PRODUCTION_JWT_SECRET_BYTES = 32
+
+
+def require_deployable_config(settings: Settings) -> None:
+    """Checks for a server started from the environment (todo_api.main): settings that would weaken it
+    by accident are refused. The test suite builds its settings in code and may use APP_ENV=test."""
+    if settings.app_env == AppEnv.test:
+        raise ConfigError(
+            "APP_ENV=test hashes passwords with cheap argon2 parameters and is only for the test suite "
+            "(which builds its settings in code). Set APP_ENV=production (the default), or APP_ENV=dev "
+            "for local development."
+        )
+
+
 def require_serving_config(settings: Settings) -> None:
     """Checks that only matter for the HTTP server; raises ConfigError."""
-    _ = settings.effective_jwt_secret
+    secret = settings.effective_jwt_secret
+    if settings.app_env == AppEnv.production and len(secret.encode()) < MIN_PRODUCTION_JWT_SECRET_BYTES:
+        raise ConfigError(
+            f"JWT_SECRET is {len(secret.encode())} bytes; production needs at least "
+            f"{MIN_PRODUCTION_JWT_SECRET_BYTES} (anyone who guesses it can sign tokens for any user). "
+            "Set it to a long random value, for example:\n"
+            "  export JWT_SECRET=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\""
+        )
     if settings.ai_provider == "groq" and not settings.groq_api_key:
         raise ConfigError(
             "GROQ_API_KEY is not set but AI_PROVIDER=groq. Set GROQ_API_KEY to your Groq API key, "
