@@ -28,11 +28,14 @@ def test_signup_validation(client, body, field):
     assert field in fields(client.post("/api/auth/signup", json=body))
 
 
-def test_invalid_json_is_422(client):
+def test_invalid_json_is_400(client):
+    """Issue 21 changed this from 422: malformed JSON breaks no rule of the API's, and the OpenAPI
+    document says 400 for it."""
     response = client.post(
         "/api/auth/signup", content=b"{not json", headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Malformed JSON body")
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,10 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> R
     """FastAPI's 422 body without large inputs, rendered ASCII-safe: the echoed `input` may hold text
     that UTF-8 cannot encode (a lone surrogate sent as "\\ud800"), which makes the stock handler fail
     with a 500."""
+    malformed = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+    if malformed:  # not a rule of the API's: the body is no JSON at all (the schema documents 400)
+        reason = malformed[0].get("ctx", {}).get("error", "not valid JSON")
+        return JSONResponse({"detail": f"Malformed JSON body: {reason}"[:300]}, status_code=400)
     errors = [_small_error(e) for e in exc.errors()]
     body = json.dumps({"detail": jsonable_encoder(errors)}, ensure_ascii=True, default=str)
     return Response(body, status_code=422, media_type="application/json")

@@ -78,17 +78,54 @@ def _not_blank(value: str) -> str:
     return value
 
 
+# What the validators below enforce, stated in the OpenAPI document (JSON Schema `pattern`s, Python
+# regex syntax) so that a client generated from it sends nothing they refuse. The validators stay the
+# authority; a pattern may be stricter than its validator (it never allows what the validator
+# refuses), and tests/test_contract.py fuzzes the document against the server to keep it so.
+_NO_CONTROL = r"[^\x00-\x1f\x7f]"
+_NO_CONTROL_BUT_WHITESPACE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+ONE_LINE_PATTERN = rf"^{_NO_CONTROL}*$"
+NOT_BLANK_LINE_PATTERN = rf"^{_NO_CONTROL}*[^\s\x00-\x1f\x7f]{_NO_CONTROL}*$"
+TEXT_PATTERN = rf"^{_NO_CONTROL_BUT_WHITESPACE}*$"
+NOT_BLANK_TEXT_PATTERN = rf"^{_NO_CONTROL_BUT_WHITESPACE}*[^\s\x00-\x1f\x7f]{_NO_CONTROL_BUT_WHITESPACE}*$"
+EMAIL_SCHEMA = {"format": "email", "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"}
+
 UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]  # naive values from SQLite are UTC
-Email = Annotated[str, Field(max_length=EMAIL_MAX), AfterValidator(_email)]
+Email = Annotated[
+    str, Field(min_length=5, max_length=EMAIL_MAX, json_schema_extra=EMAIL_SCHEMA), AfterValidator(_email)
+]
 # Length and content are checked by password_policy in Credentials (one message per reason); the
-# Field bound only stops huge inputs early.
-Password = Annotated[str, Field(max_length=4096), AfterValidator(_text)]
-Title = Annotated[str, Field(max_length=TITLE_MAX), AfterValidator(_single_line), AfterValidator(_not_blank)]
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_text)]
-SearchText = Annotated[str, Field(max_length=200), AfterValidator(_single_line)]
+# schema states the length; what no schema can (common or breached passwords, runs, the email in it)
+# is a 422 of type `password_policy`, described on the field.
+Password = Annotated[
+    str,
+    Field(
+        max_length=4096,
+        json_schema_extra={
+            "minLength": password_policy.MIN_LENGTH,
+            "maxLength": password_policy.MAX_LENGTH,
+            "pattern": TEXT_PATTERN,
+            "description": "15-256 characters; common or breached passwords, repetitions, keyboard "
+            "runs and passwords built from the email are refused (422, type password_policy)",
+        },
+    ),
+    AfterValidator(_text),
+]
+Title = Annotated[
+    str,
+    Field(min_length=1, max_length=TITLE_MAX, json_schema_extra={"pattern": NOT_BLANK_LINE_PATTERN}),
+    AfterValidator(_single_line),
+    AfterValidator(_not_blank),
+]
+Description = Annotated[
+    str, Field(max_length=DESCRIPTION_MAX, json_schema_extra={"pattern": TEXT_PATTERN}), AfterValidator(_text)
+]
+SearchText = Annotated[
+    str, Field(max_length=200, json_schema_extra={"pattern": ONE_LINE_PATTERN}), AfterValidator(_single_line)
+]
 ChatMessage = Annotated[
     str,
-    Field(min_length=1, max_length=2000),
+    Field(min_length=1, max_length=2000, json_schema_extra={"pattern": NOT_BLANK_TEXT_PATTERN}),
     AfterValidator(_text),
     AfterValidator(str.strip),
     AfterValidator(_not_blank),
@@ -118,7 +155,11 @@ class LoginIn(BaseModel):
     passwords); it only bounds the size. `email` is kept as typed: `account` is the normalised key,
     `legacy_account` the pre-0003 form (see routes/auth.py)."""
 
-    email: Annotated[str, Field(max_length=EMAIL_MAX), AfterValidator(_valid_email_kept_as_given)]
+    email: Annotated[
+        str,
+        Field(min_length=5, max_length=EMAIL_MAX, json_schema_extra=EMAIL_SCHEMA),
+        AfterValidator(_valid_email_kept_as_given),
+    ]
     password: Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_encodable)]
 
     @property
@@ -163,7 +204,7 @@ class TaskCreate(BaseModel):
 class TaskUpdate(BaseModel):
     """Only the fields present in the body change; `description`/`due_date` may be set to null."""
 
-    title: Title | None = None
+    title: Title = None  # type: ignore[assignment] - absent is allowed, null is not
     description: Description | None = None
     due_date: date | None = None
     done: bool | None = None
@@ -244,3 +285,7 @@ class ChatOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+# On every route that reads a JSON body (app.py answers it).
+MALFORMED_JSON = {400: {"model": ErrorOut, "description": "the body is not well-formed JSON"}}

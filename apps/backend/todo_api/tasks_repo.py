@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     select,
     type_coerce,
+    update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -311,11 +312,18 @@ def text_bytes(title: str | None, description: str | None) -> int:
 
 def check_quota(session: Session, owner_id: int, quota: Quota, new_tasks: int, new_bytes: int) -> None:
     """Raises QuotaExceeded when `new_tasks` more tasks or `new_bytes` more bytes of text would take the
-    user over the quota. Locks the user's row first (PostgreSQL: FOR UPDATE, held until the
-    session commits), so one user's concurrent writes, on any replica, are checked one at a time.
+    user over the quota. Locks the user's row first (PostgreSQL: FOR UPDATE; SQLite: the write
+    lock), held until the session commits, so one user's concurrent writes, on any replica, are
+    checked one at a time.
     Counts the rows each time (no stored counter a rolled-back release would not keep up to date):
     the (owner_id, done, id) index for the count, the user's rows for the bytes."""
-    session.execute(select(User.id).where(User.id == owner_id).with_for_update()).first()
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks, and the driver begins a transaction only at the first write, so
+        # the count would be read outside it: write first (a no-op), which takes the database's
+        # write lock until commit.
+        session.execute(update(User).where(User.id == owner_id).values(id=User.id))
+    else:
+        session.execute(select(User.id).where(User.id == owner_id).with_for_update()).first()
     count, used = session.execute(
         select(
             func.count(),

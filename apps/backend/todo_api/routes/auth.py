@@ -22,11 +22,11 @@ from todo_api import password_policy
 from todo_api.client_address import client_address
 from todo_api.deps import CurrentUser, check_session, read_db, run_db, run_statements
 from todo_api.models import User, new_session_key
-from todo_api.schemas import Credentials, ErrorOut, LoginIn, PasswordChange, TokenOut, UserOut
+from todo_api.schemas import MALFORMED_JSON, Credentials, ErrorOut, LoginIn, PasswordChange, TokenOut, UserOut
 from todo_api.security import Caller
 from todo_api.throttle import ACCOUNT_PREFIX, LoginLimits, SharedLimits, Window
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], responses=MALFORMED_JSON)
 log = logging.getLogger("todo_api.auth")
 _throttled = {429: {"model": ErrorOut, "description": "too many attempts; see Retry-After"}}
 _USER_COLUMNS = (User.id, User.email, User.password_hash, User.created_at, User.session_key)

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from todo_api.assistant import executor
 from todo_api.assistant.intents import Intent, ProviderError
 from todo_api.deps import CurrentUser, require_user, run_db, run_statements
-from todo_api.schemas import ChatIn, ChatOut, ErrorOut
+from todo_api.schemas import MALFORMED_JSON, ChatIn, ChatOut, ErrorOut
 from todo_api.security import Caller
 from todo_api.tasks_repo import Quota
 from todo_api.throttle import SharedLimits
 
-router = APIRouter(prefix="/api", tags=["assistant"])
+router = APIRouter(prefix="/api", tags=["assistant"], responses=MALFORMED_JSON)
 log = logging.getLogger(__name__)
 
 

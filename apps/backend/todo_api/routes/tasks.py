@@ -23,6 +23,7 @@ from todo_api.deps import (
 )
 from todo_api.models import Task
 from todo_api.schemas import (
+    MALFORMED_JSON,
     ErrorOut,
     SearchText,
     TaskCreate,
@@ -37,7 +38,9 @@ from todo_api.tasks_repo import MAX_DB_INT, SESSION_COLUMN, Quota, StatusFilter,
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses={401: {"model": ErrorOut}})
+router = APIRouter(
+    prefix="/api/tasks", tags=["tasks"], responses={401: {"model": ErrorOut}, **MALFORMED_JSON}
+)
 
 MAX_LIMIT = 500
 _not_found = {404: {"model": ErrorOut, "description": "no such task (or not yours)"}}
