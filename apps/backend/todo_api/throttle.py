@@ -58,19 +58,25 @@ class Window:
     limit: int
     window: float
 
-    def take(self, conn: Connection, key: str, now: float) -> int | None:
-        """Counts one event when allowed (None); else the seconds to wait, counting nothing."""
+    def _count(self, conn: Connection, key: str, now: float, within_limit: bool):  # type: ignore[no-untyped-def]
+        """Counts one event for `key` (a new window when the last one ended); with `within_limit`,
+        only while the window holds fewer than `limit` (else no row comes back)."""
         expired = _limits.c.window_start <= now - self.window
         insert = _insert(conn).values(key=key, hits=1, window_start=now, blocked_until=0.0)
-        statement = insert.on_conflict_do_update(
-            index_elements=[_limits.c.key],
-            set_={
-                "hits": _case(expired, 1, _limits.c.hits + 1),
-                "window_start": _case(expired, now, _limits.c.window_start),
-            },
-            where=expired | (_limits.c.hits < self.limit),
-        ).returning(_limits.c.hits)
-        if conn.execute(statement).first() is not None:
+        return conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=[_limits.c.key],
+                set_={
+                    "hits": _case(expired, 1, _limits.c.hits + 1),
+                    "window_start": _case(expired, now, _limits.c.window_start),
+                },
+                where=(expired | (_limits.c.hits < self.limit)) if within_limit else None,
+            ).returning(_limits.c.hits)
+        ).first()
+
+    def take(self, conn: Connection, key: str, now: float) -> int | None:
+        """Counts one event when allowed (None); else the seconds to wait, counting nothing."""
+        if self._count(conn, key, now, within_limit=True) is not None:
             return None
         start = conn.execute(select(_limits.c.window_start).where(_limits.c.key == key)).scalar()
         return retry_after((now if start is None else start) + self.window, now)
@@ -84,17 +90,7 @@ class Window:
 
     def add(self, conn: Connection, key: str, now: float) -> None:
         """Counts one event even over the limit (a failure that already happened)."""
-        expired = _limits.c.window_start <= now - self.window
-        insert = _insert(conn).values(key=key, hits=1, window_start=now, blocked_until=0.0)
-        conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=[_limits.c.key],
-                set_={
-                    "hits": _case(expired, 1, _limits.c.hits + 1),
-                    "window_start": _case(expired, now, _limits.c.window_start),
-                },
-            )
-        )
+        self._count(conn, key, now, within_limit=False)
 
     @staticmethod
     def give_back(conn: Connection, key: str) -> None:

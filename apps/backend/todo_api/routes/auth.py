@@ -128,14 +128,24 @@ def _reserve_login(
     """Reserves the attempt before its password is checked (todo_api.throttle): one failure from the
     address's budget, one from the account's; (seconds to wait, 0, None) when either is spent, else
     (None, the account's failures in a row counting this one, the user row or None)."""
-    failures_key = _failures_key(address_key)
-    if (wait := limits.address_failures.take(conn, failures_key, now)) is not None:
-        return wait, 0, None
-    wait, failures = limits.login.reserve(conn, ACCOUNT_PREFIX + body.account, now)
+    wait, failures = _reserve_attempt(conn, limits, body.account, address_key, now)
     if wait is not None:
-        Window.give_back(conn, failures_key)
         return wait, 0, None
     return None, failures, _find_user(conn, body.account, body.legacy_account)
+
+
+def _reserve_attempt(
+    conn: Connection, limits: SharedLimits, account: str, address_key: str, now: float
+) -> tuple[int | None, int]:
+    """One failure from the address's budget, then one from the account's (given back to the address
+    when the account's is spent): (seconds to wait, 0), or (None, the account's failures in a row)."""
+    failures_key = _failures_key(address_key)
+    if (wait := limits.address_failures.take(conn, failures_key, now)) is not None:
+        return wait, 0
+    wait, failures = limits.login.reserve(conn, ACCOUNT_PREFIX + account, now)
+    if wait is not None:
+        Window.give_back(conn, failures_key)
+    return wait, failures
 
 
 def _login_failed(conn: Connection, limits: SharedLimits, account: str, failures: int, now: float) -> None:
@@ -235,13 +245,7 @@ def _reserve_for(
     conn: Connection, caller: Caller, limits: SharedLimits, address_key: str, now: float
 ) -> tuple[Row, int | None, int]:
     user = _caller_row(conn, caller)
-    failures_key = _failures_key(address_key)
-    if (wait := limits.address_failures.take(conn, failures_key, now)) is not None:
-        return user, wait, 0
-    wait, failures = limits.login.reserve(conn, ACCOUNT_PREFIX + user.email, now)
-    if wait is not None:
-        Window.give_back(conn, failures_key)
-    return user, wait, failures
+    return user, *_reserve_attempt(conn, limits, user.email, address_key, now)
 
 
 def _policy_error(reason: str) -> HTTPException:
