@@ -146,9 +146,12 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
 def make_client() -> Iterator[Callable[..., TestClient]]:
     opened: list[TestClient] = []
 
-    def _make(database_url: str, **overrides: object) -> TestClient:
+    def _make(database_url: str, address: str = "testclient", **overrides: object) -> TestClient:
+        """An app on `database_url`; its requests come from `address` (the TCP peer it sees)."""
         client = TestClient(
-            create_app(make_settings(database_url, **overrides)), raise_server_exceptions=False
+            create_app(make_settings(database_url, **overrides)),
+            raise_server_exceptions=False,
+            client=(address, 50000),
         )
         client.__enter__()
         opened.append(client)

@@ -118,11 +118,13 @@ def test_downgrade_to_0001_and_back(empty_db_url):
     assert current_revision(empty_db_url) == HEAD
 
 
-def _migrate_cli(url: str, *python_flags: str) -> subprocess.CompletedProcess[str]:
+def _migrate_cli(
+    url: str, *python_flags: str, args: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env["DATABASE_URL"] = url
     return subprocess.run(
-        [sys.executable, *python_flags, "-m", "todo_api.migrate"],
+        [sys.executable, *python_flags, "-m", "todo_api.migrate", *args],
         cwd=BACKEND,
         env=env,
         capture_output=True,
@@ -222,17 +224,7 @@ def test_migrate_on_a_database_from_a_newer_release_exits_0_with_a_warning(empty
 
 
 def test_migrate_to_an_unknown_revision_is_one_clear_error(empty_db_url):
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env["DATABASE_URL"] = empty_db_url
-    proc = subprocess.run(
-        [sys.executable, "-m", "todo_api.migrate", "--revision", "nope"],
-        cwd=BACKEND,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = _migrate_cli(empty_db_url, args=("--revision", "nope"))
     assert proc.returncode == 1
     assert "todo_api.migrate:" in proc.stderr
     assert "Traceback" not in proc.stderr

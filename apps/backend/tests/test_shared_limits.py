@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.conftest import PASSWORD, ApiUser, make_settings
-from todo_api.app import create_app
+from tests.conftest import PASSWORD, ApiUser
 from todo_api.models import Limit
 from todo_api.throttle import KEEP_SECONDS, prune
 
@@ -21,24 +20,14 @@ WRONG = "not the password at all"
 
 
 @pytest.fixture
-def instances(db_url: str) -> Iterator[Callable[..., TestClient]]:
+def instances(db_url: str, make_client: Callable[..., TestClient]) -> Callable[..., TestClient]:
     """Starts app instances ("replicas") on the test's one database; each may have its own client
     address (the TCP peer TestClient reports)."""
-    opened: list[TestClient] = []
 
     def start(address: str = "203.0.113.1", **overrides: object) -> TestClient:
-        client = TestClient(
-            create_app(make_settings(db_url, **overrides)),
-            raise_server_exceptions=False,
-            client=(address, 40000),
-        )
-        client.__enter__()
-        opened.append(client)
-        return client
+        return make_client(db_url, address=address, **overrides)
 
-    yield start
-    for client in opened:
-        client.__exit__(None, None, None)
+    return start
 
 
 def _login(client: TestClient, email: str, password: str, **kw: object):  # type: ignore[no-untyped-def]
