@@ -174,6 +174,34 @@ needs `kubectl rollout restart`.)
 {{- if and .Values.backup.enabled (eq .Values.database.mode "external") (not .Values.backup.persistence.existingClaim) }}
 {{- fail "backup.enabled with database.mode external needs backup.persistence.existingClaim: a PVC you create (bound, or on a storage class with Immediate binding), since no pod of the release would bind a new one before the first backup" }}
 {{- end }}
+{{- /* The API services always run APP_ENV=production; extraEnv could override it. The test mode hashes passwords cheaply (and dev signs tokens with a published secret): neither may serve users. */}}
+{{- $appEnv := "production" }}
+{{- range $name, $svc := .Values.services }}
+{{- $extra := $svc.extraEnv | default dict }}
+{{- if hasKey $extra "APP_ENV" }}
+{{- $given := toString (get $extra "APP_ENV") | trim | lower }}
+{{- if has $given (list "test" "testing") }}
+{{- fail (printf "services.%s.extraEnv.APP_ENV is %q: test mode hashes passwords cheaply and must never serve users; remove it (the chart runs APP_ENV=production)" $name (get $extra "APP_ENV")) }}
+{{- end }}
+{{- if $svc.enabled }}
+{{- $appEnv = $given }}
+{{- end }}
+{{- end }}
+{{- if hasKey $extra "JWT_SECRET" }}
+{{- fail (printf "services.%s.extraEnv.JWT_SECRET is set: a secret never goes in a values file (and the Secret's JWT_SECRET would win anyway); put it in a Secret and name it in auth.existingSecret" $name) }}
+{{- end }}
+{{- end }}
+{{- /* The signing key of login tokens: at least 32 bytes in production. Generated keys have 48; an existing Secret (auth.existingSecret, or the release's own Secret edited by hand) is read where the cluster is reachable (install, upgrade, --dry-run=server). */}}
+{{- if not (has $appEnv (list "dev" "development" "develop")) }}
+{{- $secretName := include "platform.authSecretName" . }}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace $secretName }}
+{{- if $secret }}
+{{- $jwt := get ($secret.data | default dict) "JWT_SECRET" | default "" | b64dec }}
+{{- if and (or .Values.auth.existingSecret (hasKey ($secret.data | default dict) "JWT_SECRET")) (lt (len $jwt) 32) }}
+{{- fail (printf "JWT_SECRET in Secret %s/%s is %d bytes: production needs at least 32 (it signs every login token); store a longer random value there (e.g. openssl rand -base64 48)%s" .Release.Namespace $secretName (len $jwt) (ternary " (auth.existingSecret)" "" (not (empty .Values.auth.existingSecret)))) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if and (eq .Values.database.mode "external") (not .Values.database.external.existingSecret) }}
 {{- fail "database.external.existingSecret is required when database.mode is external: create a Secret holding the URL (e.g. postgresql://user:pass@host/db?sslmode=require) and name it here" }}
 {{- end }}

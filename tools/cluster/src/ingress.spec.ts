@@ -20,6 +20,13 @@ describe('ingress controller manifests', () => {
     expect(docs.find((d) => d.kind === 'Service').spec.ports.map((p: { nodePort: number }) => p.nodePort)).toEqual([30080, 30443]);
   });
 
+  it("keeps the client's address: no SNAT on the NodePort (externalTrafficPolicy Local), Traefik on the node kind maps the ports to", () => {
+    const docs = parseAllDocuments(ingressManifests({}).yaml).map((d) => d.toJS());
+    expect(docs.find((d) => d.kind === 'Service').spec.externalTrafficPolicy).toBe('Local');
+    const affinity = docs.find((d) => d.kind === 'Deployment').spec.template.spec.affinity.nodeAffinity;
+    expect(affinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchExpressions).toEqual([{ key: 'ingress-ready', operator: 'In', values: ['true'] }]);
+  });
+
   it('takes TRAEFIK_IMAGE and a pluggable INGRESS_MANIFESTS directory', () => {
     expect(ingressManifests({ TRAEFIK_IMAGE: 'offline-kind.local/traefik:v3.6.12' }).yaml).toContain('image: "offline-kind.local/traefik:v3.6.12"');
     const dir = mkdtempSync(join(tmpdir(), 'cluster-ing-'));

@@ -77,6 +77,27 @@ describe('database.mode=postgres (the default)', () => {
   });
 });
 
+describe('configuration that cannot be weakened by accident', () => {
+  it.each([
+    ['services.backend.extraEnv.APP_ENV=test', /services\.backend\.extraEnv\.APP_ENV is "test": test mode hashes passwords cheaply/],
+    ['services.backend.extraEnv.APP_ENV=Testing', /services\.backend\.extraEnv\.APP_ENV is "Testing"/],
+    ['services.frontend.extraEnv.APP_ENV=test', /services\.frontend\.extraEnv\.APP_ENV/],
+    ['services.backend.extraEnv.JWT_SECRET=short', /services\.backend\.extraEnv\.JWT_SECRET is set: a secret never goes in a values file/],
+  ])('refuses %s', (set, message) => {
+    expect(templateError('helm4', withValues([set]))).toMatch(message);
+  });
+
+  it('APP_ENV production (the default, or said again in extraEnv) renders', () => {
+    expect(find(objects(['services.backend.extraEnv.APP_ENV=production']), 'ConfigMap', 'todo-backend').data!.APP_ENV).toBe('production');
+  });
+
+  it('X-Forwarded-For is believed only from the pod network (kind: 10.244.0.0/16), never the nodes\' or clients\' ranges', () => {
+    const cm = find(local(), 'ConfigMap', 'todo-backend');
+    expect(cm.data!.TRUSTED_PROXIES).toBe('10.244.0.0/16,fd00:10:244::/56');
+    expect(cm.data!.TRUSTED_PROXIES).not.toMatch(/172\.16|192\.168|10\.0\.0\.0\/8/);
+  });
+});
+
 describe('database.mode=sqlite', () => {
   const objs = rendered('helm4', scenario('sqlite')).objects;
 
@@ -197,7 +218,11 @@ describe('traffic', () => {
   });
 
   it('TLS with a named certificate Secret', () => {
-    expect(find(rendered('helm4', scenario('existing-secrets')).objects, 'Ingress').spec.tls).toEqual([{ hosts: ['todo.localhost'], secretName: 'todo-tls' }]);
+    const objs = rendered('helm4', scenario('existing-secrets')).objects;
+    expect(find(objs, 'Ingress').spec.tls).toEqual([{ hosts: ['todo.localhost'], secretName: 'todo-tls' }]);
+    // With TLS the frontend redirects plain HTTP to HTTPS and sends HSTS; without, it does neither.
+    expect(find(objs, 'ConfigMap', 'todo-frontend').data!.FORCE_HTTPS).toBe('true');
+    expect(find(local(), 'ConfigMap', 'todo-frontend').data!.FORCE_HTTPS).toBeUndefined();
   });
 
   it.each([
