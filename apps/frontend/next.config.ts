@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { NextConfig } from 'next';
+import { SECURITY_HEADERS } from './lib/security-headers';
 
 // The Nx workspace root: the monorepo's lockfile and hoisted node_modules live there.
 const workspaceRoot = path.resolve(__dirname, '../..');
@@ -15,6 +16,11 @@ const nextConfig: NextConfig = {
     '*': ['../../node_modules/sharp/**', '../../node_modules/@img/**'],
   },
   poweredByHeader: false,
+  // On every response: the CSP (no framing, scripts and requests from this origin only) and Referrer-Policy.
+  // HSTS and the HTTP->HTTPS redirect depend on the deployment (FORCE_HTTPS), so proxy.ts adds them.
+  async headers() {
+    return [{ source: '/:path*', headers: SECURITY_HEADERS }];
+  },
   reactStrictMode: true,
 };
 

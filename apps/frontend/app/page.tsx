@@ -1,8 +1,8 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { SESSION_COOKIE } from '@/lib/session';
+import { sessionToken } from '@/lib/session';
 
 export default async function Home() {
-  const session = (await cookies()).get(SESSION_COOKIE);
-  redirect(session?.value ? '/tasks' : '/login');
+  const jar = await cookies();
+  redirect(sessionToken((name) => jar.get(name)?.value) ? '/tasks' : '/login');
 }

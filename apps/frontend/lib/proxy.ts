@@ -3,19 +3,28 @@
  *
  * - The JWT lives in an httpOnly cookie: the login/signup responses are intercepted, the token is moved
  *   into the cookie and removed from the JSON the browser sees; every proxied request gets
- *   `Authorization: Bearer <cookie>`. POST /api/auth/logout is answered here and clears the cookie.
+ *   `Authorization: Bearer <cookie>`. POST /api/auth/logout is passed on (the backend revokes the
+ *   token) and the cookie is cleared whatever the backend says. Over HTTPS the cookie is `__Host-`.
  * - Connection failures become 502 `{detail: "backend unreachable: ..."}`, timeouts 504.
  * - X-Request-ID is taken from the caller when sane, generated otherwise, sent to the backend and returned.
- * - Unsafe methods from another site are refused (403): the browser's Sec-Fetch-Site, else Origin, must
- *   say this origin. SameSite=Lax alone let a sibling subdomain post a body-less form.
- * - Request bodies are read as a stream and refused (413) as soon as they pass MAX_BODY_BYTES.
+ * - Unsafe methods from another site are refused (403), logout included: the browser's Sec-Fetch-Site,
+ *   else Origin, must say this origin. SameSite=Lax alone let a sibling subdomain post a body-less form.
+ * - Request bodies are read as a stream and refused (413) as soon as they pass MAX_BODY_BYTES (the
+ *   largest valid request is about 21 KB); a Content-Length is not trusted to be true. All bodies being
+ *   read or waiting for the backend share one byte budget (PROXY_MAX_INFLIGHT_BYTES): past it the
+ *   request gets 503, so a flood of slow uploads costs a retry, not the pod (an out-of-memory kill).
+ * - The client's address reaches the backend in X-Forwarded-For: the ingress's header is passed on, and
+ *   Next's server sets it to the TCP peer when absent. The backend believes it only from this pod's
+ *   network (TRUSTED_PROXIES).
  */
-import { SESSION_COOKIE } from './session';
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE, sessionCookieName, sessionToken } from './session';
 
 export const DEFAULT_BACKEND_URL = 'http://127.0.0.1:8000';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_SESSION_MAX_AGE_S = 24 * 60 * 60;
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 64 * 1024;
+/** Bytes of request bodies held at once by this process (default: 256 bodies at the limit). */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 16 * 1024 * 1024;
 
 const TOKEN_ROUTES = new Set(['/api/auth/login', '/api/auth/signup']);
 const LOGOUT_ROUTE = '/api/auth/logout';
@@ -53,6 +62,19 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function backendUrl(): string {
   return (process.env.BACKEND_URL?.trim() || DEFAULT_BACKEND_URL).replace(/\/+$/, '');
+}
+
+function maxInflightBytes(): number {
+  const n = Number(process.env.PROXY_MAX_INFLIGHT_BYTES);
+  return Number.isFinite(n) && n > 0 ? Math.floor(n) : DEFAULT_MAX_INFLIGHT_BYTES;
+}
+
+/** Request-body bytes held by this process right now (read, or waiting to be sent to the backend). */
+let inflightBytes = 0;
+
+/** For tests and metrics: the bytes currently held. */
+export function inflightBodyBytes(): number {
+  return inflightBytes;
 }
 
 function timeoutMs(): number {
@@ -120,22 +142,34 @@ export function crossSiteRefusal(request: Request, method: string): string | und
   return `cross-origin request (Origin: ${origin.slice(0, 100)})`;
 }
 
-/** The body, read chunk by chunk; undefined as soon as it passes `limit` bytes (the rest is not read). */
-export async function readLimited(request: Request, limit: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
+export type BodyRead =
+  | { kind: 'ok'; body: Uint8Array<ArrayBuffer>; held: number }
+  | { kind: 'too-large'; held: number }
+  | { kind: 'busy'; held: number };
+
+/**
+ * The body, read chunk by chunk; stops as soon as it passes `limit` bytes ('too-large') or the process's
+ * in-flight budget would ('busy'); the rest is not read. Every byte read is charged to the budget and
+ * stays charged (`held`) until the caller calls releaseBody: the buffer lives until the backend has it.
+ */
+export async function readLimited(request: Request, limit: number, budget = maxInflightBytes()): Promise<BodyRead> {
   const declared = Number(request.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) return undefined;
-  if (!request.body) return new Uint8Array(0);
+  if (Number.isFinite(declared) && declared > limit) return { kind: 'too-large', held: 0 };
+  if (!request.body) return { kind: 'ok', body: new Uint8Array(0), held: 0 };
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  const stop = async (kind: 'too-large' | 'busy'): Promise<BodyRead> => {
+    await reader.cancel().catch(() => undefined);
+    return { kind, held: size };
+  };
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    if (size + value.byteLength > limit) return stop('too-large');
+    if (inflightBytes + value.byteLength > budget) return stop('busy');
+    inflightBytes += value.byteLength;
     size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
     chunks.push(value);
   }
   const out = new Uint8Array(size);
@@ -144,12 +178,18 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
     out.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return out;
+  return { kind: 'ok', body: out, held: size };
 }
 
-export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
+/** Gives back what readLimited charged to the in-flight budget. */
+export function releaseBody(read: BodyRead): void {
+  inflightBytes = Math.max(0, inflightBytes - read.held);
+  read.held = 0;
+}
+
+export function sessionCookie(token: string, maxAgeSeconds: number, secure: boolean, name = sessionCookieName(secure)): string {
   return [
-    `${SESSION_COOKIE}=${encodeURIComponent(token)}`,
+    `${name}=${encodeURIComponent(token)}`,
     'Path=/',
     'HttpOnly',
     'SameSite=Lax',
@@ -160,6 +200,16 @@ export function sessionCookie(token: string, maxAgeSeconds: number, secure: bool
 
 export function clearedSessionCookie(secure: boolean): string {
   return sessionCookie('', 0, secure);
+}
+
+/** Set-Cookie headers that end the session: every session cookie the request carried, and this scheme's. */
+function clearSession(headers: Headers, request: Request, secure: boolean): void {
+  const cookie = request.headers.get('cookie');
+  const sent = [SECURE_SESSION_COOKIE, SESSION_COOKIE].filter((name) => readCookie(cookie, name) !== undefined);
+  for (const name of new Set([sessionCookieName(secure), ...sent])) {
+    // A __Host- cookie can only be set (or cleared) with Secure.
+    headers.append('set-cookie', sessionCookie('', 0, name === SECURE_SESSION_COOKIE || secure, name));
+  }
 }
 
 /**
@@ -200,13 +250,10 @@ export async function proxy(request: Request): Promise<Response> {
   const secure = isSecureRequest(request);
   const base = new Headers({ 'x-request-id': requestId });
 
-  if (url.pathname === LOGOUT_ROUTE) {
-    if (method !== 'POST') {
-      base.set('allow', 'POST');
-      return json(405, { detail: 'Method Not Allowed' }, base);
-    }
-    base.append('set-cookie', clearedSessionCookie(secure));
-    return json(200, { status: 'ok' }, base);
+  const logout = url.pathname === LOGOUT_ROUTE;
+  if (logout && method !== 'POST') {
+    base.set('allow', 'POST');
+    return json(405, { detail: 'Method Not Allowed' }, base);
   }
 
   const refusal = crossSiteRefusal(request, method);
@@ -221,18 +268,39 @@ export async function proxy(request: Request): Promise<Response> {
     if (value !== null) headers.set(name, value);
   }
   headers.set('x-request-id', requestId);
-  const token = readCookie(request.headers.get('cookie'), SESSION_COOKIE);
+  const token = sessionToken((name) => readCookie(request.headers.get('cookie'), name));
   const incomingAuth = request.headers.get('authorization');
   if (token) headers.set('authorization', `Bearer ${token}`);
   else if (incomingAuth) headers.set('authorization', incomingAuth);
 
-  let body: Uint8Array<ArrayBuffer> | undefined;
+  let read: BodyRead = { kind: 'ok', body: new Uint8Array(0), held: 0 };
   if (method !== 'GET' && method !== 'HEAD') {
-    const buf = await readLimited(request, MAX_BODY_BYTES);
-    if (buf === undefined) {
+    read = await readLimited(request, MAX_BODY_BYTES);
+    if (read.kind === 'too-large') {
+      releaseBody(read);
       return json(413, { detail: `request body larger than ${MAX_BODY_BYTES} bytes` }, base);
     }
-    if (buf.byteLength > 0) body = buf;
+    if (read.kind === 'busy') {
+      releaseBody(read);
+      base.set('retry-after', '1');
+      return json(503, { detail: 'server busy: too many request bodies in flight; retry shortly' }, base);
+    }
+  }
+  const body = read.kind === 'ok' && read.body.byteLength > 0 ? read.body : undefined;
+
+  if (logout) {
+    // The backend revokes the token; the cookie goes whatever it answers (an older backend: 404).
+    try {
+      if (token || incomingAuth) {
+        await fetch(target, { method, headers, redirect: 'manual', cache: 'no-store', signal: AbortSignal.timeout(timeoutMs()) }).then((r) => r.body?.cancel());
+      }
+    } catch (err) {
+      console.error(`proxy: logout not passed on to ${backend}: ${describeFetchError(err)} (request ${requestId})`);
+    } finally {
+      releaseBody(read);
+    }
+    clearSession(base, request, secure);
+    return json(200, { status: 'ok' }, base);
   }
 
   const limit = timeoutMs();
@@ -247,6 +315,7 @@ export async function proxy(request: Request): Promise<Response> {
       signal: AbortSignal.timeout(limit),
     });
   } catch (err) {
+    releaseBody(read);
     const name = (err as { name?: string })?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
       // The backend's address is internal: it stays out of the answer (it is in the server log).
@@ -256,6 +325,7 @@ export async function proxy(request: Request): Promise<Response> {
     return json(502, { detail: `backend unreachable: ${describeFetchError(err)}` }, base);
   }
 
+  releaseBody(read);
   const out = new Headers();
   upstream.headers.forEach((value, name) => {
     if (!DROPPED_RESPONSE_HEADERS.has(name.toLowerCase())) out.set(name, value);
@@ -266,7 +336,7 @@ export async function proxy(request: Request): Promise<Response> {
   if (location?.startsWith(backend)) out.set('location', location.slice(backend.length) || '/');
 
   // A session the backend rejects is of no further use: drop it so the app goes back to log in.
-  if (upstream.status === 401 && token) out.append('set-cookie', clearedSessionCookie(secure));
+  if (upstream.status === 401 && token) clearSession(out, request, secure);
 
   if (method === 'POST' && TOKEN_ROUTES.has(url.pathname) && upstream.ok) {
     const text = await upstream.text();

@@ -7,7 +7,8 @@ import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import * as route from '@/app/api/[...path]/route';
 import * as health from '@/app/api/health/route';
-import { SESSION_COOKIE } from '@/lib/session';
+import { inflightBodyBytes } from '@/lib/proxy';
+import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from '@/lib/session';
 
 interface Seen {
   method: string;
@@ -176,7 +177,7 @@ describe('/api/[...path] proxy route', () => {
     const body = await res.json();
     expect(body).toEqual({ user: { id: 2, email: 'b@b.co' } });
     expect(JSON.stringify(body)).not.toContain('opaque');
-    expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=opaque;.*HttpOnly.*Max-Age=86400; Secure$`));
+    expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SECURE_SESSION_COOKIE}=opaque;.*HttpOnly.*Max-Age=86400; Secure$`));
     expect(backend.seen[0].headers['x-forwarded-proto']).toBe('https');
   });
 
@@ -211,12 +212,53 @@ describe('/api/[...path] proxy route', () => {
     expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
   });
 
-  it('answers POST /api/auth/logout itself by clearing the cookie', async () => {
+  it('passes POST /api/auth/logout on with the token (the backend revokes it) and clears the cookie', async () => {
     const res = await route.POST(req('/api/auth/logout', { method: 'POST', cookie: `${SESSION_COOKIE}=tok` }));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
     expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0$`));
+    expect(backend.seen.map((s) => [s.method, s.url, s.headers.authorization])).toEqual([['POST', '/api/auth/logout', 'Bearer tok']]);
+  });
+
+  it('clears the cookie on logout even when the backend does not answer', async () => {
+    process.env.BACKEND_URL = `http://127.0.0.1:${await deadPort()}`;
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    const res = await route.POST(req('/api/auth/logout', { method: 'POST', cookie: `${SESSION_COOKIE}=tok` }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`));
+  });
+
+  it('refuses a cross-site logout like every other state change', async () => {
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { origin: 'http://evil.localhost:3000' }] as Record<string, string>[]) {
+      const res = await route.POST(req('/api/auth/logout', { method: 'POST', cookie: `${SESSION_COOKIE}=tok`, headers }));
+      expect(res.status).toBe(403);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
     expect(backend.seen).toHaveLength(0);
+  });
+
+  it('names the cookie __Host-todo_session when it is Secure, reads either, and clears what was sent', async () => {
+    backend.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'opaque', token_type: 'bearer' }));
+    });
+    process.env.SESSION_COOKIE_SECURE = 'true';
+    const login = await route.POST(req('/api/auth/login', { method: 'POST', body: '{}' }));
+    expect(login.headers.get('set-cookie')).toMatch(new RegExp(`^${SECURE_SESSION_COOKIE}=opaque; Path=/; HttpOnly; SameSite=Lax; Max-Age=\\d+; Secure$`));
+    backend.handle(defaultHandler);
+    await route.GET(req('/api/tasks', { cookie: `${SECURE_SESSION_COOKIE}=hosttok` }));
+    expect(backend.seen.at(-1)!.headers.authorization).toBe('Bearer hosttok');
+    const out = await route.POST(req('/api/auth/logout', { method: 'POST', cookie: `${SESSION_COOKIE}=old; ${SECURE_SESSION_COOKIE}=hosttok` }));
+    const cleared = out.headers.getSetCookie();
+    expect(cleared).toHaveLength(2);
+    expect(cleared).toContain(`${SECURE_SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure`);
+    expect(cleared).toContain(`${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure`);
+  });
+
+  it("passes the client's address on (X-Forwarded-For from the ingress, X-Real-IP)", async () => {
+    await route.POST(req('/api/auth/login', { method: 'POST', body: '{}', headers: { 'x-forwarded-for': '203.0.113.7', 'x-real-ip': '203.0.113.7' } }));
+    expect(backend.seen[0].headers['x-forwarded-for']).toBe('203.0.113.7');
+    expect(backend.seen[0].headers['x-real-ip']).toBe('203.0.113.7');
   });
 
   it.each([
@@ -292,7 +334,7 @@ describe('/api/[...path] proxy route', () => {
       route.POST(req('/api/auth/login', { method: 'POST', body: '{}', headers: { 'x-forwarded-proto': 'https' } }));
     expect((await login()).headers.get('set-cookie')).not.toMatch(/Secure/);
     process.env.SESSION_COOKIE_SECURE = 'true';
-    expect((await login()).headers.get('set-cookie')).toMatch(/; Secure$/);
+    expect((await login()).headers.get('set-cookie')).toMatch(/^__Host-todo_session=opaque; .*; Secure$/);
     process.env.SESSION_COOKIE_SECURE = 'false';
     const https = await route.POST(req('/api/auth/login', { method: 'POST', body: '{}' }, 'https://todo.example'));
     expect(https.headers.get('set-cookie')).not.toMatch(/Secure/);
@@ -334,13 +376,55 @@ describe('/api/[...path] proxy route', () => {
     );
     expect(res.status).toBe(413);
     expect(backend.seen).toHaveLength(0);
-    expect(pulled).toBeLessThan(40); // 1 MiB is 16 chunks; the stream was not drained
+    expect(pulled).toBeLessThan(4); // 64 KiB is one chunk; the stream was not drained
+    expect(inflightBodyBytes()).toBe(0);
   });
 
-  it('refuses bodies over 1 MiB without calling the backend', async () => {
-    const res = await route.POST(req('/api/chat', { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) }));
+  it('refuses bodies over 64 KiB without calling the backend; 64 KiB itself passes', async () => {
+    const res = await route.POST(req('/api/chat', { method: 'POST', body: 'x'.repeat(64 * 1024 + 1) }));
     expect(res.status).toBe(413);
     expect(backend.seen).toHaveLength(0);
+    expect((await route.POST(req('/api/chat', { method: 'POST', body: 'x'.repeat(64 * 1024) }))).status).toBe(200);
+  });
+
+  it('counts the bytes it reads: a Content-Length that understates the body does not get it through', async () => {
+    const big = new TextEncoder().encode('x'.repeat(100 * 1024));
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < big.length; i += 16 * 1024) controller.enqueue(big.slice(i, i + 16 * 1024));
+        controller.close();
+      },
+    });
+    const res = await route.POST(
+      new Request('http://localhost:3000/api/chat', { method: 'POST', body: stream, headers: { 'content-length': '10' }, duplex: 'half' } as RequestInit),
+    );
+    expect(res.status).toBe(413);
+    expect(backend.seen).toHaveLength(0);
+  });
+
+  it('answers 503 past the in-flight byte budget instead of holding more, and gives the budget back', async () => {
+    process.env.PROXY_MAX_INFLIGHT_BYTES = String(100 * 1024);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    backend.handle((_req, res) => {
+      void gate.then(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    const body = 'x'.repeat(60 * 1024);
+    const first = route.POST(req('/api/tasks', { method: 'POST', body }));
+    while (backend.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(inflightBodyBytes()).toBe(60 * 1024);
+    const second = await route.POST(req('/api/tasks', { method: 'POST', body }));
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('1');
+    expect((await second.json()).detail).toMatch(/too many request bodies in flight/);
+    release();
+    expect((await first).status).toBe(200);
+    expect(inflightBodyBytes()).toBe(0);
+    expect((await route.POST(req('/api/tasks', { method: 'POST', body }))).status).toBe(200);
+    expect(backend.seen).toHaveLength(2);
   });
 });
 
