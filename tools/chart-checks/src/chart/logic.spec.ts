@@ -4,6 +4,10 @@
  * and bad values refused (by the schema or the chart's checks) with the expected message.
  * Runs with Helm 4 (helm.spec.ts shows Helm 3 renders the same) except where noted.
  */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { K8sObject } from '../manifests';
 import { environments, find, kinds, rendered, scenario, templateError, withValues } from './suite';
 
@@ -308,9 +312,76 @@ describe('backup and restore', () => {
     expect(env(c, 'KEEP').value).toBe('7');
     expect(env(c, 'PGPASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'todo-secrets', key: 'POSTGRES_PASSWORD' });
     expect(pod(cron).volumes[0]).toEqual({ name: 'backups', persistentVolumeClaim: { claimName: 'todo-backup' } });
-    expect(c.args[0]).toContain('rm -f /backups/*.partial');
+    expect(c.args[0]).toContain('rm -f "$dir"/*.partial');
+    expect(c.args[0]).toContain('pg_restore --list "$file.partial"');
+    expect(env(c, 'VOLUME_SIZE').value).toBe('2Gi');
     expect(find(objs, 'PersistentVolumeClaim', 'todo-backup').metadata.annotations!['helm.sh/resource-policy']).toBe('keep');
     expect(policies(objs)['todo-backup'].egress[0].to[0].podSelector.matchLabels['app.kubernetes.io/component']).toBe('postgres');
+  });
+
+  describe('the backup script, run for real (sh, the real pg_restore; pg_dump a stand-in writing what it is told)', () => {
+    const script = container(find(objs, 'CronJob', 'todo-backup'), 'pg-dump').args[0] as string;
+    const pgRestore = spawnSync('sh', ['-c', 'command -v pg_restore']).stdout.toString().trim();
+    let root: string;
+    let dir: string;
+    let bin: string;
+    beforeEach(() => {
+      root = mkdtempSync(join(tmpdir(), 'backup-script-'));
+      dir = join(root, 'backups');
+      bin = join(root, 'bin');
+      mkdirSync(dir);
+      mkdirSync(bin);
+    });
+    afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+    /** pg_dump stand-in: records the dumps present when it starts, then writes DUMP_BYTES bytes (or copies DUMP_FROM). */
+    const run = (env: Record<string, string>, restore = pgRestore) => {
+      writeFileSync(
+        join(bin, 'pg_dump'),
+        '#!/bin/sh\nls "$BACKUP_DIR" > "$BACKUP_DIR/../seen"\nfor a; do case "$a" in --file=*) f="${a#--file=}";; esac; done\n' +
+          'if [ -n "${DUMP_FROM:-}" ]; then cp "$DUMP_FROM" "$f"; else head -c "$DUMP_BYTES" /dev/zero > "$f"; fi\n',
+      );
+      chmodSync(join(bin, 'pg_dump'), 0o755);
+      writeFileSync(join(bin, 'pg_restore'), `#!/bin/sh\nexec ${restore} "$@"\n`);
+      chmodSync(join(bin, 'pg_restore'), 0o755);
+      return spawnSync('sh', ['-c', script], { env: { PATH: `${bin}:/usr/bin:/bin`, BACKUP_DIR: dir, TMPDIR: root, KEEP: '7', ...env }, encoding: 'utf8' });
+    };
+    const dump = (name: string, kib: number) => writeFileSync(join(dir, name), Buffer.alloc(kib * 1024));
+
+    it('a dump pg_restore --list cannot read fails the Job and leaves no file; the older backups stay', () => {
+      dump('todo-20261101T030000Z.dump', 4);
+      const r = run({ DUMP_BYTES: '4096' });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('backup check failed: pg_restore --list cannot read the dump');
+      expect(readdirSync(dir)).toEqual(['todo-20261101T030000Z.dump']);
+    });
+
+    it('before the run, the oldest dumps go until one more fits in VOLUME_SIZE (the newest is kept)', () => {
+      for (const day of ['01', '02', '03', '04']) dump(`todo-202611${day}T030000Z.dump`, 200);
+      // An 800 KiB volume, full with 800 KiB stored, the next dump estimated at 250 KiB: two of the oldest must go.
+      const fakeRestore = join(root, 'fake-restore');
+      writeFileSync(fakeRestore, '#!/bin/sh\necho "1; 2615 0 0 TABLE DATA public tasks todo"\n');
+      chmodSync(fakeRestore, 0o755);
+      const r = run({ DUMP_BYTES: String(200 * 1024), VOLUME_SIZE: '800Ki' }, fakeRestore);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('the volume would not hold one more dump');
+      const seen = spawnSync('cat', [join(root, 'seen')], { encoding: 'utf8' }).stdout.trim().split('\n');
+      expect(seen).toEqual(['todo-20261103T030000Z.dump', 'todo-20261104T030000Z.dump']);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.dump'))).toHaveLength(3);
+      expect(r.stdout).toContain('checked: pg_restore --list reads 1 entries');
+    });
+
+    it('with room to spare nothing is removed before the run', () => {
+      dump('todo-20261101T030000Z.dump', 4);
+      const fakeRestore = join(root, 'fake-restore');
+      writeFileSync(fakeRestore, '#!/bin/sh\necho "1; 2615 0 0 TABLE DATA public tasks todo"\n');
+      chmodSync(fakeRestore, 0o755);
+      const r = run({ DUMP_BYTES: '4096', VOLUME_SIZE: '2Gi' }, fakeRestore);
+      expect(r.status).toBe(0);
+      expect(r.stdout).not.toContain('would not hold');
+      expect(readdirSync(dir).filter((f) => f.endsWith('.dump'))).toHaveLength(2);
+    });
   });
 
   it('the database pod mounts the backup PVC read-only (binds it for helm --wait), and backup pods follow it to its node', () => {

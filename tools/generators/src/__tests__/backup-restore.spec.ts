@@ -42,6 +42,7 @@ const kubectl = fake(
   *"create -f -"*) cat > "${created}" ;;
   *"create job"*) exit "\${FAKE_CREATE_EXIT:-0}" ;;
   *"get job"*) echo "\${FAKE_JOB_STATUS:-1/}" ;;
+  *"get deployment"*) printf 2 ;;
   *"logs"*) echo "pg_restore: done" ;;
 esac`,
 );
@@ -108,6 +109,20 @@ describe('restore', () => {
     expect(job.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
   });
 
+  it('stops the writers (scale to 0, pods gone) before the restore, then scales them back and waits for the rollout (migrate runs first)', async () => {
+    await expect(restoreExecutor({ environment: 'local' }, context)).resolves.toEqual({ success: true });
+    const scope = 'kubectl --context kind-todo --namespace todo-local';
+    const c = calls().filter((l) => l.startsWith('kubectl') && !l.includes(' get job') && !l.includes(' logs '));
+    expect(c).toEqual([
+      `${scope} get deployment todo-backend -o jsonpath={.spec.replicas}`,
+      `${scope} scale deployment todo-backend --replicas=0`,
+      `${scope} wait --for=delete pod -l app.kubernetes.io/instance=todo,app.kubernetes.io/component=backend --timeout=180s`,
+      `${scope} create -f -`,
+      `${scope} scale deployment todo-backend --replicas=2`,
+      `${scope} rollout status deployment/todo-backend --timeout=600s`,
+    ]);
+  });
+
   it('--file restores that dump', async () => {
     await restoreExecutor({ environment: 'local', file: 'todo-20261126T030000Z.dump' }, context);
     const job = parse(readFileSync(created, 'utf8'));
@@ -118,6 +133,8 @@ describe('restore', () => {
     process.env.FAKE_JOB_STATUS = '/1';
     await expect(restoreExecutor({ environment: 'local' }, context)).resolves.toEqual({ success: false });
     expect(calls().some((l) => l.includes(' logs job/todo-restore-'))).toBe(true);
+    // The app comes back even so (the failed restore was one transaction: the data is as before).
+    expect(calls().at(-1)).toContain('rollout status deployment/todo-backend');
   });
 
   it('refuses a bad --file before running anything', async () => {

@@ -6,6 +6,12 @@
  * the release's values so names, image and database match what is deployed:
  *   helm get values <release> --all -o yaml  ->  helm template --show-only templates/backup/restore-job.yaml
  *   --set backup.restore.file=<file> --set backup.restore.runId=<id>  ->  kubectl create -f -  ->  wait, logs.
+ *
+ * The writers are stopped first: every Deployment of an API service (the database's clients) is scaled
+ * to 0 and its pods waited for, so no request writes between the dump's state and the restore (and none
+ * holds a lock pg_restore --clean needs). Afterwards, restore failed or not, each is scaled back to its
+ * replicas; its pods' migrate init container brings the restored schema (a dump of an older revision)
+ * up to the code's before the server starts, and the rollout is waited for.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +37,44 @@ export function restoreTemplateArgs(ctx: EnvContext, valuesFile: string, file: s
   ];
 }
 
+/** The Deployments that write to the database: one per API service, named like the chart's components. */
+export function writerDeployments(ctx: EnvContext): string[] {
+  const fullname = releaseFullname(ctx.release, ctx.config.chart.name);
+  return Object.entries(ctx.config.services)
+    .filter(([, svc]) => svc.type === 'fastapi')
+    .map(([name]) => `${fullname}-${name}`.slice(0, 63).replace(/-+$/, ''));
+}
+
+/** Scales the writers to 0 and waits for their pods to go; returns each one's replicas to scale back to. */
+function stopWriters(ctx: EnvContext, kubectl: string, names: string[]): Map<string, number> {
+  const scope = ctx.target.kubectlScope;
+  const stopped = new Map<string, number>();
+  for (const name of names) {
+    const r = capture(kubectl, [...scope, 'get', 'deployment', name, '-o', 'jsonpath={.spec.replicas}']);
+    if (r.status !== 0) continue; // not deployed (service disabled)
+    const replicas = Number(r.stdout.trim() || '1');
+    console.log(`stopping the writers: deployment/${name} ${replicas} -> 0`);
+    if (!execOrPrint(false, kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])) throw new ClusterError('restore', `could not scale deployment/${name} to 0`, `kubectl ${scope.join(' ')} describe deployment/${name}`);
+    stopped.set(name, replicas);
+    const component = name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
+    execOrPrint(false, kubectl, [...scope, 'wait', '--for=delete', 'pod', '-l', `app.kubernetes.io/instance=${ctx.release},app.kubernetes.io/component=${component}`, '--timeout=180s']);
+  }
+  return stopped;
+}
+
+/** Scales each writer back and waits for its rollout (the migrate init container runs first). */
+function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<string, number>): boolean {
+  const scope = ctx.target.kubectlScope;
+  let ok = true;
+  for (const [name, replicas] of stopped) {
+    console.log(`starting the writers: deployment/${name} -> ${replicas} (migrate runs before the server)`);
+    ok = execOrPrint(false, kubectl, [...scope, 'scale', 'deployment', name, `--replicas=${replicas}`]) && ok;
+    ok = execOrPrint(false, kubectl, [...scope, 'rollout', 'status', `deployment/${name}`, '--timeout=600s']) && ok;
+  }
+  if (!ok) console.log(`the API did not come back: kubectl ${scope.join(' ')} get pods; kubectl ${scope.join(' ')} logs deployment/<name> -c migrate`);
+  return ok;
+}
+
 export default async function restoreExecutor(options: RestoreExecutorSchema, context: ExecutorContext) {
   const file = options.file ?? 'latest';
   if (!FILE.test(file)) throw new ClusterError('restore', `Invalid --file=${file}: neither "latest" nor a dump file name`, 'use --file=latest or a dump file name such as --file=todo-20261126T030000Z.dump');
@@ -44,8 +88,12 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
   try {
     if (ctx.dryRun) {
       console.log(`$ ${commandLine(ctx.helm.bin, getValues)} > ${valuesFile}  (dry run)`);
-      console.log(`$ ${commandLine(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...ctx.target.kubectlScope, 'create', '-f', '-'])}  (dry run)`);
-      return { success: waitForJob(ctx, kubectl, job, options.timeout ?? 1800) };
+      const scope = ctx.target.kubectlScope;
+      for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])}  (dry run)`);
+      console.log(`$ ${commandLine(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
+      const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
+      for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}  (dry run)`);
+      return { success: ok };
     }
     const values = capture(ctx.helm.bin, getValues);
     if (values.status !== 0) throw new ClusterError('restore', `helm get values ${ctx.release} failed: ${values.stderr.trim()}`, `is ${ctx.name} deployed? npx nx run ${ctx.config.chart.name}:status-${ctx.name}`);
@@ -55,10 +103,16 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
       const reason = /could not find template/.test(rendered.stderr) ? ` (backup.enabled is off in release ${ctx.release}, or database.mode is sqlite: there are no backups to restore)` : '';
       throw new ClusterError('restore', `rendering the restore Job failed${reason}: ${rendered.stderr.trim()}`, reason ? `enable backups (backup.enabled: true in values-${ctx.name}.yaml) and deploy-${ctx.name}` : `check the chart renders: npx nx run ${ctx.config.chart.name}:lint`);
     }
-    console.log(`restoring ${file === 'latest' ? 'the newest dump' : file} into ${ctx.name} (job/${job}): pg_restore --clean --if-exists --single-transaction`);
-    if (!execOrPrint(false, kubectl, [...ctx.target.kubectlScope, 'create', '-f', '-'], rendered.stdout)) return { success: false };
-    const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
-    if (ok) console.log(`restored. The API reconnects by itself; to drop cached state: kubectl ${ctx.target.kubectlScope.join(' ')} rollout restart deployment`);
+    const stopped = stopWriters(ctx, kubectl, writerDeployments(ctx));
+    let ok = false;
+    try {
+      console.log(`restoring ${file === 'latest' ? 'the newest dump' : file} into ${ctx.name} (job/${job}): pg_restore --clean --if-exists --single-transaction`);
+      ok = execOrPrint(false, kubectl, [...ctx.target.kubectlScope, 'create', '-f', '-'], rendered.stdout) && waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
+    } finally {
+      // Restore failed or not, the app comes back (a failed restore rolled back: the data is as before).
+      ok = startWriters(ctx, kubectl, stopped) && ok;
+    }
+    if (ok) console.log('restored, migrated and serving again.');
     return { success: ok };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
