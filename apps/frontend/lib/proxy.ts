@@ -26,7 +26,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Bytes of request bodies held at once by this process (default: 256 bodies at the limit). */
 export const DEFAULT_MAX_INFLIGHT_BYTES = 16 * 1024 * 1024;
 
-const TOKEN_ROUTES = new Set(['/api/auth/login', '/api/auth/signup']);
+/** Answers carrying a token that goes into the cookie: sign-in, sign-up, and a password change (which
+ *  ends every other session and hands this one a new token). */
+const TOKEN_ROUTES = new Set(['/api/auth/login', '/api/auth/signup', '/api/auth/password']);
 const LOGOUT_ROUTE = '/api/auth/logout';
 
 /** Request headers passed on to the backend; everything else (cookies included) stays here. */

@@ -166,6 +166,18 @@ describe('/api/[...path] proxy route', () => {
     expect(JSON.parse(backend.seen[0].body)).toEqual({ email: 'a@b.co', password: 'pw' });
   });
 
+  it('a password change: the new token (the others are revoked) replaces the cookie and never reaches the browser', async () => {
+    backend.handle((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: 'fresh', token_type: 'bearer', expires_in: 60, user: { id: 1, email: 'a@b.co' } }));
+    });
+    const res = await route.POST(req('/api/auth/password', { method: 'POST', cookie: `${SESSION_COOKIE}=old`, body: '{}' }));
+    expect(res.status).toBe(200);
+    expect(backend.seen[0].headers.authorization).toBe('Bearer old');
+    expect(await res.json()).toEqual({ expires_in: 60, user: { id: 1, email: 'a@b.co' } });
+    expect(res.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=fresh; .*Max-Age=60`));
+  });
+
   it('does the same on signup (201), with Secure behind an https ingress', async () => {
     process.env.SESSION_COOKIE_SECURE = 'proxy'; // the ingress is the only way in: believe its header
     backend.handle((_req, res) => {
