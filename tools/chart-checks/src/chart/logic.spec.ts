@@ -91,6 +91,15 @@ describe('configuration that cannot be weakened by accident', () => {
     expect(templateError('helm4', withValues([set]))).toMatch(message);
   });
 
+  it("limits.* become the API's environment (shared throttles, signups, chat budget); bad ones are refused by the schema", () => {
+    expect(find(local(), 'ConfigMap', 'todo-backend').data).toMatchObject({
+      LOGIN_FREE_FAILURES: '5', LOGIN_LOCKOUT_FAILURES: '100', LOGIN_FAILURES_PER_ADDRESS: '30', SIGNUPS_PER_ADDRESS: '10', SIGNUPS_TOTAL: '1000', CHAT_REQUESTS_PER_MINUTE: '20',
+    });
+    expect(find(objects(['limits.signup.perAddress=3', 'limits.login.freeFailures=2']), 'ConfigMap', 'todo-backend').data).toMatchObject({ SIGNUPS_PER_ADDRESS: '3', LOGIN_FREE_FAILURES: '2' });
+    expect(find(local(), 'ConfigMap', 'todo-frontend').data!.SIGNUPS_PER_ADDRESS).toBeUndefined();
+    expect(templateError('helm4', withValues(['limits.login.lockoutFailures=500']))).toMatch(/lockoutFailures/);
+  });
+
   it('APP_ENV production (the default, or said again in extraEnv) renders', () => {
     expect(find(objects(['services.backend.extraEnv.APP_ENV=production']), 'ConfigMap', 'todo-backend').data!.APP_ENV).toBe('production');
   });
