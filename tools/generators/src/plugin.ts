@@ -23,7 +23,7 @@ const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
   rollback: 'helm rollback to the previous revision',
   uninstall: 'helm uninstall (database volumes and the Secret are kept)',
   backup: 'pg_dump -Fc now, from the backup CronJob (needs backup.enabled)',
-  restore: 'stops the API (scale to 0), pg_restore --clean --if-exists of the newest dump or --file=<name>.dump, scales back (migrate runs first; needs backup.enabled)',
+  restore: 'stops the API (scale to 0), the schema replaced by the newest dump (or --file=<name>.dump) in one transaction, scales back (migrate runs first; needs backup.enabled)',
   prune: 'remove our images beyond the last N per service (--keep, default 3) from Docker and the kind nodes',
   dev: 'the inner loop: deploy with the dev configuration, then sync, rebuild or upgrade on each change, with the pod logs',
   logs: "the services' pod logs, followed across rollouts (--service, --since)",

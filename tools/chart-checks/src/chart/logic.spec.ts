@@ -416,12 +416,13 @@ describe('backup and restore', () => {
     expect(kinds(objs).some((k) => k.startsWith('Job/'))).toBe(false);
   });
 
-  it('the restore Job: pg_restore --clean --if-exists of the newest dump (or a named one), same security and network rules', () => {
+  it('the restore Job: the schema replaced by the newest dump (or a named one) in one transaction, same security and network rules', () => {
     const job = find(rendered('helm4', scenario('restore')).objects, 'Job');
     expect(job.metadata.name).toBe('todo-restore-check');
     expect(job.metadata.labels!['app.kubernetes.io/component']).toBe('backup');
     const c = container(job, 'pg-restore');
-    expect(c.args[0]).toContain('pg_restore --clean --if-exists --single-transaction');
+    expect(c.args[0]).toContain('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;');
+    expect(c.args[0]).toContain('psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --single-transaction');
     expect(env(c, 'RESTORE_FILE').value).toBe('latest');
     expect(c.volumeMounts).toContainEqual({ name: 'backups', mountPath: '/backups', readOnly: true });
     const named = find(objects(['backup.enabled=true', 'backup.restore.file=todo-20260101T030000Z.dump']), 'Job');

@@ -85,7 +85,7 @@ it('names: the chart fullname rule and a sortable run id', () => {
 });
 
 describe('restore', () => {
-  it('renders the chart restore Job with the release values and creates it: pg_restore --clean --if-exists of the newest dump', async () => {
+  it('renders the chart restore Job with the release values and creates it: the schema replaced by the newest dump in one transaction', async () => {
     await expect(restoreExecutor({ environment: 'local' }, context)).resolves.toEqual({ success: true });
     const c = calls();
     expect(c).toContain('helm get values todo --kube-context kind-todo --namespace todo-local --all --output yaml');
@@ -103,7 +103,8 @@ describe('restore', () => {
     const [job] = parseAllDocuments(readFileSync(created, 'utf8')).map((d) => d.toJS()).filter(Boolean) as any[];
     expect(job).toMatchObject({ kind: 'Job', metadata: { name: `todo-restore-${id}` } });
     const container = job.spec.template.spec.containers[0];
-    expect(container.args[0]).toContain('pg_restore --clean --if-exists --single-transaction');
+    expect(container.args[0]).toContain('DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;');
+    expect(container.args[0]).toContain('psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --single-transaction');
     expect(container.env.find((e: any) => e.name === 'RESTORE_FILE').value).toBe('latest');
     expect(container.image).toBe('postgres:18.1-bookworm');
     expect(job.spec.template.spec.securityContext.runAsNonRoot).toBe(true);

@@ -37,7 +37,7 @@ describe('createNodes', () => {
     expect(targets['deploy-qa']).toMatchObject({ executor: '@todo/generators:deploy', options: { environment: 'qa' }, cache: false });
     expect(targets['status-qa'].metadata?.description).toContain('context todo');
     expect(targets['restore-qa']).toMatchObject({ executor: '@todo/generators:restore', options: { environment: 'qa' }, cache: false });
-    expect(targets['restore-qa'].metadata?.description).toContain('pg_restore --clean --if-exists');
+    expect(targets['restore-qa'].metadata?.description).toContain('the schema replaced by the newest dump');
     expect(targets['prune-qa']).toMatchObject({ executor: '@todo/generators:prune', options: { environment: 'qa' }, cache: false });
   });
 

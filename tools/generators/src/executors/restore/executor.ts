@@ -9,7 +9,7 @@
  *
  * The writers are stopped first: every Deployment of an API service (the database's clients) is scaled
  * to 0 and its pods waited for, so no request writes between the dump's state and the restore (and none
- * holds a lock pg_restore --clean needs). Afterwards, restore failed or not, each is scaled back to its
+ * holds a lock the restore needs). Afterwards, restore failed or not, each is scaled back to its
  * replicas; its pods' migrate init container brings the restored schema (a dump of an older revision)
  * up to the code's before the server starts, and the rollout is waited for.
  */
@@ -106,7 +106,7 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
     const stopped = stopWriters(ctx, kubectl, writerDeployments(ctx));
     let ok = false;
     try {
-      console.log(`restoring ${file === 'latest' ? 'the newest dump' : file} into ${ctx.name} (job/${job}): pg_restore --clean --if-exists --single-transaction`);
+      console.log(`restoring ${file === 'latest' ? 'the newest dump' : file} into ${ctx.name} (job/${job}): schema public replaced by the dump's, in one transaction`);
       ok = execOrPrint(false, kubectl, [...ctx.target.kubectlScope, 'create', '-f', '-'], rendered.stdout) && waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
     } finally {
       // Restore failed or not, the app comes back (a failed restore rolled back: the data is as before).
