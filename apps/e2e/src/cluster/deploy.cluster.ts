@@ -14,7 +14,7 @@
  * rollback; network policy, Pod Security and encryption at rest; backup/restore; uninstall/reinstall;
  * a second environment; a generated service beside the others.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -142,6 +142,66 @@ async function taskTitles(cookie: string, host?: string): Promise<string[]> {
 /** The user's tasks, as the app shows them (retried while pods restart). */
 const userTasks = () => eventually('read the tasks', async () => taskTitles(await login()));
 
+// ------------------------------------------------------------------------------------------ the siege
+
+/** The kind network and the node's address on it: where the siege's containers send from and to. */
+function kindNetwork(): { network: string; nodeIp: string } {
+  const nets = JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .NetworkSettings.Networks}}', NODE], { encoding: 'utf8' })) as Record<string, { IPAddress: string }>;
+  const [network, n] = Object.entries(nets)[0];
+  return { network, nodeIp: n.IPAddress };
+}
+
+interface Volley {
+  statuses: Record<string, number>;
+  seconds: number[];
+}
+
+/**
+ * A client with a source address of its own: a container on the kind network (the backend image, for its
+ * Python) that stays up so every volley it sends comes from the same address. Volleys go to the
+ * ingress's NodePort on the node, released together (siege-client.py).
+ */
+function siegeClient(name: string) {
+  const { network, nodeIp } = kindNetwork();
+  spawnSync('docker', ['rm', '-f', name]);
+  execFileSync('docker', [
+    'run', '-d', '--name', name, '--network', network,
+    '-v', `${join(__dirname, 'siege-client.py')}:/siege.py:ro`,
+    '--entrypoint', 'python', deploymentImage('todo-backend'), '-c', 'import time; time.sleep(900)',
+  ], { encoding: 'utf8' });
+  const address = execFileSync('docker', ['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, name], { encoding: 'utf8' }).trim();
+  const volley = (method: string, path: string, count: number, body?: unknown) =>
+    new Promise<Volley>((resolve, reject) =>
+      execFile(
+        'docker',
+        ['exec', name, 'python', '/siege.py', nodeIp, '30080', 'todo.localhost', method, path, String(count), ...(body === undefined ? [] : [JSON.stringify(body)])],
+        { encoding: 'utf8', timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${name}: ${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Volley)),
+      ),
+    );
+  return { address, volley, remove: () => spawnSync('docker', ['rm', '-f', name]) };
+}
+
+/** Password checks that did not match, from every backend pod's log since `since` (h21b: `password checked`). */
+function failedPasswordChecks(since: string): number {
+  return podsOf('backend')
+    .map((p) => k(['-n', 'todo-local', 'logs', p.name, '-c', 'backend', `--since-time=${since}`]))
+    .join('\n')
+    .split('\n')
+    .filter((line) => line.includes('password checked') && line.includes('mismatch')).length;
+}
+
+const percentile = (xs: number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))] : NaN;
+};
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = Date.now();
+  const r = await fn();
+  return [r, Date.now() - t];
+}
+
 // ---------------------------------------------------------------------------------------------- setup
 
 beforeAll(() => {
@@ -268,6 +328,95 @@ test('5. an upgrade with a changed value (two backend replicas) keeps the data, 
   expect(served().map((p) => p.name).sort()).toEqual(pods.map((p) => p.name).sort());
 }, 600_000);
 
+test('5a. siege through the ingress at two replicas: shared login throttle, clients apart by address, sessions that end', async () => {
+  expect(podsOf('backend')).toHaveLength(2);
+  const free = Number(k(['-n', 'todo-local', 'get', 'configmap', 'todo-backend', '-o', 'jsonpath={.data.LOGIN_FREE_FAILURES}']) || '5');
+  const password = 'siege-Secret-pw-1';
+  const signup = async (email: string) => {
+    const r = await http('POST', '/api/auth/signup', { body: { email, password } });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`signup ${email}: ${r.status} ${r.body}`);
+    return r.cookie!;
+  };
+  const victim = 'siege-victim@example.test';
+  const bystander = 'siege-bystander@example.test';
+  await signup(victim);
+  await signup(bystander);
+  const abuser = siegeClient('todo-deploy-e2e-abuser');
+  const other = siegeClient('todo-deploy-e2e-bystander');
+  try {
+    expect(abuser.address).not.toBe(other.address);
+    const since = new Date(Date.now() - 1000).toISOString();
+    // 500 wrong passwords for one account at once, while a normal user (the host) signs in and lists tasks.
+    const flood = abuser.volley('POST', '/api/auth/login', 500, { email: victim, password: 'wrong-password-123' });
+    let flooding = true;
+    void flood.finally(() => (flooding = false));
+    const logins: number[] = [];
+    const lists: number[] = [];
+    const hostStatuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        for (let i = 0; i < 40 && (flooding || i < 5); i++) {
+          const [r, ms] = await timed(() => http('POST', '/api/auth/login', { body: user }));
+          logins.push(ms);
+          hostStatuses.push(r.status);
+          const [t, ms2] = await timed(() => http('GET', '/api/tasks?limit=50', { cookie: r.cookie }));
+          lists.push(ms2);
+          hostStatuses.push(t.status);
+        }
+      }),
+    );
+    const result = await flood;
+    await new Promise((r) => setTimeout(r, 3000)); // the last log lines
+    const checks = failedPasswordChecks(since);
+    process.stderr.write(
+      `siege: 500 wrong passwords for one account from ${abuser.address}: ${JSON.stringify(result.statuses)}, ${checks} password checks (free ${free}); ` +
+        `flood p50/p99 ${(percentile(result.seconds, 0.5) * 1000).toFixed(0)}/${(percentile(result.seconds, 0.99) * 1000).toFixed(0)} ms; ` +
+        `during it, from the host: ${logins.length} logins p99 ${percentile(logins, 0.99)} ms, ${lists.length} task lists p99 ${percentile(lists, 0.99)} ms\n`,
+    );
+    expect(Object.keys(result.statuses).sort()).toEqual(['401', '429']);
+    expect(result.statuses['401'] + result.statuses['429']).toBe(500);
+    expect(result.statuses['401']).toBeLessThanOrEqual(free + 1);
+    expect(checks).toBeLessThanOrEqual(free + 1);
+    expect(checks).toBeGreaterThanOrEqual(1);
+    expect(hostStatuses.filter((st) => st !== 200)).toEqual([]);
+
+    // Throttled apart: the abuser's address is spent (429 even for another account); a client with another
+    // address, and the host, are not: a right password works, a wrong one is an ordinary 401.
+    expect((await abuser.volley('POST', '/api/auth/login', 1, { email: bystander, password: 'wrong-password-123' })).statuses).toEqual({ '429': 1 });
+    expect((await other.volley('POST', '/api/auth/login', 1, { email: bystander, password })).statuses).toEqual({ '200': 1 });
+    expect((await other.volley('POST', '/api/auth/login', 3, { email: bystander, password: 'wrong-password-123' })).statuses).toEqual({ '401': 3 });
+    expect((await http('POST', '/api/auth/login', { body: user })).status).toBe(200);
+  } finally {
+    abuser.remove();
+    other.remove();
+  }
+
+  // Sessions that end: a token used after logout, and every other token after a password change, gets 401.
+  const owner = 'siege-sessions@example.test';
+  const first = await signup(owner);
+  expect((await http('GET', '/api/tasks', { cookie: first })).status).toBe(200);
+  expect((await http('POST', '/api/auth/logout', { cookie: first })).status).toBe(200);
+  expect((await http('GET', '/api/tasks', { cookie: first })).status).toBe(401);
+  const a = await login({ email: owner, password });
+  const b = await login({ email: owner, password });
+  const changed = await http('POST', '/api/auth/password', { cookie: a, body: { current_password: password, new_password: 'siege-New-pw-2' } });
+  expect(changed.status).toBe(200);
+  expect((await http('GET', '/api/tasks', { cookie: b })).status).toBe(401);
+  expect((await http('GET', '/api/tasks', { cookie: a })).status).toBe(401);
+  expect((await http('GET', '/api/tasks', { cookie: changed.cookie })).status).toBe(200);
+}, 900_000);
+
+test('5b. the chart refuses a JWT secret shorter than 32 bytes in an existing Secret (read from the cluster at upgrade)', () => {
+  k(['-n', 'todo-local', 'create', 'secret', 'generic', 'short-jwt', '--from-literal=JWT_SECRET=too-short-secret']);
+  try {
+    const r = spawnSync(env.HELM_BIN!, ['upgrade', 'todo', join(ws, 'charts/todo'), '--reuse-values', '--set', 'auth.existingSecret=short-jwt', '--dry-run=server', '--kube-context', CONTEXT, '-n', 'todo-local'], { env, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('JWT_SECRET in Secret todo-local/short-jwt is 16 bytes: production needs at least 32');
+  } finally {
+    k(['-n', 'todo-local', 'delete', 'secret', 'short-jwt']);
+  }
+}, 300_000);
+
 test('6. a new backend image: only the backend is rebuilt and loaded, frontend pods keep their UIDs; rollback-local returns the previous image', async () => {
   const frontendBefore = podsOf('frontend').map((p) => p.uid);
   const imageBefore = deploymentImage('todo-backend');
@@ -366,14 +515,30 @@ test('8. isolation: NetworkPolicy keeps other pods from the database; restricted
   expect(raw).not.toContain(jwt);
 }, 600_000);
 
-test('9. backup and restore round-trip the data', async () => {
-  ok(nx(['run', 'todo:backup-local']));
-  const cookie = await login();
+test('9. backup and restore round-trip the data, from a dump of an older schema revision: the writers stopped, then migrated up', async () => {
+  // The database taken one revision down with the app's own migrations, dumped there, and brought back up:
+  // the newest backup is then one of an older schema, as after an upgrade whose migration ran since.
+  const inBackend = (code: string) =>
+    k(['-n', 'todo-local', 'exec', 'deploy/todo-backend', '-c', 'backend', '--', 'python', '-c', `import os; from todo_api import migrate; ${code}`]).trim();
+  const revision = () => inBackend("print(migrate.current_revision(os.environ['DATABASE_URL']))");
+  const head = revision();
+  inBackend("migrate.downgrade(os.environ['DATABASE_URL'], '-1')");
+  const older = revision();
+  expect(older).not.toBe(head);
+  const backup = ok(nx(['run', 'todo:backup-local']));
+  expect(backup.out).toMatch(/checked: pg_restore --list reads \d+ entries/);
+  inBackend("migrate.upgrade(os.environ['DATABASE_URL'])");
+  expect(revision()).toBe(head);
+
+  const cookie = await eventually('sign in after the upgrade', () => login());
   const added = await http('POST', '/api/tasks', { cookie, body: { title: 'added after the backup' } });
   expect(added.status).toBe(201);
   expect(await taskTitles(cookie)).toContain('added after the backup');
-  ok(nx(['run', 'todo:restore-local']));
+  const restore = ok(nx(['run', 'todo:restore-local']));
+  expect(restore.out).toMatch(/stopping the writers: deployment\/todo-backend \d+ -> 0/);
+  expect(restore.out).toMatch(/starting the writers: deployment\/todo-backend -> \d+/);
   expect(await userTasks()).toEqual(titles);
+  expect(revision()).toBe(head); // the migrate init container brought the older dump up to the code's
 }, 900_000);
 
 test('10. uninstall-local removes the release but keeps the data, and says so; a reinstall finds it', async () => {
