@@ -94,8 +94,9 @@ describe('configuration that cannot be weakened by accident', () => {
   it("limits.* become the API's environment (shared throttles, signups, chat budget); bad ones are refused by the schema", () => {
     expect(find(local(), 'ConfigMap', 'todo-backend').data).toMatchObject({
       LOGIN_FREE_FAILURES: '5', LOGIN_LOCKOUT_FAILURES: '100', LOGIN_FAILURES_PER_ADDRESS: '30', SIGNUPS_PER_ADDRESS: '10', SIGNUPS_TOTAL: '1000', CHAT_REQUESTS_PER_MINUTE: '20',
+      MAX_TASKS_PER_USER: '10000', MAX_TASK_TEXT_BYTES_PER_USER: '10485760', DB_STATEMENT_TIMEOUT_MS: '5000',
     });
-    expect(find(objects(['limits.signup.perAddress=3', 'limits.login.freeFailures=2']), 'ConfigMap', 'todo-backend').data).toMatchObject({ SIGNUPS_PER_ADDRESS: '3', LOGIN_FREE_FAILURES: '2' });
+    expect(find(objects(['limits.signup.perAddress=3', 'limits.login.freeFailures=2', 'limits.tasksPerUser=50', 'database.statementTimeoutMs=0']), 'ConfigMap', 'todo-backend').data).toMatchObject({ SIGNUPS_PER_ADDRESS: '3', LOGIN_FREE_FAILURES: '2', MAX_TASKS_PER_USER: '50', DB_STATEMENT_TIMEOUT_MS: '0' });
     expect(find(local(), 'ConfigMap', 'todo-frontend').data!.SIGNUPS_PER_ADDRESS).toBeUndefined();
     expect(templateError('helm4', withValues(['limits.login.lockoutFailures=500']))).toMatch(/lockoutFailures/);
   });
