@@ -144,6 +144,8 @@ const userTasks = () => eventually('read the tasks', async () => taskTitles(awai
 
 // ------------------------------------------------------------------------------------------ the siege
 
+const SIEGE_TASK_QUOTA = 100;
+
 /** The kind network and the node's address on it: where the siege's containers send from and to. */
 function kindNetwork(): { network: string; nodeIp: string } {
   const nets = JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .NetworkSettings.Networks}}', NODE], { encoding: 'utf8' })) as Record<string, { IPAddress: string }>;
@@ -311,7 +313,8 @@ test('4. persistence: the database and backend pods deleted, the data is still t
 
 test('5. an upgrade with a changed value (two backend replicas) keeps the data, and the ingress reaches both pods', async () => {
   const before = helmRevision();
-  ok(deploy('local', ['--set=services.backend.replicaCount=2']));
+  // A small task quota for the siege (5a), so an account reaches it in a bounded test.
+  ok(deploy('local', ['--set=services.backend.replicaCount=2', `--set=limits.tasksPerUser=${SIEGE_TASK_QUOTA}`]));
   expect(helmRevision().revision).toBe(before.revision + 1);
   const pods = podsOf('backend');
   expect(pods).toHaveLength(2);
@@ -390,6 +393,27 @@ test('5a. siege through the ingress at two replicas: shared login throttle, clie
     abuser.remove();
     other.remove();
   }
+
+  // An account stops at its quota (tasks of ~4 KB, 10 at a time, some past it); the database volume keeps room.
+  const hoarder = await signup('siege-quota@example.test');
+  const statuses: number[] = [];
+  const details = new Set<string>();
+  for (let i = 0; i < SIEGE_TASK_QUOTA + 10; i += 10) {
+    const batch = await Promise.all(
+      Array.from({ length: 10 }, (_, j) => http('POST', '/api/tasks', { cookie: hoarder, body: { title: `hoard ${i + j}`, description: 'x'.repeat(4000) } })),
+    );
+    for (const r of batch) {
+      statuses.push(r.status);
+      if (r.status !== 201) details.add(r.body);
+    }
+  }
+  expect(statuses.filter((st) => st === 201)).toHaveLength(SIEGE_TASK_QUOTA);
+  expect(statuses.filter((st) => st !== 201 && st >= 400 && st < 500)).toHaveLength(10);
+  expect([...details].join('\n')).toMatch(/MAX_TASKS_PER_USER/);
+  const usedKiB = Number(k(['-n', 'todo-local', 'exec', 'todo-postgres-0', '-c', 'postgres', '--', 'du', '-sk', '/var/lib/postgresql']).split(/\s+/)[0]);
+  const sizeKiB = 1024 * 1024; // database.postgres.persistence.size: 1Gi
+  process.stderr.write(`siege: quota ${SIEGE_TASK_QUOTA} tasks: ${statuses.filter((st) => st === 201).length} created, ${statuses.length - SIEGE_TASK_QUOTA} refused; PostgreSQL volume ${usedKiB} KiB used of ${sizeKiB}\n`);
+  expect(usedKiB).toBeLessThan(sizeKiB);
 
   // Sessions that end: a token used after logout, and every other token after a password change, gets 401.
   const owner = 'siege-sessions@example.test';
