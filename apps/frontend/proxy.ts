@@ -14,3 +14,6 @@ export function proxy(request: NextRequest): NextResponse {
   if (decision.hsts) response.headers.set('strict-transport-security', STRICT_TRANSPORT_SECURITY);
   return response;
 }
+
+// Everything but the health check (kubelet probes, the helm test: plain HTTP to the pod) and Next's own assets.
+export const config = { matcher: ['/((?!api/health$|_next/static/|_next/image).*)'] };

@@ -38,13 +38,14 @@ export function httpsOnly(): boolean {
 
 /**
  * What FORCE_HTTPS asks of one request, from the scheme the ingress saw (X-Forwarded-Proto; Traefik
- * overwrites what a client sends): a permanent redirect for plain HTTP, HSTS for HTTPS. Requests
- * without the header did not come through the ingress (kubelet probes, in-cluster calls): untouched.
+ * overwrites what a client sends, and Next's server fills in "http" when it is missing): HSTS for HTTPS,
+ * a permanent redirect for anything else. The health check is not routed here (proxy.ts's matcher), so
+ * kubelet probes and the helm test, which call the pod directly over HTTP, are never redirected.
  */
 export function httpsDecision(headers: Headers, url: string): { redirect?: string; hsts: boolean } {
   if (!httpsOnly()) return { hsts: false };
   const proto = headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
-  if (proto === 'http') {
+  if (proto !== 'https') {
     const u = new URL(url);
     const host = headers.get('x-forwarded-host')?.split(',')[0]?.trim() || headers.get('host') || u.host;
     return { redirect: `https://${host.replace(/:80$/, '')}${u.pathname}${u.search}`, hsts: false };
