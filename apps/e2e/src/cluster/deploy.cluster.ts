@@ -383,8 +383,13 @@ test('5a. siege through the ingress at two replicas: shared login throttle, clie
     expect(checks).toBeGreaterThanOrEqual(1);
     expect(hostStatuses.filter((st) => st !== 200)).toEqual([]);
 
-    // Throttled apart: the abuser's address is spent (429 even for another account); a client with another
-    // address, and the host, are not: a right password works, a wrong one is an ordinary 401.
+    // Throttled apart. The abuser goes on with one wrong password for each of 40 other accounts, until its
+    // address's budget is spent (429 even for an account it never tried); a client with another address,
+    // and the host, are not throttled: a right password works, a wrong one is an ordinary 401.
+    const spray = await abuser.volley('POST', '/api/auth/login', 40, { email: 'stranger-{n}@example.test', password: 'wrong-password-123' });
+    const addressBudget = Number(k(['-n', 'todo-local', 'get', 'configmap', 'todo-backend', '-o', 'jsonpath={.data.LOGIN_FAILURES_PER_ADDRESS}']) || '30');
+    process.stderr.write(`siege: then one wrong password each for 40 accounts from the same address: ${JSON.stringify(spray.statuses)} (address budget ${addressBudget})\n`);
+    expect(spray.statuses['429']).toBeGreaterThanOrEqual(40 - addressBudget);
     expect((await abuser.volley('POST', '/api/auth/login', 1, { email: bystander, password: 'wrong-password-123' })).statuses).toEqual({ '429': 1 });
     expect((await other.volley('POST', '/api/auth/login', 1, { email: bystander, password })).statuses).toEqual({ '200': 1 });
     expect((await other.volley('POST', '/api/auth/login', 3, { email: bystander, password: 'wrong-password-123' })).statuses).toEqual({ '401': 3 });

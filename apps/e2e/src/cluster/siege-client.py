@@ -3,6 +3,8 @@ has a source address of its own: sends N requests at once (released together by 
 ingress's NodePort on the node and prints one JSON line: the count of each status and the latencies.
 
     python siege-client.py <node-ip> <port> <host-header> <method> <path> <count> [json-body]
+
+`{n}` in the body becomes the request's number (0 .. count-1), e.g. one account per request.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 def main() -> None:
     node, port, host, method, path, count = sys.argv[1:7]
-    body = sys.argv[7].encode() if len(sys.argv) > 7 else None
+    template = sys.argv[7] if len(sys.argv) > 7 else None
     n = int(count)
     barrier = threading.Barrier(n)
 
-    def one(_: int) -> tuple[int, float]:
+    def one(i: int) -> tuple[int, float]:
+        body = template.replace("{n}", str(i)).encode() if template is not None else None
         req = urllib.request.Request(f"http://{node}:{port}{path}", data=body, method=method)
         req.add_header("Host", host)
         if body is not None:
