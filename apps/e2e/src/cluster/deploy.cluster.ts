@@ -10,8 +10,10 @@
  * the other targets (rollback, status, backup, ...) have no --offline and need them.
  *
  * The tests run in order and share the cluster: from nothing to a browser journey through the ingress;
- * a no-op run; repairs from real state; persistence; two replicas; upgrade and rollback; an automatic
- * rollback; network policy, Pod Security and encryption at rest; backup/restore; uninstall/reinstall;
+ * a no-op run; repairs from real state; persistence; two replicas and a siege through the ingress at two
+ * replicas (shared login throttle, clients apart by address, a quota, sessions that end); the chart's
+ * JWT-length refusal; upgrade and rollback; an automatic rollback; network policy, Pod Security and
+ * encryption at rest; backup/restore (from a dump of an older schema revision); uninstall/reinstall;
  * a second environment; a generated service beside the others.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
