@@ -437,7 +437,7 @@ test('5a. siege through the ingress at two replicas: shared login throttle, clie
   expect((await http('GET', '/api/tasks', { cookie: first })).status).toBe(401);
   const a = await login({ email: owner, password });
   const b = await login({ email: owner, password });
-  const changed = await http('POST', '/api/auth/password', { cookie: a, body: { current_password: password, new_password: 'siege-New-pw-2' } });
+  const changed = await http('POST', '/api/auth/password', { cookie: a, body: { current_password: password, new_password: 'siege-New-password-2' } });
   expect(changed.status).toBe(200);
   expect((await http('GET', '/api/tasks', { cookie: b })).status).toBe(401);
   expect((await http('GET', '/api/tasks', { cookie: a })).status).toBe(401);
