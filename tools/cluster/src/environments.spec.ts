@@ -41,7 +41,7 @@ describe('environments.json cluster field', () => {
   it('an unknown environment: one wording, a family error with the fix', () => {
     const e = unknownEnvironment('qa', ['local', 'dev']);
     expect(e).toBeInstanceOf(PlatformError);
-    expect([e.step, e.cause, e.fix]).toEqual(['environments', 'no environment "qa" in environments.json (known: local, dev)', 'pass --env=<one of them>, or add it: npx nx g env qa']);
+    expect([e.step, e.cause, e.fix]).toEqual(['environments', 'no environment "qa" in environments.json (known: local, dev)', 'use one of them, or add it: npx nx g env qa']);
     expect(unknownEnvironment('qa', []).cause).toBe('no environment "qa" in environments.json (known: none)');
   });
 });

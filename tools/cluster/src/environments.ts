@@ -55,6 +55,6 @@ export function unknownEnvironment(name: string, known: string[]): ClusterError 
   return new ClusterError(
     'environments',
     `no environment "${name}" in environments.json (known: ${known.join(', ') || 'none'})`,
-    `pass --env=<one of them>, or add it: npx nx g env ${name}`,
+    `use one of them, or add it: npx nx g env ${name}`,
   );
 }

@@ -2,12 +2,12 @@
  * The platform's one family of errors: every failure the user can act on says which step failed, why,
  * and what to do next (the kind CLI's habit). PlatformError is the base; the family is
  *
- *   ClusterError        a step of the cluster, the deploy or a Day-2 target: printed as three lines
- *   OptionError         a generator's or executor's option (@todo/generators): one line, cause and fix
- *   TemplateInputError  a template's input (@todo/k8s-templates): one line naming the field
+ *   ClusterError        a step of the cluster, the deploy or a Day-2 target (message: step, cause, fix)
+ *   OptionError         a generator's or executor's option (@todo/generators; message: one line, cause and fix)
+ *   TemplateInputError  a template's input (@todo/k8s-templates; message: one line naming the field)
  *
- * Whoever prints a failure tests for PlatformError: one of ours prints as text, anything else is a bug
- * and keeps its stack.
+ * Whoever prints a failure tests for PlatformError: one of ours prints as text (describe(): step, cause
+ * and fix on three lines), anything else is a bug and keeps its stack.
  */
 export class PlatformError extends Error {
   constructor(
@@ -20,20 +20,16 @@ export class PlatformError extends Error {
     this.name = new.target.name;
   }
 
-  /** What a deploy prints after its "deploy: " prefix: the message, unless a member says it better. */
+  /** Three lines: which step failed, why, and what to do (what the deploy and the cluster CLI print). */
   describe(): string {
-    return this.message;
+    return `error in step "${this.step}"\n  cause: ${this.cause}\n  fix:   ${this.fix}`;
   }
 }
 
-/** A failed step of the cluster, the deploy or a Day-2 target: "error in step", cause and fix on three lines. */
+/** A failed step of the cluster, the deploy or a Day-2 target. */
 export class ClusterError extends PlatformError {
   constructor(step: string, cause: string, fix: string) {
     super(step, cause, fix);
-  }
-
-  describe(): string {
-    return `error in step "${this.step}"\n  cause: ${this.cause}\n  fix:   ${this.fix}`;
   }
 
   /** The CLI's three lines (exit 1, no stack). */

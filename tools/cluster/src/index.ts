@@ -16,7 +16,7 @@ export { targetFor, readEnvironmentsFile } from './target';
 export type { EnvTarget, EnvironmentsFile, TargetOptions } from './target';
 export { parseClusterField, clusterFieldProblem, unknownEnvironment, CLUSTER_FIELD_PATTERN, DEFAULT_CLUSTER_NAME } from './environments';
 export type { ClusterTarget } from './environments';
-export { PlatformError, ClusterError, dockerNotRunning, toolMissing, clusterMissing, portInUse } from './errors';
+export { PlatformError, ClusterError, OFFLINE_FIX, dockerNotRunning, toolMissing, clusterMissing, portInUse } from './errors';
 export { capture, stream, streamAndCapture, execOrPrint, run, must, commandLine, quote, lastLine } from './exec';
 export type { RunResult, RunOptions, Runner } from './exec';
 export { findTool, resolveTool, installTool, installAll, onPath } from './tools';

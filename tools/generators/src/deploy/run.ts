@@ -14,6 +14,7 @@ import { Workspace, imageProject } from '../images/project';
 import type { EnvironmentEntry, PlatformConfig } from '../platform/config';
 import { EnvExecutorOptions, EnvScope, envScope } from '../platform/scope';
 import { StoredRelease, latestRelease } from '../release/stored';
+import { OptionError } from '../platform/validate';
 
 export interface DeployOptions extends EnvExecutorOptions {
   /** Helm --timeout; default 5m. */
@@ -93,9 +94,9 @@ export class DeployRun implements EnvScope {
   constructor(readonly options: DeployOptions, workspace: Workspace) {
     Object.assign(this, envScope(options, workspace));
     const extra = (options.values ?? []).map((f) => (isAbsolute(f) ? f : join(this.workspaceRoot, f)));
-    for (const f of extra) if (!existsSync(f)) throw new Error(`Values file ${f} (--values) does not exist`);
+    for (const f of extra) if (!existsSync(f)) throw new OptionError(`Values file ${f} (--values) does not exist`, 'pass an existing file (relative to the workspace root)');
     const envValues = join(this.chartDir, `values-${this.name}.yaml`);
-    if (!existsSync(envValues)) throw new Error(`${this.config.chart.directory}/values-${this.name}.yaml is missing; re-create it with \`npx nx g chart\``);
+    if (!existsSync(envValues)) throw new ClusterError('values', `${this.config.chart.directory}/values-${this.name}.yaml is missing`, 're-create it with `npx nx g chart`');
     this.kind = this.cluster.type === 'kind' ? kindOptions(this.cluster.name, process.env, { kubeconfig: this.target.kubeconfig }) : undefined;
     this.registry = (this.env.registry ?? '').replace(/\/+$/, '');
     this.images = Object.keys(this.config.services).map((s) => imageProject(s, workspace, this.name));
