@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import deployExecutor from '../executors/deploy/executor';
 import { DeployRun, buildStep, containerdNames, loadStep, releaseStep, runSteps, upgradeArgs } from '../deploy';
-import type { ImageRecord } from '../images/docker';
+import type { ImageRecord } from '../images/record';
 import { decodeRelease } from '../release/stored';
 import rollbackExecutor from '../executors/rollback/executor';
 import statusExecutor from '../executors/status/executor';

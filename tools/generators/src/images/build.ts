@@ -12,24 +12,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ClusterError, OFFLINE_FIX, capture, commandLine, stream } from '@todo/cluster';
-import {
-  ImageRecord,
-  InspectedImage,
-  baseImagesFromEnv,
-  checkTags,
-  contentKey,
-  contentTag,
-  dockerBin,
-  dockerEnv,
-  gitInfo,
-  globalArgs,
-  humanSize,
-  inspectImage,
-  sourceUrl,
-  versionTag,
-  workspaceVersion,
-  writeRecord,
-} from './docker';
+import { baseImagesFromEnv, globalArgs } from './base-images';
+import { InspectedImage, dockerBin, dockerEnv, inspectImage } from './docker';
+import { contentKey } from './key';
+import { ImageRecord, humanSize, writeRecord } from './record';
+import { gitInfo, sourceUrl, workspaceVersion } from './source';
+import { checkTags, contentTag, versionTag } from './tags';
 import { OptionError } from '../platform/validate';
 
 /** The docker-build options (the image project's target options; docker-build/schema.json). */
