@@ -6,8 +6,8 @@
  *   OptionError         a generator's or executor's option (@todo/generators; message: one line, cause and fix)
  *   TemplateInputError  a template's input (@todo/k8s-templates; message: one line naming the field)
  *
- * Whoever prints a failure tests for PlatformError: one of ours prints as text (describe(): step, cause
- * and fix on three lines), anything else is a bug and keeps its stack.
+ * Whoever prints a failure tests for PlatformError: one of ours prints as text (describe(): a ClusterError
+ * on three lines, the one-line members as their message), anything else is a bug and keeps its stack.
  */
 export class PlatformError extends Error {
   constructor(
@@ -20,16 +20,20 @@ export class PlatformError extends Error {
     this.name = new.target.name;
   }
 
-  /** Three lines: which step failed, why, and what to do (what the deploy and the cluster CLI print). */
+  /** What the deploy prints after "deploy: ": the message (a one-line member says cause and fix in it). */
   describe(): string {
-    return `error in step "${this.step}"\n  cause: ${this.cause}\n  fix:   ${this.fix}`;
+    return this.message;
   }
 }
 
-/** A failed step of the cluster, the deploy or a Day-2 target. */
+/** A failed step of the cluster, the deploy or a Day-2 target: described on three lines. */
 export class ClusterError extends PlatformError {
   constructor(step: string, cause: string, fix: string) {
     super(step, cause, fix);
+  }
+
+  describe(): string {
+    return `error in step "${this.step}"\n  cause: ${this.cause}\n  fix:   ${this.fix}`;
   }
 
   /** The CLI's three lines (exit 1, no stack). */

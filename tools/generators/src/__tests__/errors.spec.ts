@@ -30,8 +30,8 @@ describe('the family of errors', () => {
     expect(new ClusterError('load', 'c', 'f')).toBeInstanceOf(PlatformError);
   });
 
-  it('describeFailure prints a member as step, cause and fix, and anything else with its stack', () => {
-    expect(describeFailure(new OptionError('Invalid --keep=x', 'use a whole number'))).toBe('deploy: error in step "options"\n  cause: Invalid --keep=x\n  fix:   use a whole number');
+  it('describeFailure prints a member as text (a ClusterError as step, cause and fix), and anything else with its stack', () => {
+    expect(describeFailure(new OptionError('Invalid --keep=x', 'use a whole number'))).toBe('deploy: Invalid --keep=x: use a whole number');
     expect(describeFailure(new ClusterError('load', 'the node is gone', 'deploy again'))).toBe('deploy: error in step "load"\n  cause: the node is gone\n  fix:   deploy again');
     const bug = new TypeError('x is undefined');
     expect(describeFailure(bug)).toBe(`deploy: ${bug.stack}`);
