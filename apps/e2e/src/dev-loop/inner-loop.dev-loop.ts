@@ -7,7 +7,8 @@
  * --offline and are given kubectl as KUBECTL_BIN.
  *
  * In order, sharing the cluster: bad input; deploy-local makes the cluster; dev-local's first start
- * (dev images, dev mode) and Ctrl-C; a restart with nothing changed (no build, load or upgrade); then,
+ * (dev images, dev mode) and Ctrl-C; a restart with nothing changed (no build, load or upgrade); a save
+ * during start-up served once the loop watches; then,
  * in one session: a backend edit answered through the ingress (no build, no new revision), a frontend
  * edit seen by Chromium, a syntax error survived, 20 files in one pass, requirements.txt rebuilding the
  * backend alone, a values change upgrading alone, log prefixes after a rollout, port-forward across a
@@ -232,6 +233,31 @@ test('first start: dev images and dev mode through the deploy steps; Ctrl-C; a r
   expect(helmRevision().revision).toBe(revisionAfterStart);
   await again.interrupt();
 }, 900_000);
+
+test('a save during start-up is served once the loop watches (issue #23: it was lost)', async () => {
+  const s = session(['run', 'todo:dev-local', offline()]);
+  // After the backend's build step has read the sources (its content tag is computed), before "watching".
+  await s.waitFor(/\] load backend: /, 0, 300);
+  edit('apps/backend/todo_api/deps.py', 'Not authenticated: send', 'Not authenticated (dev-e2e-startup): send');
+  const savedBeforeWatching = !/watching /.test(s.out);
+  const ready = await s.waitFor(/watching .* \(ready in ([\d.]+)s\)/, 0, 300);
+  expect(savedBeforeWatching).toBe(true);
+  expect(s.out).toMatch(/saved during start-up: apps\/backend\/todo_api\/deps\.py/);
+  const t0 = Date.now();
+  await eventually('the save during start-up is served', async () => {
+    const r = await get(HTTP_PORT, '/api/tasks');
+    if (!r.body.includes('dev-e2e-startup')) throw new Error(`${r.status} ${r.body}`);
+  }, 60_000, 200);
+  figures['save during start-up: served s after watching'] = (Date.now() - t0) / 1000;
+  figures['save during start-up: ready in s'] = Number(ready[1]);
+  // Back to the tree the next tests start from, served, before stopping.
+  edit('apps/backend/todo_api/deps.py', 'Not authenticated (dev-e2e-startup): send', 'Not authenticated: send');
+  await eventually('the revert is served', async () => {
+    const r = await get(HTTP_PORT, '/api/tasks');
+    if (r.body.includes('dev-e2e-startup')) throw new Error(`${r.status} ${r.body}`);
+  }, 60_000, 200);
+  await s.interrupt();
+}, 600_000);
 
 describe('one dev session', () => {
   let dev: Session;

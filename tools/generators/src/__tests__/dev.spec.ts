@@ -15,6 +15,8 @@ import { summarisePods } from '../release/pods';
 import { SYNC_ANNOTATION, syncedPods, workloadsOf } from '../release/sync-marker';
 import { syncIntoPods } from '../dev/sync';
 import { syncRule } from '../dev/sync-rules';
+import { StartUpWatcher } from '../dev/watch';
+import { runSteps } from '../deploy/step';
 
 const WORKSPACE = join(__dirname, '../../../..');
 
@@ -179,6 +181,50 @@ describe('coalescing', () => {
     await wait(700);
     expect(batches).toEqual([['a.py'], ['b.py']]);
   });
+});
+
+describe('a save during start-up', () => {
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('is not lost: a file saved in each start-up phase reaches the loop as its first pass', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'dev-startup-'));
+    mkdirSync(join(root, 'apps/backend/todo_api'), { recursive: true });
+    const save = (phase: string) => writeFileSync(join(root, `apps/backend/todo_api/${phase}.py`), `# saved during ${phase}\n`);
+    const batches: string[][] = [];
+    const watcher = await StartUpWatcher.start(root, (e) => { throw e; });
+    try {
+      // The deploy steps as dev-local's start-up runs them, each saving a file while it runs.
+      const phases = ['cluster', 'build backend', 'build frontend', 'load backend', 'load frontend', 'other images', 'helm release', 'smoke check'];
+      const steps = phases.map((name) => ({ name, needed: () => ({ needed: true, reason: name }), run: async () => (save(name.replace(' ', '-')), await wait(60), true) }));
+      expect((await runSteps(steps, {}, () => undefined)).success).toBe(true);
+      save('classifier'); // the project graph is read after the deploy
+      await wait(60);
+      save('pod-watcher'); // the pod watcher and port-forwards start
+      await wait(300);
+      const loop = new DevLoop({ debounceMs: 50 } as never);
+      loop.pass = async (batch) => void batches.push([...batch.keys()].sort());
+      const early = watcher.handTo((events) => loop.changed(events));
+      const expected = [...phases.map((p) => p.replace(' ', '-')), 'classifier', 'pod-watcher'].map((p) => `apps/backend/todo_api/${p}.py`).sort();
+      expect([...early].sort()).toEqual(expected);
+      await wait(300);
+      expect(batches).toEqual([expected]);
+      // Once handed over, saves go straight to the loop.
+      save('after');
+      await eventuallyTrue(() => batches.length === 2);
+      expect(batches[1]).toEqual(['apps/backend/todo_api/after.py']);
+    } finally {
+      await watcher.unsubscribe();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  async function eventuallyTrue(ok: () => boolean, ms = 5000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error('not within 5 s');
+      await wait(20);
+    }
+  }
 });
 
 describe('sync through kubectl exec', () => {

@@ -16,7 +16,7 @@ import { LogFollowers, PodWatcher } from './pods';
 import { PortForwards, forwardTargets } from './port-forward';
 import { interrupted } from './scope';
 import { syncRule } from './sync-rules';
-import { watchWorkspace } from './watch';
+import { StartUpWatcher } from './watch';
 
 export interface DevSessionOptions extends DevDeployOptions {
   logs?: boolean;
@@ -60,17 +60,24 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   }
   console.log(`Dev loop for ${run.config.chart.name} in environment ${run.name}: ${run.cluster.type} ${run.cluster.name}, context ${run.kubeContext}, namespace ${run.namespace} (dev images, chart dev mode)`);
   const stop = interrupted();
+  // Watching starts before the first step reads a source: a save during start-up becomes the first pass.
+  const watcher = await StartUpWatcher.start(run.workspaceRoot, (e) => say(`✗ watcher: ${e.message}`));
   // Ctrl-C during the first deploy ends the session at once (Nx stops the step's own child process).
   const early = stop.then((signal) => ({ signal }));
   try {
     const first = await Promise.race([upToDate(run, console.log), early]);
     if ('signal' in first) {
       console.error(`dev: stopped (${first.signal}) before the environment was up to date; nothing is watched`);
+      await watcher.unsubscribe();
       return false;
     }
-    if (!first.success) return false;
+    if (!first.success) {
+      await watcher.unsubscribe();
+      return false;
+    }
   } catch (e) {
     console.error(`dev: ${describeError(e)}`);
+    await watcher.unsubscribe();
     return false;
   }
 
@@ -92,6 +99,7 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
     }
   } catch (e) {
     console.error(`dev: ${describeError(e)}`);
+    await watcher.unsubscribe();
     await children.stopAll();
     return false;
   }
@@ -100,15 +108,16 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
     forwards?.update(p);
   });
   await pods.start();
-  const subscription = await watchWorkspace(run.workspaceRoot, (events) => loop.changed(events), (e) => say(`✗ watcher: ${e.message}`));
+  const savedDuringStartUp = watcher.handTo((events) => loop.changed(events));
   say(`watching ${run.workspaceRoot} (ready in ${((Date.now() - started) / 1000).toFixed(1)}s): ${appUrl(run)}  (Ctrl-C to stop)`);
+  if (savedDuringStartUp.length) say(`saved during start-up: ${savedDuringStartUp.slice(0, 3).join(', ')}${savedDuringStartUp.length > 3 ? ` and ${savedDuringStartUp.length - 3} more` : ''}; the first pass takes ${savedDuringStartUp.length === 1 ? 'it' : 'them'}`);
   // Said now as well as on stopping: Nx 23 drops what a task prints after Ctrl-C (nrwl/nx#23585).
   say(leavesRunning(run));
 
   const signal = await stop;
   const t0 = Date.now();
   void loop.stop();
-  await subscription.unsubscribe();
+  await watcher.unsubscribe();
   pods.stop();
   await forwards?.close();
   const left = await children.stopAll(300);
