@@ -86,7 +86,7 @@ describe('kindUp', () => {
     await kindUp(kindOptions('demo', {}, { registry: true, kubeconfig: '/tmp/kc' }), t, runner, () => undefined, answered);
     expect(calls).toContain('kind export kubeconfig --name demo --kubeconfig /tmp/kc');
     expect(calls.some((c) => c.startsWith('kind create'))).toBe(false);
-    expect(calls).toContain('docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry docker.io/library/registry:2');
+    expect(calls).toContain('docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry docker.io/library/registry:3');
     expect(calls).toContain('docker network connect kind kind-registry');
     expect(calls).toContain('docker exec -i demo-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml <stdin>');
     expect(calls).toContain('kubectl --kubeconfig /tmp/kc --context kind-demo apply -f - <stdin>');

@@ -161,9 +161,12 @@ beforeAll(() => {
     HELM_BIN: helm3,
     HELM4_BIN: helm4,
     KIND_REGISTRY: 'true',
+    // deploy-local here is the `kind load` path, chosen explicitly (the local registry is the default:
+    // the dev-loop e2e and the bench take that path); the registry serves the "remote" environment of test 13.
+    TODO_LOCAL_REGISTRY: 'false',
     KIND_REGISTRY_NAME: REGISTRY_NAME,
     KIND_REGISTRY_PORT: REGISTRY.split(':')[1],
-    KIND_REGISTRY_IMAGE: lastLine(sh('bash', ['tools/cluster/e2e/registry-image.sh'])),
+    KIND_REGISTRY_IMAGE: lastLine(sh('bash', ['tools/cluster/scripts/registry-image.sh'])),
   };
   // --offline finds or builds these itself; none may come from the caller's environment.
   for (const v of ['HELM', 'KUBECTL', 'KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'TODO_BASE_IMAGES', 'TODO_OFFLINE']) delete env[v];

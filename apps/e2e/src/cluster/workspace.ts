@@ -41,5 +41,8 @@ export function copyEnv(ws: string, state: string, cluster: string, ports: [numb
     KUBECONFIG: join(state, 'kubeconfig'),
     CLUSTER_STATE_DIR: join(state, 'clusters'),
     TOOLS_DIR: join(state, 'tools'), // stays empty: *_BIN or --offline provide the tools; nothing is downloaded
+    // The deploy's local registry (the default for kind), one per test cluster: the suite removes it.
+    KIND_REGISTRY_NAME: `${cluster}-registry`,
+    KIND_REGISTRY_PORT: String(ports[0] + 1),
   };
 }

@@ -123,14 +123,14 @@ describe('sync marker', () => {
 
 describe('the bridge into the deploy', () => {
   it('a dev run builds each image from its dev stage under its own repository and sets the chart dev mode', () => {
-    const run = devDeployRun({ environment: 'local', set: ['a=b'] }, { root: WORKSPACE });
+    const run = devDeployRun({ environment: 'local', set: ['a=b'], localRegistry: false }, { root: WORKSPACE });
     expect(run.images.map((i) => [i.build.image, i.build.target])).toEqual([['todo-backend-dev', 'dev'], ['todo-frontend-dev', 'dev']]);
     expect(run.sets).toEqual(['a=b', 'dev.enabled=true']);
     expect(run.options.keepSyncedPods).toBeUndefined();
   });
 
   it("a pass gets its own run: keepSyncedPods, the last run's tools, and the images it does not rebuild as they were", () => {
-    const last = devDeployRun({ environment: 'local' }, { root: WORKSPACE });
+    const last = devDeployRun({ environment: 'local', localRegistry: false }, { root: WORKSPACE });
     last.tools = { docker: 'docker', kubectl: 'kubectl', helm: { bin: 'helm', major: 3, version: 'v3' } };
     for (const i of last.images) {
       i.plan = { image: i.build.image, tags: [`content-${i.service}`] } as BuildPlan;

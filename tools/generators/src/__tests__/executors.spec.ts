@@ -83,8 +83,9 @@ describe('deploy', () => {
     c.images[1].record = { image: 'todo-frontend', ref: 'todo-frontend:content-f1', contentTag: 'content-f1', id: 'sha256:ffff000000001111' } as ImageRecord;
     return c;
   }
+  // The `kind load` path, chosen explicitly (the local registry, the default, has its own tests below).
   function deployContextFor(environment: string): DeployRun {
-    return new DeployRun({ environment }, context);
+    return new DeployRun({ environment, localRegistry: false }, context);
   }
   const secret = (version: number, status: string, description: string, manifest: string, labels: Record<string, string> = {}) => ({
     metadata: { labels: { owner: 'helm', name: 'todo', version: String(version), status, ...labels } },
@@ -301,6 +302,28 @@ describe('deploy', () => {
     } finally {
       server.close();
       delete process.env.FAKE_INSPECT;
+    }
+  });
+
+  it("kind's local registry is the default: the cluster gets it, images are pushed there under the chart's prefix; off by option, variable, or an old cluster", () => {
+    const saved = { ...process.env };
+    try {
+      delete process.env.TODO_LOCAL_REGISTRY;
+      process.env.KIND_REGISTRY_PORT = '15999';
+      const c = new DeployRun({ environment: 'local', set: ['a=b'] }, context);
+      expect([c.registry, c.kind?.registry, c.localRegistry?.hostPort, c.sets]).toEqual(['localhost:15999', true, 15999, ['global.imageRegistry=localhost:15999', 'a=b']]);
+      // A cluster created without it (containerd's config_path is set only at creation): back to kind load.
+      c.withoutLocalRegistry();
+      expect([c.registry, c.kind?.registry, c.localRegistry, c.sets]).toEqual(['', false, undefined, ['a=b']]);
+      expect(new DeployRun({ environment: 'local', localRegistry: false }, context).registry).toBe('');
+      process.env.TODO_LOCAL_REGISTRY = 'false';
+      expect(new DeployRun({ environment: 'local' }, context).kind?.registry).toBe(false);
+      expect(new DeployRun({ environment: 'local', localRegistry: true }, context).registry).toBe('localhost:15999');
+      // An existing cluster (a kube context) has no local registry of ours.
+      delete process.env.TODO_LOCAL_REGISTRY;
+      expect(new DeployRun({ environment: 'prod' }, context).registry).toBe('');
+    } finally {
+      process.env = saved;
     }
   });
 

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ClusterError, EnvTarget, Helm, KindOptions, RunResult, ToolName, capture, dockerNotRunning, kindOptions, lastLine, probeHelm, resolveTool } from '@todo/cluster';
+import { ClusterError, EnvTarget, Helm, KindOptions, RegistryOptions, RunResult, ToolName, capture, dockerNotRunning, kindOptions, lastLine, probeHelm, registryOptions, resolveTool } from '@todo/cluster';
 import { BuildOptions, BuildPlan, ensureImage, planBuild } from '../images/build';
 import { InspectedImage, dockerBin, inspectImage } from '../images/docker';
 import { ImageRecord } from '../images/record';
@@ -35,6 +35,18 @@ export interface DeployOptions extends EnvExecutorOptions {
    * Every other deploy replaces them with image-built ones (deploy/steps/release.ts). Not an executor option.
    */
   keepSyncedPods?: boolean;
+  /**
+   * kind: move images through the cluster's local registry (created with the cluster, kind's
+   * local-registry pattern; only the layers a node lacks move). Default true; false (or
+   * TODO_LOCAL_REGISTRY=false) loads them with `kind load` instead. Environments with a "registry" push there.
+   */
+  localRegistry?: boolean;
+}
+
+/** --localRegistry, else TODO_LOCAL_REGISTRY (false/0/no turns it off), else on. */
+export function localRegistryWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (flag !== undefined) return flag;
+  return !['0', 'false', 'no'].includes((env.TODO_LOCAL_REGISTRY ?? '').toLowerCase());
 }
 
 export interface ServiceImage {
@@ -77,8 +89,10 @@ export class DeployRun implements EnvScope {
   readonly dryRun!: boolean;
   /** kind only: ports, node image, kubeconfig. */
   readonly kind?: KindOptions;
-  /** Registry the images are pushed to (environment "registry"); empty: loaded into the node. */
+  /** Registry the images are pushed to (environment "registry", or the kind cluster's local one); empty: loaded into the node. */
   registry: string;
+  /** kind with its local registry (localRegistryWanted): its container, port and name. */
+  localRegistry?: RegistryOptions;
   readonly images: ServiceImage[];
   /** -f files in order: values.yaml, values-<env>.yaml, then --values. */
   readonly valuesFiles: string[];
@@ -98,12 +112,31 @@ export class DeployRun implements EnvScope {
     for (const f of extra) if (!existsSync(f)) throw new OptionError(`Values file ${f} (--values) does not exist`, 'pass an existing file (relative to the workspace root)');
     const envValues = join(this.chartDir, `values-${this.name}.yaml`);
     if (!existsSync(envValues)) throw new ClusterError('values', `${this.config.chart.directory}/values-${this.name}.yaml is missing`, 're-create it with `npx nx g chart`');
-    this.kind = this.cluster.type === 'kind' ? kindOptions(this.cluster.name, process.env, { kubeconfig: this.target.kubeconfig }) : undefined;
     this.registry = (this.env.registry ?? '').replace(/\/+$/, '');
+    const local = this.cluster.type === 'kind' && !this.registry && localRegistryWanted(options.localRegistry);
+    this.kind = this.cluster.type === 'kind' ? kindOptions(this.cluster.name, process.env, { kubeconfig: this.target.kubeconfig, ...(local ? { registry: true } : {}) }) : undefined;
     this.images = Object.keys(this.config.services).map((s) => imageProject(s, workspace, this.name));
     this.valuesFiles = [join(this.chartDir, 'values.yaml'), envValues, ...extra];
     this.sets = options.set ?? [];
+    if (local) {
+      this.localRegistry = registryOptions();
+      this.registry = `localhost:${this.localRegistry.hostPort}`;
+      // Before the user's --set: the chart prefixes every image (ours and the database's) with it.
+      this.sets = [`global.imageRegistry=${this.registry}`, ...this.sets];
+    }
     this.timeout = options.timeout ?? '5m';
+  }
+
+  /**
+   * The cluster was created without the local registry (containerd's config_path is only set at
+   * creation): this run loads images with `kind load`, as before, and says how to get the registry.
+   */
+  withoutLocalRegistry(): void {
+    if (!this.localRegistry) return;
+    this.sets = this.sets.filter((s) => s !== `global.imageRegistry=${this.registry}`);
+    this.registry = '';
+    this.localRegistry = undefined;
+    Object.assign(this, { kind: { ...this.kind!, registry: false } });
   }
 
   get cluster() {

@@ -18,7 +18,7 @@ import { DeployOptions, DeployRun, Step, StepsResult, Workspace, appUrl, buildSt
 
 export { ClusterError, DeployRun, appUrl, resolveDeployOptions };
 
-export type DevDeployOptions = Pick<DeployOptions, 'environment' | 'release' | 'context' | 'values' | 'set' | 'timeout' | 'offline'>;
+export type DevDeployOptions = Pick<DeployOptions, 'environment' | 'release' | 'context' | 'values' | 'set' | 'timeout' | 'offline' | 'localRegistry'>;
 
 export const DEV_IMAGE_SUFFIX = '-dev';
 
@@ -55,6 +55,8 @@ export function upToDate(run: DeployRun, log: (line: string) => void): Promise<S
 export function passRun(last: DeployRun, services: string[], workspace: Workspace): DeployRun {
   const run = new DeployRun({ ...last.options, keepSyncedPods: true }, workspace);
   run.tools = last.tools;
+  // How images reach the cluster was settled by the start-up's cluster step (a cluster without the local registry loads them).
+  if (!last.localRegistry) run.withoutLocalRegistry();
   run.images.forEach((image, i) => {
     const before = last.images[i];
     image.build = before.build;

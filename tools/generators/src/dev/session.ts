@@ -52,8 +52,8 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   const started = Date.now();
   let run: DeployRun;
   try {
-    const { environment, release, context, values, set, timeout, offline } = await resolveDeployOptions(options, nx.root);
-    run = devDeployRun({ environment, release, context, values, set, timeout, offline }, nx);
+    const { environment, release, context, values, set, timeout, offline, localRegistry } = await resolveDeployOptions(options, nx.root);
+    run = devDeployRun({ environment, release, context, values, set, timeout, offline, localRegistry }, nx);
   } catch (e) {
     console.error(`dev: ${describeError(e)}`);
     return false;

@@ -3,7 +3,7 @@
  * minikube are created or repaired through @todo/cluster (the code `nx run cluster:cluster-up` runs);
  * an existing context is only checked (its ingress and storage belong to whoever runs it).
  */
-import { ClusterError, capture, ingressManifests, kindUp, lastLine, minikubeUp, run as clusterRun, stream } from '@todo/cluster';
+import { ClusterError, capture, ingressManifests, kindUp, lastLine, minikubeUp, registryGap, run as clusterRun, stream } from '@todo/cluster';
 import type { DeployRun } from '../run';
 import type { Step, StepCheck } from '../step';
 
@@ -30,6 +30,14 @@ export const clusterStep: Step<DeployRun> = {
     if (!clusters.stdout.split('\n').map((s) => s.trim()).includes(c.name)) return { needed: true, reason: `kind cluster ${c.name} does not exist: creating it` };
     const running = capture(run.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(run)]).stdout.trim();
     if (running !== 'true') return { needed: true, reason: `kind node ${kindNode(run)} is not running: starting it` };
+    if (run.localRegistry) {
+      const r = run.localRegistry;
+      const gap = registryGap(r, run.nodes(), run.tools.docker, capture);
+      if (gap === 'config-path') {
+        run.withoutLocalRegistry();
+        log(`${c.name} was created without the local registry (containerd's config_path is set only at creation): images go by \`kind load\`. To move them by layer: npx nx run cluster:cluster-down, then deploy again (or --localRegistry=false to keep kind load and stop this note)`);
+      } else if (gap) return { needed: true, reason: `the local registry ${r.name} (localhost:${r.hostPort}) ${gap === 'container' ? 'is not running or not on the kind network' : 'is not configured on every node'}: repairing` };
+    }
     // The ingress controller's Deployments, as cluster-up installs them (INGRESS_MANIFESTS; Traefik by default).
     for (const d of ingressManifests().deployments) {
       const [ns, name] = d.split('/');
@@ -37,7 +45,7 @@ export const clusterStep: Step<DeployRun> = {
       if (ing.status !== 0 || !(Number(ing.stdout) >= 1))
         return { needed: true, reason: `cluster ${c.name} exists but ${ing.status !== 0 ? `${d} cannot be read through context ${run.kubeContext} (${lastLine(ing.stderr)})` : `its ingress controller ${d} is not ready`}: repairing` };
     }
-    return { needed: false, reason: `kind cluster ${c.name} running, ingress ready` };
+    return { needed: false, reason: `kind cluster ${c.name} running, ingress ready${run.localRegistry ? `, local registry localhost:${run.localRegistry.hostPort}` : ''}` };
   },
   async run(run) {
     const c = run.cluster;
