@@ -15,7 +15,7 @@
  * rollout, Ctrl-C with nothing left behind; last, deploy-local replacing the synced pods, then a no-op.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -473,6 +473,23 @@ test("deploy-local pushes to the cluster's local registry, and after a backend e
   figures['one backend file: image layers / changed / pulled by the node'] = `${now.length} / ${changed.length} / ${pulledLayers.length}`;
   expect(changed).toHaveLength(1); // only the app's own code
   expect(pulledLayers).toEqual(changed);
+}, 900_000);
+
+test('the migrate init containers: skipped while the migrations are unchanged, run before the new pods serve when one changes', () => {
+  type Pod = { spec: { initContainers?: { name: string }[] }; status: { initContainerStatuses?: { name: string; state: { terminated?: { exitCode: number; finishedAt: string } } }[]; containerStatuses: { state: { running?: { startedAt: string } } }[] } };
+  const backendPod = () => JSON.parse(k(['get', 'pod', pods('backend')[0].name, '-o', 'json'])) as Pod;
+  const inits = (p: Pod) => (p.spec.initContainers ?? []).map((c) => c.name);
+  // The deploy of the test before changed one backend file, not the migrations.
+  expect(inits(backendPod())).not.toContain('migrate');
+  const dir = 'apps/backend/todo_api/migrations/versions';
+  const last = readdirSync(join(ws, dir)).filter((f) => f.endsWith('.py')).sort().pop()!;
+  edit(`${dir}/${last}`, /$/, `# dev-e2e: a migration changed ${Date.now()}\n`);
+  ok(nx(['run', 'todo:deploy-local', offline()]));
+  const p = backendPod();
+  expect(inits(p)).toEqual(['wait-for-database', 'migrate']);
+  const migrate = p.status.initContainerStatuses!.find((s) => s.name === 'migrate')!.state.terminated!;
+  expect(migrate.exitCode).toBe(0);
+  expect(Date.parse(migrate.finishedAt)).toBeLessThanOrEqual(Date.parse(p.status.containerStatuses[0].state.running!.startedAt));
 }, 900_000);
 
 // The naive anchor of the benchmark (docs/dev-loop.md, "Speed"), in the same run as the loop's figures:

@@ -9,18 +9,25 @@
 import { ClusterError, commandLine, execOrPrint, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
 import { DIGEST_PREFIX, StoredRelease, digestOf, notReady } from '../../release/stored';
 import { durationMs, findSyncedPods, replaceSyncedPods, workloadsOf } from '../../release/sync-marker';
+import { migrationsHash } from '../../release/migrations';
 import { deployDigest } from '../../release/values';
 import { releaseWatch, runWithProgress } from '../progress';
 import type { DeployRun } from '../run';
 import type { Step } from '../step';
 
-/** The repository:tag the chart gets for a service image (registry-prefixed by the chart itself). */
+/**
+ * The repository:tag the chart gets for a service image (registry-prefixed by the chart itself), and
+ * for a service with migrations their content hash (the chart skips migrate when the running
+ * Deployment already has it: release/migrations.ts).
+ */
 export function chartImageSets(run: DeployRun): string[] {
   return run.images.flatMap((i) => {
     // A dry run has no record (nothing was built): the planned content tag is what a real run would set.
     const image = i.record?.image ?? i.plan?.image;
     const tag = i.record?.contentTag ?? i.plan?.tags[0];
-    return image && tag ? [`services.${i.service}.image.repository=${image}`, `services.${i.service}.image.tag=${tag}`] : [];
+    const module = run.config.services[i.service]?.migrateModule;
+    const hash = module ? migrationsHash(run.workspaceRoot, i.service, module) : undefined;
+    return image && tag ? [`services.${i.service}.image.repository=${image}`, `services.${i.service}.image.tag=${tag}`, ...(hash ? [`services.${i.service}.migrations.hash=${hash}`] : [])] : [];
   });
 }
 
