@@ -28,6 +28,7 @@ const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
   dev: 'the inner loop: deploy with the dev configuration, then sync, rebuild or upgrade on each change, with the pod logs',
   logs: "the services' pod logs, followed across rollouts (--service, --since)",
   'port-forward': 'each service and the database on fixed local ports, kept across rollouts',
+  ui: 'the dashboard on 127.0.0.1 (pods, images, the last deploy, logs; restart and deploy), until Ctrl-C',
 };
 
 export function environmentTargets(config: PlatformConfig, prefix = '@todo/generators'): Record<string, TargetConfiguration> {
