@@ -114,6 +114,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
         return send(res, 200, page.replace('__TOKEN__', token), 'text/html; charset=utf-8');
       }
+      if (req.method === 'GET' && url.pathname === '/favicon.ico') return send(res, 204, '');
       if (req.method === 'GET' && TYPES[url.pathname]) return send(res, 200, files[url.pathname], TYPES[url.pathname]);
       if (req.method === 'GET' && url.pathname === '/events') {
         if (!sameToken(url.searchParams.get('token') ?? undefined, token)) return send(res, 403, 'missing or wrong token: reload the dashboard page');

@@ -12,6 +12,7 @@
  * edit seen by Chromium, a syntax error survived, 20 files in one pass, requirements.txt rebuilding the
  * backend alone, a values change upgrading alone, log prefixes after a rollout, port-forward across a
  * rollout, Ctrl-C with nothing left behind; last, deploy-local replacing the synced pods, then a no-op.
+ * The cluster is left to the suite's next file (dashboard.dev-loop.ts) and deleted by its teardown.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -183,7 +184,7 @@ const session = (args: string[]) => {
 
 afterAll(() => {
   for (const s of sessions) s.kill();
-  if (kindBin) spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env });
+  // The cluster stays for dashboard.dev-loop.ts; the suite's teardown deletes it (dev-loop.teardown.js).
   if (ws) rmSync(ws, { recursive: true, force: true });
   if (state) rmSync(state, { recursive: true, force: true });
   process.stderr.write(`dev-loop e2e figures: ${JSON.stringify(figures, null, 1)}\n`);
