@@ -1,7 +1,7 @@
 /* What feeds the dashboard from the loop (src/dashboard): pods as the page shows them, the followers'
  * lines parsed back into service and text, the port-forwards, and the page's actions queued as passes
  * of their own. The page against a real loop: apps/e2e/src/dev-loop/dashboard.dev-loop.ts. */
-import { forwardsByService, logLineParser, podViews } from '../dashboard/feed';
+import { forwardsByService, logLineParser, podViews, serviceUrls } from '../dashboard/feed';
 import { DevLoop } from '../dev/loop';
 import { prefixer } from '../dev/pods';
 import { summarisePods } from '../release/pods';
@@ -38,6 +38,15 @@ describe('dashboard feed', () => {
     }
     expect(parse('[other] x')).toBeUndefined();
     expect(parse('plain line')).toBeUndefined();
+  });
+
+  it('gives a URL to the services the ingress routes', () => {
+    expect(serviceUrls({ backend: {}, frontend: { ingressPath: '/' }, admin: { ingressPath: '/admin' } }, 'http://todo.localhost:18480/')).toEqual(
+      new Map([
+        ['frontend', 'http://todo.localhost:18480/'],
+        ['admin', 'http://todo.localhost:18480/admin'],
+      ]),
+    );
   });
 
   it('names each service\'s port-forward', () => {

@@ -10,7 +10,7 @@ import type { DevEvents, LoopAction } from '../dev/events';
 import type { KubeScope } from '../dev/kube';
 import type { DevLoop } from '../dev/loop';
 import type { PodWatcher } from '../dev/pods';
-import { DEFAULT_UI_PORT, DashboardOptions, Feed, deployRecordPath, forwardsByService, startFeed } from './feed';
+import { DEFAULT_UI_PORT, DashboardOptions, Feed, deployRecordPath, forwardsByService, serviceUrls, startFeed } from './feed';
 
 /** Lines of a step's own output kept for a failure's report. */
 const OUTPUT_LINES = 60;
@@ -51,7 +51,7 @@ export async function startDevDashboard(o: DashboardOptions & { run: DeployRun; 
     },
   });
   const { state } = feed;
-  for (const s of services) state.setService(s, { url: appUrl(o.run) });
+  for (const [service, url] of serviceUrls(o.run.config.services, appUrl(o.run))) state.setService(service, { url });
 
   // The first bring-up (the deploy steps with the dev configuration) is the page's first pass.
   const first = state.passStarted('up to date (the deploy steps, dev configuration)', 'up-to-date');

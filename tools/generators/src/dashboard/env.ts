@@ -11,7 +11,7 @@ import { Children } from '../dev/children';
 import { LogFollowers, PodWatcher } from '../dev/pods';
 import { restartService } from '../dev/restart';
 import { followerScope, interrupted } from '../dev/scope';
-import { DEFAULT_UI_PORT, DashboardOptions, deployRecordPath, startFeed } from './feed';
+import { DEFAULT_UI_PORT, DashboardOptions, deployRecordPath, serviceUrls, startFeed } from './feed';
 import { readDeployRecord } from '@todo/dashboard';
 
 export async function serveDashboard(options: DashboardOptions & Pick<DeployOptions, 'environment' | 'release' | 'context'>, nx: ExecutorContext): Promise<boolean> {
@@ -76,6 +76,7 @@ export async function serveDashboard(options: DashboardOptions & Pick<DeployOpti
     console.error(`ui: ${(e as Error).message}`);
     return false;
   }
+  if (url) for (const [service, u] of serviceUrls(scope.config.services, url)) feed.state.setService(service, { url: u });
   const logs = new LogFollowers(children, kube, services, feed.logSink(), { colour: false, initialTail: 50, reportCrashes: true });
   pods.onPods((p) => logs.update(p));
   await pods.start();

@@ -131,6 +131,11 @@ export async function startFeed(o: {
   };
 }
 
+/** The URL of each service the ingress routes (its ingressPath under the app's URL); the others have none of their own. */
+export function serviceUrls(services: Record<string, { ingressPath?: string }>, appUrl: string): Map<string, string> {
+  return new Map(Object.entries(services).flatMap(([name, s]) => (s.ingressPath ? [[name, new URL(s.ingressPath.replace(/^\//, ''), appUrl).toString()] as [string, string]] : [])));
+}
+
 export const deployRecordPath = (workspaceRoot: string, environment: string) => join(workspaceRoot, 'dist', 'deploy', `${environment}.json`);
 
 /** "backend: 127.0.0.1:18000 -> backend pods, port 8000" (PortForwards.describe()) -> service -> "127.0.0.1:18000 -> port 8000". */

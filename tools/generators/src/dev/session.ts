@@ -64,7 +64,7 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   const stop = interrupted();
   // Ctrl-C during the first deploy ends the session at once (Nx stops the step's own child process).
   const early = stop.then((signal) => ({ signal }));
-  let upToDateResult;
+  let upToDateResult!: Awaited<ReturnType<typeof upToDate>>;
   try {
     const first = await Promise.race([upToDate(run, console.log), early]);
     if ('signal' in first) {
