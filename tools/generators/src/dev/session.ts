@@ -110,6 +110,7 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
     }
   } catch (e) {
     console.error(`dev: ${describeError(e)}`);
+    await ui?.close();
     await children.stopAll();
     return false;
   }
