@@ -19,7 +19,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eventually } from '@todo/test-utils';
 import { launchBrowser } from '../browser';
-import { WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from '../cluster/workspace';
+import { WORKSPACE, copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
 
 const CLUSTER = 'todo-dev-e2e';
 const HTTP_PORT = 18480;
@@ -59,13 +59,7 @@ const podUids = (component: string) =>
     .map((p) => p.metadata.uid)
     .sort();
 
-function edit(file: string, from: string | RegExp, to: string): void {
-  const path = join(ws, file);
-  const text = readFileSync(path, 'utf8');
-  const next = text.replace(from, to);
-  if (next === text) throw new Error(`${file}: ${from} not found`);
-  writeFileSync(path, next);
-}
+const edit = (file: string, from: string | RegExp, to: string) => editFile(ws, file, from, to);
 
 function http(port: number, o: { method?: string; path?: string; headers?: Record<string, string>; body?: string; host?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -96,12 +90,28 @@ async function shoot(name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+/** Waits until the page's progress line (an action's) matches. */
+const progress = (re: RegExp, seconds: number) =>
+  eventually(`progress ${re}`, async () => {
+    const text = (await page.textContent('#progress')) ?? '';
+    if (!re.test(text)) throw new Error(text);
+  }, seconds * 1000, 100);
+
 /** The newest pass card on the page: its title, status and text. */
 const newestPass = () =>
   page.evaluate(() => {
     const card = document.querySelector('#passes .pass');
     return card ? { title: card.querySelector('h3')?.textContent ?? '', status: card.getAttribute('data-status') ?? '', text: card.textContent ?? '', id: Number(card.getAttribute('data-pass')) } : undefined;
   });
+
+/** Ctrl-C to a session's process group, as a terminal sends it; resolves when it exited. */
+async function interrupt(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  process.kill(-child.pid!, 'SIGINT');
+  await eventually('the session stopped', async () => {
+    if (child.exitCode === null && child.signalCode === null) throw new Error('running');
+  }, 30_000, 200);
+}
 
 /** CPU seconds (user + system) and RSS of a process, from /proc. */
 function usage(pid: number): { cpu: number; rssMb: number } {
@@ -151,12 +161,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   evil?.close();
-  if (dev?.pid && dev.exitCode === null) {
-    process.kill(-dev.pid, 'SIGINT');
-    await eventually('dev-local stopped', async () => {
-      if (dev!.exitCode === null) throw new Error('running');
-    }, 20_000, 200).catch(() => process.kill(-dev!.pid!, 'SIGKILL'));
-  }
+  if (dev) await interrupt(dev).catch(() => process.kill(-dev!.pid!, 'SIGKILL'));
   if (ws) rmSync(ws, { recursive: true, force: true });
   if (state) rmSync(state, { recursive: true, force: true });
   process.stderr.write(`dashboard e2e figures: ${JSON.stringify(figures, null, 1)}\n`);
@@ -270,10 +275,7 @@ test('the rebuild button rebuilds the backend alone: new backend pods, the front
   const backend = podUids('backend');
   await view('services');
   await page.click('#services article[data-service=backend] button[data-action=rebuild]');
-  await eventually('progress shown', async () => {
-    const text = (await page.textContent('#progress')) ?? '';
-    if (!/rebuild backend: (queued|running)/.test(text)) throw new Error(text);
-  }, 30_000, 100);
+  await progress(/^rebuild backend: (queued|running)/, 30);
   await view('passes');
   await eventually('the rebuild pass done', async () => {
     const p = (await newestPass())!;
@@ -282,10 +284,7 @@ test('the rebuild button rebuilds the backend alone: new backend pods, the front
   const pass = (await newestPass())!;
   expect(pass.text).toMatch(/build backend\s*ran/);
   expect(pass.text).not.toMatch(/build frontend|load frontend/);
-  await eventually('progress says done', async () => {
-    const text = await page.textContent('#progress');
-    if (text !== 'rebuild backend: done') throw new Error(`${text}`);
-  }, 10_000, 100);
+  await progress(/^rebuild backend: done$/, 10);
   expect(podUids('frontend')).toEqual(frontend);
   const after = podUids('backend');
   expect(after.some((u) => backend.includes(u))).toBe(false);
@@ -324,10 +323,7 @@ test('the log view shows a line the test caused; CPU and memory of the process s
 }, 300_000);
 
 test('ui-local serves the page alone for the deployed environment: services, the last deploy, open the app, restart one service', async () => {
-  process.kill(-dev!.pid!, 'SIGINT');
-  await eventually('dev-local stopped', async () => {
-    if (dev!.exitCode === null) throw new Error('running');
-  }, 30_000, 200);
+  await interrupt(dev!);
   // The record the page shows under "Last deploy" (written by every deploy-<env>).
   nx(['run', 'todo:deploy-local', '--offline']);
   const ui = spawn('npx', ['nx', 'run', 'todo:ui-local', `--uiPort=${UI_PORT}`, '--output-style=stream'], { cwd: ws, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -351,13 +347,10 @@ test('ui-local serves the page alone for the deployed environment: services, the
     const frontend = podUids('frontend');
     await view('services');
     await page.click('#services article[data-service=frontend] button[data-action=restart]');
-    await eventually('restart done', async () => {
-      const text = (await page.textContent('#progress')) ?? '';
-      if (text !== 'restart frontend: done') throw new Error(text);
-    }, 300_000, 1000);
+    await progress(/^restart frontend: done$/, 300);
     expect(podUids('backend')).toEqual(backend);
     expect(podUids('frontend').some((u) => frontend.includes(u))).toBe(false);
   } finally {
-    if (ui.exitCode === null) process.kill(-ui.pid!, 'SIGINT');
+    await interrupt(ui);
   }
 }, 600_000);

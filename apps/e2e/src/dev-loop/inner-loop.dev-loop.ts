@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { launchBrowser } from '../browser';
 import { eventually } from '@todo/test-utils';
-import { copyEnv, copyWorkspace, lastLine, sh } from '../cluster/workspace';
+import { copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
 
 const CLUSTER = 'todo-dev-e2e';
 const HTTP_PORT = 18480;
@@ -154,13 +154,7 @@ function strayProcesses(pgid: number): string[] {
     });
 }
 
-function edit(file: string, from: string | RegExp, to: string): void {
-  const path = join(ws, file);
-  const text = readFileSync(path, 'utf8');
-  const next = text.replace(from, to);
-  if (next === text) throw new Error(`${file}: ${from} not found`);
-  writeFileSync(path, next);
-}
+const edit = (file: string, from: string | RegExp, to: string) => editFile(ws, file, from, to);
 
 // ---------------------------------------------------------------------------------------------- setup
 
