@@ -17,6 +17,8 @@ const OUTPUT_LINES = 60;
 
 export interface DevDashboard {
   url: string;
+  token: string;
+  state: Feed['state'];
   events: DevEvents;
   /** Wrap the loop's `say` and `stepLog`: each line also goes to the running pass. */
   say(next: (line: string) => void): (line: string) => void;
@@ -76,6 +78,8 @@ export async function startDevDashboard(o: DashboardOptions & { run: DeployRun; 
   };
   return {
     url: feed.server.url,
+    token: feed.server.token,
+    state,
     events,
     say: (next) => (line) => {
       next(line);
@@ -87,7 +91,8 @@ export async function startDevDashboard(o: DashboardOptions & { run: DeployRun; 
       if (current === undefined) return;
       if (/^\s*\[\d+\/\d+\] /.test(line)) {
         state.passLine(current, line);
-        output = [];
+        // A step begins: what follows is its output (kept through its "failed after" line for the failure).
+        if (!/: (done in|failed after|skipped \()/.test(line)) output = [];
       } else output = [...output, line].slice(-OUTPUT_LINES);
     },
     logSink: feed.logSink,
