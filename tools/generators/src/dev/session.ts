@@ -12,9 +12,10 @@ import { Children } from './children';
 import { Classifier } from './classify';
 import { kubeScope } from './kube';
 import { DevLoop } from './loop';
-import { LogFollowers, PodWatcher } from './pods';
+import { LogFollowers } from './log-followers';
+import { PodWatcher } from './pod-watcher';
 import { PortForwards, forwardTargets } from './port-forward';
-import { interrupted } from './scope';
+import { interrupted } from './signals';
 import { syncRule } from './sync-rules';
 import { watchWorkspace } from './watch';
 

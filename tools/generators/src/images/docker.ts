@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { capture } from '@todo/cluster';
+import { Runner, capture } from '@todo/cluster';
 import { ContextEntry, ignoreFileFor, listContext, parseIgnoreFile, sha256 } from './dockerignore';
 
 /**
@@ -31,8 +31,8 @@ export interface InspectedImage {
 }
 
 /** `docker image inspect` of one reference; undefined when the daemon does not have it. Throws when Docker is unusable. */
-export function inspectImage(ref: string, docker = dockerBin()): InspectedImage | undefined {
-  const r = capture(docker, ['image', 'inspect', ref]);
+export function inspectImage(ref: string, docker = dockerBin(), runner: Runner = capture): InspectedImage | undefined {
+  const r = runner(docker, ['image', 'inspect', ref]);
   if (r.status === 0) return (JSON.parse(r.stdout) as InspectedImage[])[0];
   if (/no such image/i.test(r.stderr)) return undefined;
   throw new Error(dockerUnavailable(docker, r.stderr || r.stdout));

@@ -4,15 +4,27 @@
  * rollouts). Both run until Ctrl-C and stop every child process they started.
  */
 import type { ExecutorContext } from '@nx/devkit';
+import { resolveTool } from '@todo/cluster';
+import { EnvScope, envScope } from '../platform/scope';
 import { Children } from './children';
-import { LogFollowers, PodWatcher } from './pods';
+import { KubeScope, kubeScope } from './kube';
+import { LogFollowers } from './log-followers';
+import { PodWatcher } from './pod-watcher';
 import { PortForwards, forwardTargets } from './port-forward';
-import { followerScope, interrupted } from './scope';
+import { interrupted } from './signals';
 
 interface FollowerOptions {
   environment: string;
   release?: string;
   context?: string;
+}
+
+/** The kubectl scope of an environment for the followers that run on their own. */
+export async function followerScope(options: { environment: string; release?: string; context?: string }, nx: Pick<ExecutorContext, 'root'>): Promise<{ scope: EnvScope; kube: KubeScope }> {
+  const scope = envScope(options, nx);
+  // @todo/cluster's one resolver: KUBECTL, KUBECTL_BIN, PATH, .tools/bin (never a download here).
+  const kubectl = await resolveTool('kubectl', { autoInstall: false });
+  return { scope, kube: kubeScope(kubectl, scope.target, scope.release) };
 }
 
 export async function followLogs(options: FollowerOptions & { service?: string[] | string; since?: string }, nx: Pick<ExecutorContext, 'root'>): Promise<boolean> {
