@@ -29,12 +29,12 @@ export function parseClusterField(field: string, name = DEFAULT_CLUSTER_NAME): C
   );
 }
 
-/** The root environments.json, typed (target.ts reads it; this name stays for the CLI's callers). */
+/** The root environments.json, typed (target.ts's readEnvironmentsFile; its only callers are tests). */
 export function readEnvironments(file?: string): EnvironmentsFile {
   return readEnvironmentsFile(file);
 }
 
-/** The cluster of environment `env` (default "local"); `override` is a --cluster flag value. */
+/** The cluster of environment `env` (default "local"); `override` is a --cluster flag value. Only tests call it (the tools take targetFor). */
 export function clusterFor(env = 'local', opts: { override?: string; name?: string; file?: string } = {}): ClusterTarget {
   return targetFor(env, { ...opts, name: opts.name }).cluster;
 }
