@@ -17,7 +17,7 @@ import { BuildOptions, BuildPlan, ensureImage, planBuild } from '../images/build
 import { ImageRecord, InspectedImage, dockerBin, inspectImage } from '../images/docker';
 import { Workspace, imageProject } from '../images/project';
 import type { EnvironmentEntry, PlatformConfig } from '../platform/config';
-import { EnvExecutorOptions, EnvScope, envScope } from '../platform/scope';
+import { EnvContext, EnvExecutorOptions, envScope } from '../platform/scope';
 import { StoredRelease, latestRelease } from '../release/stored';
 
 export interface DeployOptions extends EnvExecutorOptions {
@@ -78,7 +78,7 @@ export interface DeployProcesses {
   spawn?: Spawner;
 }
 
-export class DeployRun implements EnvScope {
+export class DeployRun implements EnvContext {
   // The environment's scope (platform/scope.ts), assigned once in the constructor.
   readonly workspaceRoot!: string;
   readonly config!: PlatformConfig;
@@ -232,6 +232,20 @@ export class DeployRun implements EnvScope {
     image.record = ensureImage({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected);
     image.inspected = undefined;
     return image.record;
+  }
+
+  /**
+   * Another pass of the same session (the dev loop, as Skaffold's runner keeps its own across
+   * iterations): the scope, the tools, the cluster options, the values and each image's build options
+   * stay as the session resolved them. What a pass reads again is forgotten: the plan, daemon answer
+   * and record of the images in `rebuild` (the others keep the image their pods run), the kind nodes'
+   * image lists, and the release.
+   */
+  nextPass(rebuild: string[]): void {
+    for (const image of this.images) if (rebuild.includes(image.service)) Object.assign(image, { plan: undefined, record: undefined, inspected: undefined });
+    this.nodeImageLists.clear();
+    this.releaseRead = undefined;
+    this.releaseStale = undefined;
   }
 
   /** The release's newest revision, read now from the cluster; remembered as releaseBefore. */

@@ -7,16 +7,14 @@
  */
 import type { Children } from './children';
 import type { ChangePlan, Classifier } from './classify';
-import type { Workspace } from '../deploy';
 import { DeployRun, appUrl, describeError, rebuildAndUpgrade } from './bridge';
 import type { KubeScope } from './kube';
 import { syncIntoPods } from './sync';
 import type { SyncRule } from './sync-rules';
 
 export interface LoopDeps {
-  /** The run that brought the environment up to date; each successful rebuild or upgrade replaces it. */
+  /** The session's run: it brought the environment up to date, and every pass runs on it (bridge.ts). */
   run: DeployRun;
-  workspace: Workspace;
   classifier: Classifier;
   children: Children;
   kube: KubeScope;
@@ -42,11 +40,11 @@ export class DevLoop {
   /** Files synced into a service since its image was built: re-synced into pods a rollout creates. */
   private readonly syncedSinceImage = new Map<string, Set<string>>();
   passes = 0;
-  /** The last successful run: what the cluster runs (its images' records are the pods' images). */
-  private run: DeployRun;
 
-  constructor(private readonly d: LoopDeps) {
-    this.run = d.run;
+  constructor(private readonly d: LoopDeps) {}
+
+  private get run(): DeployRun {
+    return this.d.run;
   }
 
   /** Records changes (workspace-relative) and starts a pass once the burst is over. */
@@ -122,9 +120,8 @@ export class DevLoop {
     ].join(', ');
     this.d.say(`  ${what}`);
     try {
-      const { run, result } = await rebuildAndUpgrade(this.run, services, this.d.workspace, this.d.stepLog);
+      const result = await rebuildAndUpgrade(this.run, services, this.d.stepLog);
       if (!result.success) throw new Error(`step "${result.steps.find((s) => s.outcome === 'failed')?.name ?? '?'}" failed (its output is above)`);
-      this.run = run;
       for (const s of services) {
         this.rebuildFailed.delete(s);
         this.syncedSinceImage.delete(s);

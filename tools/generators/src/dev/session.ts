@@ -80,7 +80,7 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   const services = Object.keys(run.config.services);
   const rules = new Map(services.map((s) => [s, syncRule(s, run.config.services[s])]));
   const classifier = await classifierFor(run, nx, options.values ?? []);
-  const loop = new DevLoop({ run, workspace: nx, classifier, children, kube: k, rules, say, stepLog: (l) => console.log(`    ${l}`), debounceMs: options.debounceMs ?? 200 });
+  const loop = new DevLoop({ run, classifier, children, kube: k, rules, say, stepLog: (l) => console.log(`    ${l}`), debounceMs: options.debounceMs ?? 200 });
 
   const pods = new PodWatcher(children, k);
   const logs = options.logs === false ? undefined : new LogFollowers(children, k, services, (l) => console.log(l), { colour: !!process.stdout.isTTY || !!process.env.FORCE_COLOR, initialTail: 5 });
