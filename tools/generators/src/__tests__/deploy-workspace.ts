@@ -123,3 +123,47 @@ export const releaseSecret = (version: number, status: string, description: stri
   metadata: { labels: { owner: 'helm', name: 'todo', version: String(version), status, ...labels } },
   data: { release: Buffer.from(gzipSync(JSON.stringify({ manifest, info: { description } })).toString('base64')).toString('base64') },
 });
+
+export interface StepSuite {
+  /** The suite's workspace (made once) and this test's recording cluster (new for each test). */
+  readonly ws: TempWorkspace;
+  readonly cluster: RecordingCluster;
+  /** recordedRun on them. */
+  run(environment: string, helmMajor?: number, options?: Partial<DeployOptions>): DeployRun;
+}
+
+/**
+ * Registers a spec's hooks: the temp workspace for the file (with `extra` environments), a fresh
+ * recording cluster per test, and the terminal quiet (console and process output spied, so a test can
+ * assert on what was printed); restores the environment variables a test changed.
+ */
+export function stepSuite(extra: Record<string, EnvironmentEntry> = {}): StepSuite {
+  let ws: TempWorkspace;
+  let cluster: RecordingCluster;
+  const saved = { ...process.env };
+  beforeAll(() => (ws = deployWorkspace(extra)));
+  afterAll(() => ws.remove());
+  beforeEach(() => {
+    cluster = recordingCluster();
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+    jest.restoreAllMocks();
+  });
+  return {
+    get ws() {
+      return ws;
+    },
+    get cluster() {
+      return cluster;
+    },
+    run: (environment, helmMajor = 3, options = {}) => recordedRun(ws, cluster, environment, helmMajor, options),
+  };
+}
+
+/** A minikube environment, for the steps' minikube branches. */
+export const MINIKUBE_ENV: Record<string, EnvironmentEntry> = { mini: { cluster: 'minikube', namespace: 'todo-mini', host: 'mini.todo.localhost', replicas: 1, database: 'postgres', ai: 'mock' } };

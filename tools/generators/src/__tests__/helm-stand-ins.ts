@@ -5,6 +5,7 @@
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TempWorkspace, deployWorkspace } from './deploy-workspace';
 
 export interface StandIns {
   helm: string;
@@ -33,6 +34,34 @@ export function helmStandIns(dir: string): StandIns {
       writeFileSync(log, '');
       process.env.HELM = helm;
       process.env.KUBECTL = kubectl;
+    },
+  };
+}
+
+/** Registers a spec's hooks: a temp workspace with the stand-ins (deploy-workspace.ts), reset before each test; console.log quiet; the environment restored. */
+export function standInSuite(): { readonly ws: TempWorkspace; readonly tools: StandIns } {
+  let ws: TempWorkspace;
+  let tools: StandIns;
+  const saved = { ...process.env };
+  beforeAll(() => {
+    ws = deployWorkspace();
+    tools = helmStandIns(ws.dir);
+  });
+  afterAll(() => ws.remove());
+  beforeEach(() => {
+    tools.reset();
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+    jest.restoreAllMocks();
+  });
+  return {
+    get ws() {
+      return ws;
+    },
+    get tools() {
+      return tools;
     },
   };
 }

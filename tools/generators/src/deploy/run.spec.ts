@@ -1,24 +1,15 @@
 /* DeployRun: what it derives from the options once, what it refuses, and how its commands go through the run's runner. */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RecordingCluster, TempWorkspace, deployWorkspace, recordedRun, recordingCluster } from '../__tests__/deploy-workspace';
+import { stepSuite } from '../__tests__/deploy-workspace';
 import { DeployRun } from './run';
 
-let ws: TempWorkspace;
-let cluster: RecordingCluster;
-beforeAll(() => (ws = deployWorkspace()));
-afterAll(() => ws.remove());
-beforeEach(() => {
-  cluster = recordingCluster();
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  jest.spyOn(console, 'error').mockImplementation(() => undefined);
-});
-afterEach(() => jest.restoreAllMocks());
+const t = stepSuite();
 
 it('KIND_CLUSTER_NAME picks the kind cluster and its context', () => {
   process.env.KIND_CLUSTER_NAME = 'other';
   try {
-    const c = new DeployRun({ environment: 'local' }, ws.context);
+    const c = new DeployRun({ environment: 'local' }, t.ws.context);
     expect([c.cluster.name, c.kubeContext]).toEqual(['other', 'kind-other']);
   } finally {
     delete process.env.KIND_CLUSTER_NAME;
@@ -26,22 +17,22 @@ it('KIND_CLUSTER_NAME picks the kind cluster and its context', () => {
 });
 
 it('values files: --values in order after the environment\'s, a missing one refused before anything runs', () => {
-  writeFileSync(join(ws.dir, 'extra.yaml'), 'a: 1\n');
-  const c = new DeployRun({ environment: 'dev', values: ['extra.yaml'], set: ['a=2'], timeout: '9m' }, ws.context);
-  expect(c.valuesFiles).toEqual(['values.yaml', 'values-dev.yaml'].map((f) => join(ws.dir, 'charts/todo', f)).concat(join(ws.dir, 'extra.yaml')));
+  writeFileSync(join(t.ws.dir, 'extra.yaml'), 'a: 1\n');
+  const c = new DeployRun({ environment: 'dev', values: ['extra.yaml'], set: ['a=2'], timeout: '9m' }, t.ws.context);
+  expect(c.valuesFiles).toEqual(['values.yaml', 'values-dev.yaml'].map((f) => join(t.ws.dir, 'charts/todo', f)).concat(join(t.ws.dir, 'extra.yaml')));
   expect([c.sets, c.timeout, c.kind?.name, c.registry]).toEqual([['a=2'], '9m', 'todo', '']);
-  expect(() => new DeployRun({ environment: 'dev', values: ['nope.yaml'] }, ws.context)).toThrow(`Values file ${join(ws.dir, 'nope.yaml')} (--values) does not exist`);
-  rmSync(join(ws.dir, 'charts/todo/values-dev.yaml'));
+  expect(() => new DeployRun({ environment: 'dev', values: ['nope.yaml'] }, t.ws.context)).toThrow(`Values file ${join(t.ws.dir, 'nope.yaml')} (--values) does not exist`);
+  rmSync(join(t.ws.dir, 'charts/todo/values-dev.yaml'));
   try {
-    expect(() => new DeployRun({ environment: 'dev' }, ws.context)).toThrow('charts/todo/values-dev.yaml is missing; re-create it with `npx nx g chart`');
+    expect(() => new DeployRun({ environment: 'dev' }, t.ws.context)).toThrow('charts/todo/values-dev.yaml is missing; re-create it with `npx nx g chart`');
   } finally {
-    writeFileSync(join(ws.dir, 'charts/todo/values-dev.yaml'), 'database:\n  mode: postgres\n');
+    writeFileSync(join(t.ws.dir, 'charts/todo/values-dev.yaml'), 'database:\n  mode: postgres\n');
   }
 });
 
 it('stream: prints the command, runs it on the terminal through the runner, and names a binary that cannot start', () => {
   const seen: string[] = [];
-  const c = new DeployRun({ environment: 'local' }, ws.context, {
+  const c = new DeployRun({ environment: 'local' }, t.ws.context, {
     runner: (cmd, args, opts) => (seen.push(`${cmd} ${args.join(' ')} inherit=${opts?.inherit}`), cmd === 'nope' ? { status: 127, stdout: '', stderr: 'spawnSync nope ENOENT' } : { status: 3, stdout: '', stderr: '' }),
   });
   expect(c.stream('docker', ['push', 'x:1'])).toBe(3);
@@ -52,10 +43,10 @@ it('stream: prints the command, runs it on the terminal through the runner, and 
 });
 
 it('the kind nodes are listed once; a failing listing names the fix', () => {
-  const c = recordedRun(ws, cluster, 'local');
+  const c = t.run('local');
   expect([c.nodes(), c.nodes()]).toEqual([['todo-control-plane'], ['todo-control-plane']]);
-  expect(cluster.calls).toEqual(['kind get nodes --name todo']);
-  const d = recordedRun(ws, cluster, 'local');
-  cluster.state.override = () => ({ status: 1, stderr: 'ERROR: unknown cluster "todo"\n' });
+  expect(t.cluster.calls).toEqual(['kind get nodes --name todo']);
+  const d = t.run('local');
+  t.cluster.state.override = () => ({ status: 1, stderr: 'ERROR: unknown cluster "todo"\n' });
   expect(() => d.nodes()).toThrow(/`kind get nodes` failed: ERROR: unknown cluster "todo"[\s\S]*cluster-status/);
 });

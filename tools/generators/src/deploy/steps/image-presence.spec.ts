@@ -1,15 +1,11 @@
 /* Whether the cluster has an image: the containerd names of a Docker reference, a kind node's listing, a registry's digest (a stand-in on loopback). */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RecordingCluster, TempWorkspace, deployWorkspace, recordedRun, recordingCluster } from '../../__tests__/deploy-workspace';
+import { stepSuite } from '../../__tests__/deploy-workspace';
 import { containerdNames } from '../../images/docker';
 import { nodesMissing, registryHas } from './image-presence';
 
-let ws: TempWorkspace;
-let cluster: RecordingCluster;
-beforeAll(() => (ws = deployWorkspace()));
-afterAll(() => ws.remove());
-beforeEach(() => (cluster = recordingCluster()));
+const t = stepSuite();
 
 it('containerd names of Docker references', () => {
   expect(containerdNames('todo-backend:c1')).toEqual(['todo-backend:c1', 'docker.io/library/todo-backend:c1']);
@@ -18,19 +14,19 @@ it('containerd names of Docker references', () => {
 });
 
 it('nodesMissing: a node lacks an image unless it has that id under one of its names (any id when none is asked)', () => {
-  const c = recordedRun(ws, cluster, 'local');
-  cluster.state.crictl = JSON.stringify({ images: [{ id: 'sha256:1111', repoTags: ['docker.io/library/postgres:17'] }, { id: 'sha256:2222', repoTags: null }] });
+  const c = t.run('local');
+  t.cluster.state.crictl = JSON.stringify({ images: [{ id: 'sha256:1111', repoTags: ['docker.io/library/postgres:17'] }, { id: 'sha256:2222', repoTags: null }] });
   expect(nodesMissing(c, 'postgres:17', 'sha256:1111')).toEqual([]);
   expect(nodesMissing(c, 'postgres:17', 'sha256:9999')).toEqual(['todo-control-plane']);
   expect(nodesMissing(c, 'postgres:17', undefined)).toEqual([]);
   expect(nodesMissing(c, 'postgres:18', undefined)).toEqual(['todo-control-plane']);
   // Listed once per node for the run.
-  expect(cluster.calls).toEqual(['kind get nodes --name todo', 'docker exec todo-control-plane crictl images -o json']);
+  expect(t.cluster.calls).toEqual(['kind get nodes --name todo', 'docker exec todo-control-plane crictl images -o json']);
 });
 
 it('a node whose images cannot be listed names it and how to recreate it', () => {
-  const c = recordedRun(ws, cluster, 'local');
-  cluster.state.override = (line) => (line.includes('crictl images') ? { status: 1, stderr: 'Error: No such container: todo-control-plane' } : undefined);
+  const c = t.run('local');
+  t.cluster.state.override = (line) => (line.includes('crictl images') ? { status: 1, stderr: 'Error: No such container: todo-control-plane' } : undefined);
   expect(() => nodesMissing(c, 'postgres:17', undefined)).toThrow(/cannot list the images of kind node todo-control-plane: Error: No such container[\s\S]*cluster-down/);
 });
 

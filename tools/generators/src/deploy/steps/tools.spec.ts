@@ -3,39 +3,29 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterError } from '@todo/cluster';
-import { RecordingCluster, TempWorkspace, deployWorkspace, recordedRun, recordingCluster } from '../../__tests__/deploy-workspace';
+import { stepSuite } from '../../__tests__/deploy-workspace';
 import { toolsStep } from './tools';
 
-let ws: TempWorkspace;
-let cluster: RecordingCluster;
-const saved = { ...process.env };
+const t = stepSuite();
 let empty: string;
-beforeAll(() => (ws = deployWorkspace()));
-afterAll(() => ws.remove());
 beforeEach(() => {
-  cluster = recordingCluster();
   empty = mkdtempSync(join(tmpdir(), 'no-tools-'));
   // Found only where the test says: nothing on PATH, an empty .tools/bin.
   Object.assign(process.env, { PATH: empty, TOOLS_DIR: empty, DOCKER: 'docker', KUBECTL: 'kubectl', HELM: 'helm', KIND_BIN: '/bin/true' });
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
 });
-afterEach(() => {
-  process.env = { ...saved };
-  rmSync(empty, { recursive: true, force: true });
-  jest.restoreAllMocks();
-});
+afterEach(() => rmSync(empty, { recursive: true, force: true }));
 
 it('found: docker, kubectl, helm with its version, kind; nothing to install', async () => {
-  const c = recordedRun(ws, cluster, 'local');
+  const c = t.run('local');
   expect(await toolsStep.needed(c)).toEqual({ needed: false, reason: 'docker, kubectl, helm v3.22.0, kind found' });
   expect(c.tools).toEqual({ docker: 'docker', kubectl: 'kubectl', helm: { bin: 'helm', major: 3, version: 'v3.22.0' }, kind: '/bin/true' });
-  expect(cluster.calls).toEqual(['docker info --format {{.ServerVersion}}', 'helm version --template {{.Version}}']);
+  expect(t.cluster.calls).toEqual(['docker info --format {{.ServerVersion}}', 'helm version --template {{.Version}}']);
 });
 
 it('missing: named, with where they were looked for; a dry run only prints the install', async () => {
   delete process.env.HELM;
   process.env.HELM_BIN = join(empty, 'helm');
-  const c = recordedRun(ws, cluster, 'local', 3, { dryRun: true });
+  const c = t.run('local', 3, { dryRun: true });
   expect(await toolsStep.needed(c)).toEqual({ needed: true, reason: 'helm not found (PATH, <TOOL>_BIN, .tools/bin): installing the pinned, checksum-verified versions into .tools/bin' });
   expect(c.tools.helm).toEqual({ bin: 'helm', major: 3, version: 'v3 (not installed yet)' });
   expect(await toolsStep.run(c)).toBe(true);
@@ -43,9 +33,9 @@ it('missing: named, with where they were looked for; a dry run only prints the i
 });
 
 it('Docker not running stops the deploy first, with the fix', async () => {
-  cluster.state.override = (line) => (line.startsWith('docker info') ? { status: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' } : undefined);
-  const err = await Promise.resolve().then(() => toolsStep.needed(recordedRun(ws, cluster, 'local'))).catch((e) => e);
+  t.cluster.state.override = (line) => (line.startsWith('docker info') ? { status: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' } : undefined);
+  const err = await Promise.resolve().then(() => toolsStep.needed(t.run('local'))).catch((e) => e);
   expect(err).toBeInstanceOf(ClusterError);
   expect(err.cause).toContain('Is the docker daemon running?');
-  expect(cluster.calls).toEqual(['docker info --format {{.ServerVersion}}']);
+  expect(t.cluster.calls).toEqual(['docker info --format {{.ServerVersion}}']);
 });

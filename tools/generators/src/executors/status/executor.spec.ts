@@ -1,29 +1,13 @@
 /* status-<env> against recording stand-ins for helm and kubectl: the commands, and CLUSTER_KUBECONFIG for kind environments only. */
-import { TempWorkspace, deployWorkspace } from '../../__tests__/deploy-workspace';
-import { StandIns, helmStandIns } from '../../__tests__/helm-stand-ins';
+import { standInSuite } from '../../__tests__/helm-stand-ins';
 import rollbackExecutor from '../rollback/executor';
 import statusExecutor from './executor';
 
-let ws: TempWorkspace;
-let tools: StandIns;
-const saved = { ...process.env };
-beforeAll(() => {
-  ws = deployWorkspace();
-  tools = helmStandIns(ws.dir);
-});
-afterAll(() => ws.remove());
-beforeEach(() => {
-  tools.reset();
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-});
-afterEach(() => {
-  process.env = { ...saved };
-  jest.restoreAllMocks();
-});
+const t = standInSuite();
 
 it('status: helm status, then the pods', async () => {
-  await expect(statusExecutor({ environment: 'dev' }, ws.context)).resolves.toEqual({ success: true });
-  expect(tools.calls()).toEqual(
+  await expect(statusExecutor({ environment: 'dev' }, t.ws.context)).resolves.toEqual({ success: true });
+  expect(t.tools.calls()).toEqual(
     expect.arrayContaining([
       'helm status todo --kube-context kind-todo --namespace todo-dev',
       'kubectl --context kind-todo --namespace todo-dev get pods -l app.kubernetes.io/instance=todo -o wide',
@@ -33,9 +17,9 @@ it('status: helm status, then the pods', async () => {
 
 it('CLUSTER_KUBECONFIG (where cluster-up keeps the kind context) reaches helm and kubectl of kind environments only', async () => {
   process.env.CLUSTER_KUBECONFIG = '/tmp/kind-kubeconfig';
-  await statusExecutor({ environment: 'local' }, ws.context);
-  await rollbackExecutor({ environment: 'prod' }, ws.context);
-  expect(tools.calls()).toEqual(
+  await statusExecutor({ environment: 'local' }, t.ws.context);
+  await rollbackExecutor({ environment: 'prod' }, t.ws.context);
+  expect(t.tools.calls()).toEqual(
     expect.arrayContaining([
       'helm status todo --kubeconfig /tmp/kind-kubeconfig --kube-context kind-todo --namespace todo-local',
       'kubectl --kubeconfig /tmp/kind-kubeconfig --context kind-todo --namespace todo-local get pods -l app.kubernetes.io/instance=todo -o wide',
@@ -46,6 +30,6 @@ it('CLUSTER_KUBECONFIG (where cluster-up keeps the kind context) reaches helm an
 
 it('a failing helm status fails the target, the pods are still listed', async () => {
   process.env.FAKE_HELM_EXIT = '1';
-  await expect(statusExecutor({ environment: 'dev' }, ws.context)).resolves.toEqual({ success: false });
-  expect(tools.calls().some((l) => l.startsWith('kubectl ') && l.includes('get pods'))).toBe(true);
+  await expect(statusExecutor({ environment: 'dev' }, t.ws.context)).resolves.toEqual({ success: false });
+  expect(t.tools.calls().some((l) => l.startsWith('kubectl ') && l.includes('get pods'))).toBe(true);
 });
