@@ -10,9 +10,11 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import type { RunResult, Runner } from '@todo/cluster';
-import { DeployOptions, DeployRun, type Spawner } from '../deploy/run';
-import type { ImageRecord } from '../images/docker';
+import { DeployOptions, DeployRun, type ServiceImage, type Spawner } from '../deploy/run';
 import { EnvironmentEntry, seedConfig, serializeConfig } from '../platform/config';
+
+/** What a recorded (built) image is, as the run keeps it. */
+type ImageRecord = NonNullable<ServiceImage['record']>;
 
 export interface TempWorkspace {
   dir: string;
