@@ -134,6 +134,15 @@ export interface StepSuite {
   run(environment: string, helmMajor?: number, options?: Partial<DeployOptions>): DeployRun;
 }
 
+/** After each test: the environment variables as they were before the file's tests, and no spies. */
+export function restoredAfterEach(): void {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    jest.restoreAllMocks();
+  });
+}
+
 /**
  * Registers a spec's hooks: the temp workspace for the file (with `extra` environments), a fresh
  * recording cluster per test, and the terminal quiet (console and process output spied, so a test can
@@ -142,7 +151,7 @@ export interface StepSuite {
 export function stepSuite(extra: Record<string, EnvironmentEntry> = {}): StepSuite {
   let ws: TempWorkspace;
   let cluster: RecordingCluster;
-  const saved = { ...process.env };
+  restoredAfterEach();
   beforeAll(() => (ws = deployWorkspace(extra)));
   afterAll(() => ws.remove());
   beforeEach(() => {
@@ -151,10 +160,6 @@ export function stepSuite(extra: Record<string, EnvironmentEntry> = {}): StepSui
     jest.spyOn(console, 'error').mockImplementation(() => undefined);
     jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  });
-  afterEach(() => {
-    process.env = { ...saved };
-    jest.restoreAllMocks();
   });
   return {
     get ws() {

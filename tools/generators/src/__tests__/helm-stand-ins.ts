@@ -5,7 +5,7 @@
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TempWorkspace, deployWorkspace } from './deploy-workspace';
+import { TempWorkspace, deployWorkspace, restoredAfterEach } from './deploy-workspace';
 
 export interface StandIns {
   helm: string;
@@ -42,7 +42,7 @@ export function helmStandIns(dir: string): StandIns {
 export function standInSuite(): { readonly ws: TempWorkspace; readonly tools: StandIns } {
   let ws: TempWorkspace;
   let tools: StandIns;
-  const saved = { ...process.env };
+  restoredAfterEach();
   beforeAll(() => {
     ws = deployWorkspace();
     tools = helmStandIns(ws.dir);
@@ -51,10 +51,6 @@ export function standInSuite(): { readonly ws: TempWorkspace; readonly tools: St
   beforeEach(() => {
     tools.reset();
     jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  });
-  afterEach(() => {
-    process.env = { ...saved };
-    jest.restoreAllMocks();
   });
   return {
     get ws() {

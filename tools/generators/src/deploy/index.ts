@@ -1,7 +1,8 @@
 /**
  * The deploy as a library (what deploy-<env> and the dev loop share):
  *   deployEnvironment(options, workspace)   the whole chain for an environment
- *   new DeployRun(options, workspace)       one run's shared state, for running single steps
+ *   new DeployRun(options, workspace[, {runner, spawn}])  one run's shared state, for running single
+ *                                           steps (a test gives recorders for its processes)
  *   runSteps(steps, run)                    any steps, in order, each skipped when not needed
  */
 export { DeployRun } from './run';
