@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectGraph } from '@nx/devkit';
 import type { BuildPlan } from '../images/build';
-import type { ImageRecord } from '../images/docker';
+import type { ImageRecord } from '../images/record';
 import { devDeployRun, passRun } from '../dev/bridge';
 import { Children } from '../dev/children';
 import { Classifier } from '../dev/classify';

@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError } from '@todo/cluster';
+import { PlatformError } from '@todo/cluster';
 import { housekeeping } from './housekeeping';
 import { resolveDeployOptions } from './options';
 import { DeployOptions, DeployRun, Workspace } from './run';
@@ -50,11 +50,9 @@ export interface DeployResult {
   run?: DeployRun;
 }
 
-/** Our own errors (ClusterError, or a plain Error whose message says what to do) print as text; anything else is a bug and keeps its stack. */
+/** Our own errors (the PlatformError family: step, cause, fix) print as text; anything else is a bug and keeps its stack. */
 export function describeFailure(e: unknown): string {
-  if (e instanceof ClusterError) return `deploy: ${e.format().replace(/^cluster: /, '')}`;
-  if (e instanceof Error && e.constructor === Error) return `deploy: ${e.message}`;
-  return `deploy: ${(e as Error).stack ?? e}`;
+  return `deploy: ${e instanceof PlatformError ? e.describe() : ((e as Error).stack ?? e)}`;
 }
 
 /**

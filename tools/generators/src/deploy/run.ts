@@ -14,11 +14,13 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ClusterError, EnvTarget, Helm, KindOptions, RunResult, Runner, ToolName, capture, commandLine, dockerNotRunning, execOrPrint, kindOptions, lastLine, probeHelm, resolveTool, streamAndCapture } from '@todo/cluster';
 import { BuildOptions, BuildPlan, ensureImage, planBuild } from '../images/build';
-import { ImageRecord, InspectedImage, dockerBin, inspectImage } from '../images/docker';
+import { InspectedImage, dockerBin, inspectImage } from '../images/docker';
+import { ImageRecord } from '../images/record';
 import { Workspace, imageProject } from '../images/project';
 import type { EnvironmentEntry, PlatformConfig } from '../platform/config';
 import { EnvContext, EnvExecutorOptions, envScope } from '../platform/scope';
 import { StoredRelease, latestRelease } from '../release/stored';
+import { OptionError } from '../platform/validate';
 
 export interface DeployOptions extends EnvExecutorOptions {
   /** Helm --timeout; default 5m. */
@@ -114,9 +116,9 @@ export class DeployRun implements EnvContext {
     this.runner = processes.runner ?? capture;
     this.spawn = processes.spawn ?? streamAndCapture;
     const extra = (options.values ?? []).map((f) => (isAbsolute(f) ? f : join(this.workspaceRoot, f)));
-    for (const f of extra) if (!existsSync(f)) throw new Error(`Values file ${f} (--values) does not exist`);
+    for (const f of extra) if (!existsSync(f)) throw new OptionError(`Values file ${f} (--values) does not exist`, 'pass an existing file (relative to the workspace root)');
     const envValues = join(this.chartDir, `values-${this.name}.yaml`);
-    if (!existsSync(envValues)) throw new Error(`${this.config.chart.directory}/values-${this.name}.yaml is missing; re-create it with \`npx nx g chart\``);
+    if (!existsSync(envValues)) throw new ClusterError('values', `${this.config.chart.directory}/values-${this.name}.yaml is missing`, 're-create it with `npx nx g chart`');
     this.kind = this.cluster.type === 'kind' ? kindOptions(this.cluster.name, process.env, { kubeconfig: this.target.kubeconfig }) : undefined;
     this.registry = (this.env.registry ?? '').replace(/\/+$/, '');
     this.images = Object.keys(this.config.services).map((s) => imageProject(s, workspace, this.name));

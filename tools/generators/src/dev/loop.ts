@@ -11,6 +11,7 @@ import { DeployRun, appUrl, describeError, rebuildAndUpgrade } from './bridge';
 import type { KubeScope } from './kube';
 import { syncIntoPods } from './sync';
 import type { SyncRule } from './sync-rules';
+import { ClusterError } from '@todo/cluster';
 
 export interface LoopDeps {
   /** The session's run: it brought the environment up to date, and every pass runs on it (bridge.ts). */
@@ -121,7 +122,7 @@ export class DevLoop {
     this.d.say(`  ${what}`);
     try {
       const result = await rebuildAndUpgrade(this.run, services, this.d.stepLog);
-      if (!result.success) throw new Error(`step "${result.steps.find((s) => s.outcome === 'failed')?.name ?? '?'}" failed (its output is above)`);
+      if (!result.success) throw new ClusterError(result.steps.find((s) => s.outcome === 'failed')?.name ?? '?', 'the step failed (its output is above)', 'fix what the output names; the next change retries');
       for (const s of services) {
         this.rebuildFailed.delete(s);
         this.syncedSinceImage.delete(s);

@@ -37,5 +37,5 @@ it('a daemon that does not answer stops the check with the fix', async () => {
   const image = c.images[0];
   image.plan = { ...plan };
   t.cluster.state.override = (line) => (line.startsWith('docker image inspect') ? { status: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' } : undefined);
-  await expect(Promise.resolve().then(() => buildStep(image).needed(c))).rejects.toThrow(/Docker is not usable \(docker: Cannot connect to the Docker daemon.*\)\. Start the daemon/);
+  await expect(Promise.resolve().then(() => buildStep(image).needed(c))).rejects.toThrow(/Docker is not usable \(docker: Cannot connect to the Docker daemon.*\)\n {2}fix: start the daemon/);
 });

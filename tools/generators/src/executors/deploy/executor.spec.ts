@@ -16,7 +16,7 @@ afterEach(() => jest.restoreAllMocks());
 
 it('unknown environment: names the known ones and the fix', async () => {
   await expect(deployExecutor({ environment: 'qa' }, ws.context)).resolves.toEqual({ success: false });
-  expect(console.error).toHaveBeenCalledWith('deploy: Unknown environment "qa"; environments.json has: local, dev, prod (add one with `npx nx g env qa`)');
+  expect(console.error).toHaveBeenCalledWith('deploy: error in step "environments"\n  cause: no environment "qa" in environments.json (known: local, dev, prod)\n  fix:   use one of them, or add it: npx nx g env qa');
 });
 
 it('a service without its image project: names it and the generator that makes it', async () => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { ClusterError, capture, commandLine, execOrPrint } from '@todo/cluster';
 import { EnvContext, envContext, requireKubectl } from '../../platform/scope';
+import { OptionError } from '../../platform/validate';
 import { releaseFullname, runId, waitForJob } from '../../release/jobs';
 import type { RestoreExecutorSchema } from './schema';
 
@@ -33,7 +34,7 @@ export function restoreTemplateArgs(ctx: EnvContext, valuesFile: string, file: s
 
 export default async function restoreExecutor(options: RestoreExecutorSchema, context: ExecutorContext) {
   const file = options.file ?? 'latest';
-  if (!FILE.test(file)) throw new ClusterError('restore', `Invalid --file=${file}: neither "latest" nor a dump file name`, 'use --file=latest or a dump file name such as --file=todo-20261126T030000Z.dump');
+  if (!FILE.test(file)) throw new OptionError(`Invalid --file=${file}: neither "latest" nor a dump file name`, 'use --file=latest or a dump file name such as --file=todo-20261126T030000Z.dump');
   const ctx = envContext(options, context);
   const kubectl = requireKubectl(ctx, 'restore');
   const id = runId();

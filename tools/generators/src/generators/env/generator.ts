@@ -27,16 +27,16 @@ export interface NormalizedEnvOptions {
 
 export function normalizeOptions(tree: Tree, options: EnvGeneratorSchema): NormalizedEnvOptions {
   const config = readConfig(tree);
-  if (!config) throw new OptionError(`${CONFIG_FILE} not found: run \`npx nx g chart\` first to create the platform`);
+  if (!config) throw new OptionError(`${CONFIG_FILE} not found`, `run \`npx nx g chart\` first to create the platform`);
   const name = checkName('environment', options.name, 'the first argument (npx nx g env <name>)');
   checkEnvironmentTargetNames(name);
   const exists = name in config.environments;
   if (exists && !options.force)
-    throw new OptionError(`Environment "${name}" already exists in ${CONFIG_FILE}: pass --force to replace it, or choose another name`);
+    throw new OptionError(`Environment "${name}" already exists in ${CONFIG_FILE}`, `pass --force to replace it, or choose another name`);
   const namespace = checkName('namespace', options.namespace ?? `todo-${name}`, '--namespace');
   const owner = Object.entries(config.environments).find(([other, e]) => other !== name && e.namespace === namespace);
   if (owner)
-    throw new OptionError(`Namespace "${namespace}" is already used by environment "${owner[0]}": pass --namespace=<another>`);
+    throw new OptionError(`Namespace "${namespace}" is already used by environment "${owner[0]}"`, `pass --namespace=<another>`);
   const cluster = checkCluster(options.cluster ?? 'kind');
   const registry = checkRegistry(options.registry);
   const host = checkHost(options.host ?? `${name}.todo.localhost`);
@@ -44,7 +44,7 @@ export function normalizeOptions(tree: Tree, options: EnvGeneratorSchema): Norma
     'postgres in the release, sqlite file, or external URL in a Secret');
   const replicas = checkInteger('--replicas', options.replicas ?? 1, 1, 20, '');
   if (database === 'sqlite' && replicas !== 1)
-    throw new OptionError(`--replicas=${replicas} with --database=sqlite: SQLite has one writer, so use --replicas=1 or --database=postgres`);
+    throw new OptionError(`--replicas=${replicas} with --database=sqlite`, `SQLite has one writer, so use --replicas=1 or --database=postgres`);
   const ai = checkChoice('--ai', options.ai ?? 'mock', ['mock', 'groq'] as const, 'mock is offline, groq needs the Secret todo-groq');
   const entry: EnvironmentEntry = { cluster, namespace, host, replicas, database, ai, ...(registry ? { registry } : {}) };
   // A replaced environment keeps its extra chart values.
