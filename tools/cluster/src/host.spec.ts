@@ -36,7 +36,7 @@ it('reads the limits, root\'s inotify instances and watches, load, memory and th
     threads: 1234,
     memAvailableBytes: 12000000 * 1024,
     pidMax: 32768,
-    inotify: { maxUserInstances: 128, maxUserWatches: 192540, instancesInUse: 2, watchesInUse: 4 },
+    inotify: { maxUserInstances: 128, maxUserWatches: 192540, instancesInUse: 2, watchesInUse: 4, unreadable: 0 },
   });
 });
 

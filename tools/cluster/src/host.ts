@@ -20,9 +20,11 @@ export interface HostFacts {
   inotify?: {
     maxUserInstances: number;
     maxUserWatches: number;
-    /** inotify instances / watches held by uid 0 (root: a rootful Docker's nodes); undefined when /proc/<pid>/fd is unreadable */
+    /** inotify instances / watches held by uid 0 (root: a rootful Docker's nodes) in the processes we may look into */
     instancesInUse?: number;
     watchesInUse?: number;
+    /** root processes whose fds we may not read (not root; PID 1 of some VMs even for root): the count above is a floor */
+    unreadable?: number;
   };
 }
 
@@ -35,8 +37,8 @@ const readNumber = (file: string): number | undefined => {
   }
 };
 
-/** Inotify instances and watches of uid 0's processes, or undefined when some process's fds cannot be read (not root). */
-export function inotifyInUse(proc = '/proc'): { instances: number; watches: number } | undefined {
+/** Inotify instances and watches of uid 0's processes, and how many of them could not be looked into. */
+export function inotifyInUse(proc = '/proc'): { instances: number; watches: number; unreadable: number } {
   let instances = 0;
   let watches = 0;
   let unreadable = 0;
@@ -60,7 +62,7 @@ export function inotifyInUse(proc = '/proc'): { instances: number; watches: numb
       }
     }
   }
-  return unreadable ? undefined : { instances, watches };
+  return { instances, watches, unreadable };
 }
 
 export function readHost(proc = '/proc'): HostFacts {
@@ -87,7 +89,7 @@ export function readHost(proc = '/proc'): HostFacts {
   const maxUserWatches = readNumber(join(proc, 'sys/fs/inotify/max_user_watches'));
   if (maxUserInstances !== undefined && maxUserWatches !== undefined) {
     const used = inotifyInUse(proc);
-    facts.inotify = { maxUserInstances, maxUserWatches, instancesInUse: used?.instances, watchesInUse: used?.watches };
+    facts.inotify = { maxUserInstances, maxUserWatches, instancesInUse: used.instances, watchesInUse: used.watches, unreadable: used.unreadable };
   }
   return facts;
 }

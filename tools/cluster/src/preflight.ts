@@ -58,11 +58,13 @@ export function checkHostRoom(host: HostFacts, runningNodes: number, newNodes: n
   const notes: string[] = [];
   const ino = host.inotify;
   if (ino) {
-    const counted = ino.instancesInUse !== undefined;
-    const inUse = {
-      instances: ino.instancesInUse ?? runningNodes * NODE_NEEDS.inotifyInstances,
-      watches: ino.watchesInUse ?? runningNodes * NODE_NEEDS.inotifyWatches,
-    };
+    // Counted where /proc shows every root process; where some are hidden (not root, or a VM's PID 1),
+    // at least what the running nodes are known to take.
+    const counted = ino.instancesInUse !== undefined && !ino.unreadable;
+    const estimate = { instances: runningNodes * NODE_NEEDS.inotifyInstances, watches: runningNodes * NODE_NEEDS.inotifyWatches };
+    const inUse = counted
+      ? { instances: ino.instancesInUse!, watches: ino.watchesInUse! }
+      : { instances: Math.max(ino.instancesInUse ?? 0, estimate.instances), watches: Math.max(ino.watchesInUse ?? 0, estimate.watches) };
     const how = counted ? `in use now (${runningNodes} kind node${runningNodes === 1 ? '' : 's'} running)` : `estimated in use by the ${runningNodes} kind node${runningNodes === 1 ? '' : 's'} running`;
     const short = [
       ['fs.inotify.max_user_instances', ino.maxUserInstances, inUse.instances, NODE_NEEDS.inotifyInstances] as const,
