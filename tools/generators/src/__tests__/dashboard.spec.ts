@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startDevDashboard } from '../dashboard/dev';
 import { forwardsByService, logLineParser, podViews, serviceUrls } from '../dashboard/feed';
 import { DevLoop } from '../dev/loop';
-import { prefixer } from '../dev/pods';
+import { prefixer } from '../dev/log-followers';
 import { summarisePods } from '../release/pods';
 import { SYNC_ANNOTATION } from '../release/sync-marker';
 

@@ -9,7 +9,7 @@ import type { Children } from '../dev/children';
 import type { DevEvents, LoopAction } from '../dev/events';
 import type { KubeScope } from '../dev/kube';
 import type { DevLoop } from '../dev/loop';
-import type { PodWatcher } from '../dev/pods';
+import type { PodWatcher } from '../dev/pod-watcher';
 import { DEFAULT_UI_PORT, DashboardOptions, Feed, deployRecordPath, forwardsByService, serviceUrls, startFeed } from './feed';
 
 /** Lines of a step's own output kept for a failure's report. */

@@ -8,9 +8,11 @@ import type { ExecutorContext } from '@nx/devkit';
 import { DeployRun, appUrl, deployEnvironment, type DeployOptions } from '../deploy';
 import { dockerBin } from '../images/docker';
 import { Children } from '../dev/children';
-import { LogFollowers, PodWatcher } from '../dev/pods';
+import { LogFollowers } from '../dev/log-followers';
+import { PodWatcher } from '../dev/pod-watcher';
 import { restartService } from '../dev/restart';
-import { followerScope, interrupted } from '../dev/scope';
+import { followerScope } from '../dev/follower-sessions';
+import { interrupted } from '../dev/signals';
 import { DEFAULT_UI_PORT, DashboardOptions, deployRecordPath, serviceUrls, startFeed } from './feed';
 import { readDeployRecord } from '@todo/dashboard';
 
@@ -20,7 +22,7 @@ export async function serveDashboard(options: DashboardOptions & Pick<DeployOpti
   let resolved;
   let url: string | undefined;
   try {
-    resolved = await followerScope(options, nx);
+    resolved = followerScope(options, nx);
     url = appUrl(new DeployRun({ environment: options.environment, release: options.release, context: options.context }, nx));
   } catch (e) {
     console.error(`ui: ${(e as Error).message}`);

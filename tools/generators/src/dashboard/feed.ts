@@ -13,7 +13,7 @@ import type { PodSummary } from '../release/pods';
 import { SYNC_ANNOTATION } from '../release/sync-marker';
 import type { Children } from '../dev/children';
 import { KubeScope, kube } from '../dev/kube';
-import type { PodWatcher } from '../dev/pods';
+import type { PodWatcher } from '../dev/pod-watcher';
 
 export interface DashboardOptions {
   /** false: no dashboard. */

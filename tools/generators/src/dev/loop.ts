@@ -7,18 +7,18 @@
  */
 import type { Children } from './children';
 import type { ChangePlan, Classifier } from './classify';
-import type { StepTiming, Workspace } from '../deploy';
+import type { StepTiming } from '../deploy';
 import { DeployRun, appUrl, describeError, rebuildAndUpgrade } from './bridge';
 import type { DevEvents, LoopAction } from './events';
 import type { KubeScope } from './kube';
 import { restartService } from './restart';
 import { syncIntoPods } from './sync';
 import type { SyncRule } from './sync-rules';
+import { ClusterError } from '@todo/cluster';
 
 export interface LoopDeps {
-  /** The run that brought the environment up to date; each successful rebuild or upgrade replaces it. */
+  /** The session's run: it brought the environment up to date, and every pass runs on it (bridge.ts). */
   run: DeployRun;
-  workspace: Workspace;
   classifier: Classifier;
   children: Children;
   kube: KubeScope;
@@ -48,11 +48,11 @@ export class DevLoop {
   /** Files synced into a service since its image was built: re-synced into pods a rollout creates. */
   private readonly syncedSinceImage = new Map<string, Set<string>>();
   passes = 0;
-  /** The last successful run: what the cluster runs (its images' records are the pods' images). */
-  private run: DeployRun;
 
-  constructor(private readonly d: LoopDeps) {
-    this.run = d.run;
+  constructor(private readonly d: LoopDeps) {}
+
+  private get run(): DeployRun {
+    return this.d.run;
   }
 
   /** Records changes (workspace-relative) and starts a pass once the burst is over. */
@@ -179,10 +179,9 @@ export class DevLoop {
     ].join(', ');
     this.d.say(`  ${what}`);
     try {
-      const { run, result } = await rebuildAndUpgrade(this.run, services, this.d.workspace, this.d.stepLog);
+      const result = await rebuildAndUpgrade(this.run, services, this.d.stepLog);
       this.d.events?.steps(result.steps);
-      if (!result.success) throw new Error(`step "${result.steps.find((s) => s.outcome === 'failed')?.name ?? '?'}" failed (its output is above)`);
-      this.run = run;
+      if (!result.success) throw new ClusterError(result.steps.find((s) => s.outcome === 'failed')?.name ?? '?', 'the step failed (its output is above)', 'fix what the output names; the next change retries');
       for (const s of services) {
         this.rebuildFailed.delete(s);
         this.syncedSinceImage.delete(s);

@@ -12,9 +12,10 @@ import { Children } from './children';
 import { Classifier } from './classify';
 import { kubeScope } from './kube';
 import { DevLoop } from './loop';
-import { LogFollowers, PodWatcher } from './pods';
+import { LogFollowers } from './log-followers';
+import { PodWatcher } from './pod-watcher';
 import { PortForwards, forwardTargets } from './port-forward';
-import { interrupted } from './scope';
+import { interrupted } from './signals';
 import { syncRule } from './sync-rules';
 import { watchWorkspace } from './watch';
 import { DashboardOptions } from '../dashboard/feed';
@@ -94,7 +95,7 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
     }
   }
   const stepLog = (l: string) => console.log(`    ${l}`);
-  const loop = new DevLoop({ run, workspace: nx, classifier, children, kube: k, rules, say: ui?.say(say) ?? say, stepLog: ui?.stepLog(stepLog) ?? stepLog, debounceMs: options.debounceMs ?? 200, events: ui?.events });
+  const loop = new DevLoop({ run, classifier, children, kube: k, rules, say: ui?.say(say) ?? say, stepLog: ui?.stepLog(stepLog) ?? stepLog, debounceMs: options.debounceMs ?? 200, events: ui?.events });
   ui?.drive(loop);
 
   const print = options.logs === false ? undefined : (l: string) => console.log(l);
