@@ -13,6 +13,7 @@
  * edit seen by Chromium, a syntax error survived, 20 files in one pass, requirements.txt rebuilding the
  * backend alone, a values change upgrading alone, log prefixes after a rollout, port-forward across a
  * rollout, Ctrl-C with nothing left behind; last, deploy-local replacing the synced pods, then a no-op.
+ * The cluster is left to the suite's next file (dashboard.dev-loop.ts) and deleted by its teardown.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { launchBrowser } from '../browser';
 import { eventually } from '@todo/test-utils';
-import { copyEnv, copyWorkspace, lastLine, sh } from '../cluster/workspace';
+import { copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
 
 const CLUSTER = 'todo-dev-e2e';
 const HTTP_PORT = 18480;
@@ -154,13 +155,7 @@ function strayProcesses(pgid: number): string[] {
     });
 }
 
-function edit(file: string, from: string | RegExp, to: string): void {
-  const path = join(ws, file);
-  const text = readFileSync(path, 'utf8');
-  const next = text.replace(from, to);
-  if (next === text) throw new Error(`${file}: ${from} not found`);
-  writeFileSync(path, next);
-}
+const edit = (file: string, from: string | RegExp, to: string) => editFile(ws, file, from, to);
 
 // ---------------------------------------------------------------------------------------------- setup
 
@@ -185,8 +180,7 @@ const session = (args: string[]) => {
 
 afterAll(() => {
   for (const s of sessions) s.kill();
-  if (kindBin) spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env });
-  spawnSync(DOCKER, ['rm', '-f', `${CLUSTER}-registry`]); // the cluster's local registry (copyEnv names it)
+  // The cluster and its local registry stay for dashboard.dev-loop.ts; the suite's teardown deletes both (dev-loop.teardown.js).
   if (ws) rmSync(ws, { recursive: true, force: true });
   if (state) rmSync(state, { recursive: true, force: true });
   process.stderr.write(`dev-loop e2e figures: ${JSON.stringify(figures, null, 1)}\n`);

@@ -5,7 +5,7 @@
  * base-images.ts.
  */
 import { existsSync } from 'node:fs';
-import { ClusterError, capture } from '@todo/cluster';
+import { ClusterError, Runner, capture } from '@todo/cluster';
 
 /**
  * The docker client: $DOCKER, else Debian's /usr/bin/docker (BuildKit-capable; a newer client on PATH
@@ -30,8 +30,8 @@ export interface InspectedImage {
 }
 
 /** `docker image inspect` of one reference; undefined when the daemon does not have it. Throws when Docker is unusable. */
-export function inspectImage(ref: string, docker = dockerBin()): InspectedImage | undefined {
-  const r = capture(docker, ['image', 'inspect', ref]);
+export function inspectImage(ref: string, docker = dockerBin(), runner: Runner = capture): InspectedImage | undefined {
+  const r = runner(docker, ['image', 'inspect', ref]);
   if (r.status === 0) return (JSON.parse(r.stdout) as InspectedImage[])[0];
   if (/no such image/i.test(r.stderr)) return undefined;
   throw new ClusterError(

@@ -48,7 +48,7 @@ export interface PlatformConfig {
 
 /** Per-environment target verbs: deploy-<env>, status-<env>, ... */
 export const ENV_TARGET_VERBS = [
-  'deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore', 'prune', 'dev', 'logs', 'port-forward',
+  'deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore', 'prune', 'dev', 'logs', 'port-forward', 'ui',
 ] as const;
 /** Target names reserved for later issues: no environment name or target may take them. */
 export const RESERVED_ENV_TARGET_VERBS: readonly string[] = [];

@@ -6,7 +6,7 @@
  * replaced by image-built ones, with or without an upgrade). The release is read from the cluster by
  * DeployRun.readRelease(), which remembers it so a failed upgrade can tell whether Helm rolled back.
  */
-import { ClusterError, commandLine, execOrPrint, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
+import { ClusterError, commandLine, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
 import { DIGEST_PREFIX, StoredRelease, digestOf, notReady } from '../../release/stored';
 import { durationMs, findSyncedPods, replaceSyncedPods, workloadsOf } from '../../release/sync-marker';
 import { migrationsHash } from '../../release/migrations';
@@ -93,7 +93,7 @@ export const releaseStep: Step<DeployRun> = {
   },
   async run(run) {
     const args = upgradeArgs(run, digestFor(run));
-    if (run.dryRun) return execOrPrint(true, run.tools.helm.bin, args);
+    if (run.dryRun) return run.execOrPrint(run.tools.helm.bin, args);
     // The check found the release current, so only synced pods made the step run: read it again (it may
     // have changed since) and replace those pods without an upgrade when it still matches. A stale
     // release is upgraded without a second read (one kubectl call less on every upgrade).
@@ -102,7 +102,7 @@ export const releaseStep: Step<DeployRun> = {
     console.log(`(waiting up to ${run.timeout} for every pod to be Ready; progress every few seconds)`);
     // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal after.
     // While Helm waits, progress/ prints each workload's ready/desired and why a pod is not ready.
-    const r = await runWithProgress(run.tools.helm.bin, args, releaseWatch(run));
+    const r = await runWithProgress(run.tools.helm.bin, args, releaseWatch(run), { spawn: run.spawn });
     process.stdout.write(r.stdout);
     if (r.status === 0) return replaceSynced(run);
     process.stderr.write(r.stderr);

@@ -4,7 +4,7 @@
  */
 import { Tree, formatFiles, logger } from '@nx/devkit';
 import { targetFor } from '@todo/cluster';
-import { CONFIG_FILE, EnvironmentEntry, PlatformConfig } from '../../platform/config';
+import { CONFIG_FILE, ENV_TARGET_VERBS, EnvironmentEntry, PlatformConfig } from '../../platform/config';
 import { readConfig, writeAll, writeConfig } from '../../platform/files';
 import {
   OptionError,
@@ -62,7 +62,7 @@ export async function envGenerator(tree: Tree, options: EnvGeneratorSchema) {
   return () => {
     logger.info(
       `${replaced ? 'Replaced' : 'Added'} environment "${name}" (namespace ${entry.namespace}, context ${targetFor(name, { config }).kubeContext}).\n` +
-        `Targets on project ${config.chart.name}: deploy-${name}, status-${name}, rollback-${name}, uninstall-${name}\n` +
+        `Targets on project ${config.chart.name}: ${ENV_TARGET_VERBS.map((verb) => `${verb}-${name}`).join(', ')}\n` +
         `  npx nx run ${config.chart.name}:deploy-${name}` +
         (entry.database === 'external' ? `\nCreate the Secret ${config.chart.name}-database (key DATABASE_URL) in ${entry.namespace} first.` : '') +
         (entry.ai === 'groq' ? `\nCreate the Secret ${config.chart.name}-groq (key GROQ_API_KEY) in ${entry.namespace} first.` : ''),
