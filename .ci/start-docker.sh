@@ -7,6 +7,7 @@
 #   - The VM's capability bounding set lacks CAP_SYS_RESOURCE, so `--privileged` (kind's nodes) fails in runc.
 #     tools/offline-kind/node/files/usr/local/bin/runc-nosysresource removes that capability from the request; we register
 #     it as dockerd's default runtime.
+#   - kind nodes need more inotify instances/watches than this VM's defaults give (step 3b).
 #   - /usr/local/bin/docker (a newer client without buildx) shadows Debian's /usr/bin/docker. Scripts that
 #     build images should call /usr/bin/docker with DOCKER_BUILDKIT=1.
 #
@@ -51,6 +52,20 @@ fi
 #    no loadable modules). Docker would create the missing source directory itself, but an explicit empty
 #    directory makes that visible and keeps it working with engines that refuse missing bind sources.
 mkdir -p /lib/modules
+
+# 3b. What every kind node takes from the host. A node's systemd, containerd and kubelet run as root here
+#     and take inotify instances and watches from root's per-user limits; this VM's defaults (128
+#     instances) leave room for few nodes, and a node whose systemd finds none left never boots. kind's
+#     known-issues page recommends these values; only raised, never lowered (tools/cluster's cluster-up
+#     checks the same before it creates a node). Set at start, not persisted: CI machines are fresh.
+raise_sysctl() {
+  local now
+  now="$(sysctl -n "$1" 2>/dev/null)" || { say "cannot read $1; kind nodes may not boot (cluster-up will say)"; return 0; }
+  [ "$now" -ge "$2" ] && return 0
+  if sysctl -qw "$1=$2" 2>/dev/null; then say "raised $1 from $now to $2 (kind nodes)"; else say "cannot raise $1 from $now to $2 here (not root?): sudo sysctl -w $1=$2"; fi
+}
+raise_sysctl fs.inotify.max_user_instances 512
+raise_sysctl fs.inotify.max_user_watches 524288
 
 # 4. dockerd, started once. If it already runs with an older daemon.json, SIGHUP reloads runtimes.
 if pid="$(pgrep -xo dockerd)"; then

@@ -9,7 +9,7 @@
 #   TODO_CACHE_DIR=/somewhere scripts/go-tool.sh kind
 set -euo pipefail
 
-tool="${1:?usage: go-tool.sh <kind|helm3|helm4|kubeconform>}"
+tool="${1:?usage: go-tool.sh <kind|helm3|helm4|kubeconform|registry>}"
 cache="${TODO_CACHE_DIR:-/var/cache/todo-platform}"
 
 ldflags=""
@@ -24,7 +24,10 @@ case "$tool" in
   helm4)       pkg=helm.sh/helm/v4/cmd/helm;                  ver=v4.3.1;  bin=helm
                ldflags="-X helm.sh/helm/v4/internal/version.version=$ver" ;;
   kubeconform) pkg=github.com/yannh/kubeconform/cmd/kubeconform; ver=v0.7.0; bin=kubeconform ;;
-  *) echo "go-tool.sh: unknown tool '$tool' (known: kind helm3 helm4 kubeconform)" >&2; exit 2 ;;
+  # The CNCF Distribution registry the official registry:3 image runs (the kind clusters' local
+  # registry on machines without a container registry: tools/cluster/scripts/registry-image.sh).
+  registry)    pkg=github.com/distribution/distribution/v3/cmd/registry; ver=v3.1.2; bin=registry ;;
+  *) echo "go-tool.sh: unknown tool '$tool' (known: kind helm3 helm4 kubeconform registry)" >&2; exit 2 ;;
 esac
 
 dir="$cache/go-tools/$tool-$ver"

@@ -9,7 +9,7 @@ export default {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/**/*.e2e.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  moduleNameMapper: { '^@todo/test-utils$': '<rootDir>/../../libs/test-utils/src/index.ts' },
+  moduleNameMapper: { '^@todo/test-utils$': '<rootDir>/../../libs/test-utils/src/index.ts', '^@todo/dashboard$': '<rootDir>/../../tools/dashboard/src/index.ts' },
   reporters: junitReporters('e2e'),
   testTimeout: 120_000,
 };

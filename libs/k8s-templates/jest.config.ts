@@ -10,6 +10,8 @@ export default {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }] },
+  // the template library's errors and the cluster field's rule come from @todo/cluster
+  moduleNameMapper: { '^@todo/cluster$': '<rootDir>/../../tools/cluster/src/index.ts' },
   reporters: junitReporters('k8s-templates'),
   testTimeout: 120_000,
 };

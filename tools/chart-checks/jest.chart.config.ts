@@ -9,7 +9,11 @@ export default {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/src/chart/**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  moduleNameMapper: { '^@todo/k8s-templates$': '<rootDir>/../../libs/k8s-templates/src/index.ts' },
+  // the template library's errors come from @todo/cluster (PlatformError)
+  moduleNameMapper: {
+    '^@todo/k8s-templates$': '<rootDir>/../../libs/k8s-templates/src/index.ts',
+    '^@todo/cluster$': '<rootDir>/../cluster/src/index.ts',
+  },
   reporters: junitReporters('todo'),
   testTimeout: 600_000,
 };

@@ -121,7 +121,10 @@ unset KIND_NODE_IMAGE TRAEFIK_IMAGE TODO_OFFLINE
 export KIND_CLUSTER_NAME="$NAME" KIND_HTTP_PORT="$HTTP_PORT" KIND_HTTPS_PORT="$HTTPS_PORT"
 export KUBECONFIG="$work/kubeconfig" CLUSTER_KUBECONFIG="$work/kubeconfig" CLUSTER_STATE_DIR="$work/state"
 export TOOLS_DIR="$work/state/tools" # never used: the *_BIN variables win, nothing is downloaded
-unset KIND_REGISTRY KUBECTL HELM
+unset KIND_REGISTRY KUBECTL HELM TODO_LOCAL_REGISTRY
+# The deploy's local registry (the default for kind): this bench's own, removed by cleanup.
+export KIND_REGISTRY_NAME="$NAME-registry" KIND_REGISTRY_PORT="$((HTTP_PORT + 1))"
+REG="localhost:$KIND_REGISTRY_PORT" # the image prefix the chart gets from deploy-local (global.imageRegistry)
 
 kc() { "$KUBECTL_BIN" --context "$CONTEXT" --request-timeout=20s "$@"; }
 
@@ -134,6 +137,7 @@ cleanup() {
   if $daemon_started; then (cd "$ws" && NX_DAEMON=true npx nx daemon --stop >/dev/null 2>&1); fi
   say "deleting kind cluster $NAME"
   "$KIND_BIN" delete cluster --name "$NAME" --kubeconfig "$work/kubeconfig" >/dev/null 2>&1
+  "$DOCKER" rm -f "$KIND_REGISTRY_NAME" >/dev/null 2>&1
   # Only the images this run made: their tags carry this run's version suffix or the anchor prefix.
   local refs
   refs="$("$DOCKER" images --format '{{.Repository}}:{{.Tag}}' | grep -E "^todo-(backend|frontend):(v[^ ]*-bench\.$run_id-$ENV_NAME|anchor-$run_id-[0-9]+)\$" || true)"
@@ -249,20 +253,21 @@ anchor() {
     for svc in backend frontend; do
       project="$svc-image"
       rec="$ws/dist/images/$project.json"
-      args=(build -q --file "apps/$project/Dockerfile" --tag "todo-$svc:$tag")
+      args=(build -q --file "apps/$project/Dockerfile" --tag "todo-$svc:$tag" --tag "$REG/todo-$svc:$tag")
       while IFS= read -r kv; do args+=(--build-arg "$kv"); done < <(jq -r '.buildArgs | to_entries[] | "\(.key)=\(.value)"' "$rec")
       for ca in "${TODO_BUILD_CA_BUNDLE:-}" "${NODE_EXTRA_CA_CERTS:-}" "${SSL_CERT_FILE:-}"; do
         if [ -n "$ca" ] && [ -f "$ca" ]; then args+=(--secret "id=ca_bundle,src=$ca"); break; fi
       done
       DOCKER_BUILDKIT=1 "$DOCKER" "${args[@]}" .
-      echo "todo-$svc:$tag" >>"$work/images-anchor.txt"
+      printf '%s\n' "todo-$svc:$tag" "$REG/todo-$svc:$tag" >>"$work/images-anchor.txt"
     done
     tb=$(now)
-    for svc in backend frontend; do "$KIND_BIN" load docker-image "todo-$svc:$tag" --name "$NAME"; done
+    # Under the name the pods use (the chart prefixes the cluster's registry; IfNotPresent: no pull).
+    for svc in backend frontend; do "$KIND_BIN" load docker-image "$REG/todo-$svc:$tag" --name "$NAME"; done
     tl=$(now)
     for svc in backend frontend; do sets+=(--set "services.$svc.image.repository=todo-$svc" --set "services.$svc.image.tag=$tag"); done
     "$HELM_BIN" upgrade --install "$RELEASE" charts/todo --kube-context "$CONTEXT" --namespace "$NAMESPACE" --create-namespace \
-      -f charts/todo/values.yaml -f "charts/todo/values-$ENV_NAME.yaml" -f "$PG_VALUES" "${sets[@]}" --wait --timeout 5m --atomic
+      -f charts/todo/values.yaml -f "charts/todo/values-$ENV_NAME.yaml" -f "$PG_VALUES" --set "global.imageRegistry=$REG" "${sets[@]}" --wait --timeout 5m --atomic
     th=$(now)
   } >"$logs/$label.log" 2>&1 || { tail -40 "$logs/$label.log" >&2; die "anchor ($label) failed; log: $logs/$label.log"; }
   t1=$(now)

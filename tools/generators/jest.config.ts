@@ -13,6 +13,7 @@ export default {
   moduleNameMapper: {
     '^@todo/k8s-templates$': '<rootDir>/../../libs/k8s-templates/src/index.ts',
     '^@todo/cluster$': '<rootDir>/../cluster/src/index.ts',
+    '^@todo/dashboard$': '<rootDir>/../dashboard/src/index.ts',
   },
   reporters: junitReporters('generators'),
   testTimeout: 300_000,

@@ -2,25 +2,19 @@
  * @todo/k8s-templates: Handlebars templates for the platform's Dockerfiles, Helm chart, environment
  * values and local cluster configs, behind a small typed API. Knows nothing about Nx.
  */
+export { render, renderChart, renderImage, renderApp, templatePath, serviceTemplates, SERVICE_TEMPLATES } from './render';
+export { TEMPLATE_NAMES } from './templates';
+export type { TemplateInputs, TemplateName } from './templates';
 export {
-  render,
-  renderChart,
-  renderImage,
-  renderApp,
-  templatePath,
   urlEnvVar,
   libraryChartName,
-  serviceTemplates,
-  TEMPLATE_NAMES,
-  SERVICE_TEMPLATES,
   APP_UID,
   POSTGRES_UID,
   DEFAULT_BASE_IMAGES,
   BASE_IMAGE_FLAVORS,
   imageName,
   pythonPackageOf,
-} from './render';
-export type { TemplateInputs, TemplateName } from './render';
+} from './conventions';
 export { KUBE_LINTER_DEFAULT_CHECKS, valuesTable } from './docs';
 export type { ValueRow } from './docs';
 export {
@@ -46,7 +40,6 @@ export type {
   EnvironmentSpec,
   EnvValuesInput,
   DockerfileInput,
-  KindClusterInput,
   MinikubeProfileInput,
   NamespaceInput,
   AppInput,

@@ -4,6 +4,7 @@
  * Every check throws a `TemplateInputError` whose message names the field, the bad value and
  * what would be accepted, so a caller (the Nx generators) can pass it on unchanged.
  */
+import { PlatformError, clusterFieldProblem } from '@todo/cluster';
 
 export type ServiceType = 'fastapi' | 'nextjs';
 export const SERVICE_TYPES: readonly ServiceType[] = ['fastapi', 'nextjs'];
@@ -88,16 +89,6 @@ export interface DockerfileInput {
   builderImage?: string;
 }
 
-export interface KindClusterInput {
-  /** kind cluster name. */
-  name: string;
-  /** Node image, e.g. kindest/node:v1.34.0. */
-  nodeImage: string;
-  /** Host ports the ingress controller's NodePorts 30080/30443 are published on (127.0.0.1). */
-  httpPort: number;
-  httpsPort: number;
-}
-
 export interface MinikubeProfileInput {
   /** minikube profile name (also the kube context name). */
   profile: string;
@@ -114,10 +105,11 @@ export interface NamespaceInput {
   environment: string;
 }
 
-export class TemplateInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TemplateInputError';
+/** A template's input is invalid: names the field, the bad value and what would be accepted, on one line. */
+export class TemplateInputError extends PlatformError {
+  constructor(field: string, value: unknown, expected: string) {
+    const cause = `${field}: ${JSON.stringify(value)} is not valid`;
+    super('template input', cause, `expected ${expected}`, `${cause}; expected ${expected}`);
   }
 }
 
@@ -144,7 +136,7 @@ export function isDnsSubdomain(value: unknown): value is string {
 }
 
 function fail(field: string, value: unknown, expected: string): never {
-  throw new TemplateInputError(`${field}: ${JSON.stringify(value)} is not valid; expected ${expected}`);
+  throw new TemplateInputError(field, value, expected);
 }
 
 function checkObject(field: string, value: unknown): asserts value is Record<string, unknown> {
@@ -242,7 +234,8 @@ export function checkEnvironment(value: unknown, field = 'environment'): Environ
   checkDnsLabel(`${field}.namespace`, value.namespace);
   if (RESERVED_NAMESPACES.includes(value.namespace as string))
     fail(`${field}.namespace`, value.namespace, `a namespace other than ${RESERVED_NAMESPACES.join(', ')}`);
-  checkString(`${field}.cluster`, value.cluster, /^(kind|minikube|context:.+)$/, 'kind, minikube or context:<name>');
+  // The one rule of the cluster field (@todo/cluster), worded for a template's input.
+  if (clusterFieldProblem(value.cluster)) fail(`${field}.cluster`, value.cluster, 'kind, minikube or context:<name>');
   if (value.registry !== undefined)
     checkString(`${field}.registry`, value.registry, /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/, 'a registry such as registry.example.com:5000/todo');
   if (!isDnsSubdomain(value.host)) fail(`${field}.host`, value.host, 'a DNS name such as todo.example.com');
@@ -275,15 +268,6 @@ export function checkDockerfileInput(type: ServiceType) {
     }
     return value as unknown as DockerfileInput;
   };
-}
-
-export function checkKindCluster(value: unknown): KindClusterInput {
-  checkObject('input', value);
-  checkDnsLabel('name', value.name);
-  checkString('nodeImage', value.nodeImage, /^[^\s]+:[^\s]+$/, 'an image with a tag, such as kindest/node:v1.34.0');
-  checkPort('httpPort', value.httpPort);
-  checkPort('httpsPort', value.httpsPort);
-  return value as unknown as KindClusterInput;
 }
 
 export function checkMinikubeProfile(value: unknown): MinikubeProfileInput {

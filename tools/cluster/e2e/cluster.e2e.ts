@@ -7,8 +7,8 @@
  * Checks: cluster-up (and a second, idempotent cluster-up), cluster-status healthy, Traefik answering on
  * the mapped port, the encryption key file 0600, a Secret stored encrypted in etcd (read with etcdctl
  * inside the etcd static pod), the clear errors for a busy port and a missing cluster, cluster-down.
- * The local registry (--registry) runs a stand-in for registry:2 built from the Go module proxy
- * (e2e/registry-image.sh, KIND_REGISTRY_IMAGE) on 127.0.0.1:15001: an image pushed there runs in a pod.
+ * The local registry (--registry) runs a stand-in for registry:3 built from the Go module proxy
+ * (scripts/registry-image.sh, KIND_REGISTRY_IMAGE) on 127.0.0.1:15001: an image pushed there runs in a pod.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -73,7 +73,7 @@ beforeAll(() => {
     KIND_REGISTRY: 'true',
     KIND_REGISTRY_NAME: registryName,
     KIND_REGISTRY_PORT: String(registryPort),
-    KIND_REGISTRY_IMAGE: sh('bash', ['tools/cluster/e2e/registry-image.sh']).split('\n').pop()!,
+    KIND_REGISTRY_IMAGE: sh('bash', ['tools/cluster/scripts/registry-image.sh']).split('\n').pop()!,
   };
   spawnSync('docker', ['rm', '-f', registryName]);
   spawnSync(kind, ['delete', 'cluster', '--name', name]); // a leftover from an aborted run

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { capture } from './exec';
+import { Runner, capture } from './exec';
 import { findTool } from './tools';
 
 export interface Helm {
@@ -30,8 +30,8 @@ export function parseHelmVersion(output: string): { major: number; version: stri
   return { major: Number(m[1]), version: m[0].startsWith('v') ? m[0] : `v${m[0]}` };
 }
 
-export function probeHelm(bin: string): Helm {
-  const r = capture(bin, ['version', '--template', '{{.Version}}']);
+export function probeHelm(bin: string, runner: Runner = capture): Helm {
+  const r = runner(bin, ['version', '--template', '{{.Version}}']);
   if (r.status !== 0) throw new Error(`${bin} version failed: ${(r.stderr || r.stdout).trim()}`);
   const { major, version } = parseHelmVersion(r.stdout);
   if (major !== 3 && major !== 4) throw new Error(`${bin} is Helm ${version}; the platform supports Helm 3 and Helm 4`);

@@ -4,6 +4,8 @@
  * boundary rule (eslint.config.mjs).
  *
  *   targetFor(env)              environment name -> cluster, kube context, kubeconfig, helm/kubectl scope args
+ *   parseClusterField           the one rule of an environment's cluster field (kind | minikube | context:<name>)
+ *   PlatformError               the base of every error the user can act on (step, cause, fix): ClusterError, ...
  *   capture/stream/run/must,    the one process runner (streamAndCapture: terminal and captured output at once)
  *   streamAndCapture
  *   findTool/resolveTool,       the one tool resolver (KUBECTL/HELM, <TOOL>_BIN, PATH, .tools/bin, download)
@@ -12,9 +14,9 @@
  */
 export { targetFor, readEnvironmentsFile } from './target';
 export type { EnvTarget, EnvironmentsFile, TargetOptions } from './target';
-export { clusterFor, parseClusterField, readEnvironments, DEFAULT_CLUSTER_NAME } from './environments';
+export { parseClusterField, clusterFieldProblem, unknownEnvironment, CLUSTER_FIELD_PATTERN, DEFAULT_CLUSTER_NAME } from './environments';
 export type { ClusterTarget } from './environments';
-export { ClusterError, dockerNotRunning, toolMissing, clusterMissing, portInUse } from './errors';
+export { PlatformError, ClusterError, OFFLINE_FIX, dockerNotRunning, toolMissing, clusterMissing, portInUse } from './errors';
 export { capture, stream, streamAndCapture, execOrPrint, run, must, commandLine, quote, lastLine } from './exec';
 export type { RunResult, RunOptions, Runner } from './exec';
 export { findTool, resolveTool, installTool, installAll, onPath } from './tools';
@@ -30,5 +32,7 @@ export { minikubeUp, minikubeImageLoadArgs, minikubeOptions, minikubeStartArgs, 
 export type { MinikubeOptions } from './minikube';
 export { ensureEncryptionConfig, clusterStateDir, removeClusterState, ENCRYPTED_PREFIX, NODE_ENCRYPTION_DIR } from './encryption';
 export { checkDocker, checkPorts, portFree } from './preflight';
+export { registryOptions, registryGap } from './registry';
+export type { RegistryOptions } from './registry';
 export { versions, stateDir, toolsDir, TOOL_NAMES } from './versions';
 export type { ToolName } from './versions';

@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { release } from 'node:os';
 import { ClusterError } from './errors';
 import { RunResult, Runner } from './exec';
+import type { HostFacts } from './host';
 import type { HttpTarget } from './ingress';
 import { assertHealthy, kindDown, kindOptions, kindStatus, kindUp } from './kind';
 import { versions } from './versions';
@@ -65,9 +67,9 @@ describe('kindUp', () => {
     await kindUp(o, t, runner, () => undefined, answered);
     const cfgFile = join(dir, 'demo', 'kind-config.yaml');
     expect(calls).toEqual([
-      'docker info --format {{.ServerVersion}}',
+      'docker info --format {{.ServerVersion}} {{.KernelVersion}}',
       'kind get clusters',
-      `kind create cluster --config ${cfgFile} --image ${versions.kindNodeImage} --wait 3m`,
+      `kind create cluster --config ${cfgFile} --image ${versions.kindNodeImage} --retain --wait 3m`,
       'kubectl --context kind-demo apply -f - <stdin>',
       'kubectl --context kind-demo -n traefik rollout status deployment/traefik --timeout=180s',
       'kubectl --context kind-demo -n kube-system rollout status deployment/coredns --timeout=180s',
@@ -86,18 +88,82 @@ describe('kindUp', () => {
     await kindUp(kindOptions('demo', {}, { registry: true, kubeconfig: '/tmp/kc' }), t, runner, () => undefined, answered);
     expect(calls).toContain('kind export kubeconfig --name demo --kubeconfig /tmp/kc');
     expect(calls.some((c) => c.startsWith('kind create'))).toBe(false);
-    expect(calls).toContain('docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry docker.io/library/registry:2');
+    expect(calls).toContain('docker run -d --restart=always -p 127.0.0.1:5001:5000 --network bridge --name kind-registry docker.io/library/registry:3');
     expect(calls).toContain('docker network connect kind kind-registry');
     expect(calls).toContain('docker exec -i demo-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml <stdin>');
     expect(calls).toContain('kubectl --kubeconfig /tmp/kc --context kind-demo apply -f - <stdin>');
   });
 
-  it('names kind create failures with the logs command', async () => {
+  it('a create that made no node names the node image', async () => {
     const { runner } = recorder((cmd, args) => (args[0] === 'create' ? { status: 1, stderr: 'ERROR: failed to pull image "kindest/node"' } : undefined));
     const err = await kindUp(kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }), t, runner, () => undefined).catch((e) => e);
     expect(err.step).toBe('kind create cluster');
-    expect(err.cause).toContain('failed to pull image');
-    expect(err.fix).toContain('kind export logs --name demo');
+    expect(err.cause).toContain('kind made no node container');
+    expect(err.fix).toContain(`node image ${versions.kindNodeImage} is unreachable`);
+  });
+});
+
+describe('kindUp: what the new node needs from the host', () => {
+  // The Docker daemon runs on this kernel, so the host's /proc limits are the nodes'.
+  const onThisKernel = (more: (cmd: string, args: string[]) => Partial<RunResult> | undefined = () => undefined) =>
+    recorder((cmd, args) => (cmd === 'docker' && args[0] === 'info' ? { stdout: `20.10.24 ${release()}\n` } : more(cmd, args)));
+  const roomy: HostFacts = { cpus: 2, load1: 1, threads: 900, pidMax: 32768, memAvailableBytes: 16 * 1024 ** 3, inotify: { maxUserInstances: 512, maxUserWatches: 524288, instancesInUse: 40, watchesInUse: 9000 } };
+  const quiet = async () => 404;
+
+  it('refuses before kind create when the inotify instances left are too few, naming the sysctl to raise', async () => {
+    const { runner, calls } = onThisKernel((cmd, args) => (args[0] === 'ps' ? { stdout: 'a\nb\nc\n' } : undefined));
+    const host: HostFacts = { ...roomy, inotify: { maxUserInstances: 128, maxUserWatches: 192540, instancesInUse: 110, watchesInUse: 30000 } };
+    const err = await kindUp(kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }), t, runner, () => undefined, quiet, () => host).catch((e) => e);
+    expect(err).toBeInstanceOf(ClusterError);
+    expect(err.step).toBe('preflight: inotify');
+    expect(err.cause).toContain('fs.inotify.max_user_instances=128 with 110 in use now (3 kind nodes running)');
+    expect(err.fix).toContain('sudo sysctl -w fs.inotify.max_user_instances=512 fs.inotify.max_user_watches=524288');
+    expect(calls.some((c) => c.startsWith('kind create'))).toBe(false);
+  });
+
+  it('estimates from the running nodes when /proc of root is not readable, and notes limits below kind\'s recommendation', async () => {
+    const notes: string[] = [];
+    const { runner, calls } = onThisKernel((cmd, args) => (args[0] === 'ps' ? { stdout: 'a\n' } : undefined));
+    const host: HostFacts = { ...roomy, inotify: { maxUserInstances: 128, maxUserWatches: 192540 } };
+    await kindUp(kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }), t, runner, (m) => notes.push(m), quiet, () => host);
+    expect(notes.join('\n')).toMatch(/below kind's recommended 512 \/ 524288 for several clusters: sudo sysctl -w/);
+    expect(calls.some((c) => c.startsWith('kind create'))).toBe(true);
+    const full = onThisKernel((cmd, args) => (args[0] === 'ps' ? { stdout: 'n\n'.repeat(4) } : undefined));
+    const err = await kindUp(kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }), t, full.runner, () => undefined, quiet, () => host).catch((e) => e);
+    expect(err.cause).toMatch(/max_user_instances=128 with \d+ estimated in use by the 4 kind nodes running/);
+  });
+
+  it('a node that did not boot in kind\'s 30 s: its log and the load name the cause, the logs are saved, the half-made cluster deleted', async () => {
+    const bootLog = ['offline-kind-entrypoint: starting systemd', 'systemd 252.39-1~deb12u1 running in system mode', '[  OK  ] Started containerd.service - containerd container runtime.', '         Starting offline-kind-preload.service - Preload offline-kind component images into containerd...'].join('\n');
+    const { runner, calls } = onThisKernel((cmd, args) => {
+      if (args[0] === 'create') return { status: 1 };
+      if (args[0] === 'get' && args[1] === 'nodes') return { stdout: 'demo-control-plane\n' };
+      if (cmd === 'docker' && args[0] === 'logs') return { stdout: bootLog };
+      return undefined;
+    });
+    const busy: HostFacts = { ...roomy, load1: 9 };
+    let reads = 0;
+    const err = await kindUp(kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }), t, runner, () => undefined, quiet, () => (reads++ ? busy : roomy)).catch((e) => e);
+    expect(err.step).toBe('kind create cluster: node boot');
+    expect(err.cause).toContain(`node demo-control-plane's systemd had not reached multi-user.target when kind's 30 s wait ended`);
+    expect(err.cause).toContain('Starting offline-kind-preload.service');
+    expect(err.cause).toContain('load average 9.0 on 2 CPUs');
+    expect(err.fix).toMatch(/kind export logs --name demo \/.*\/demo\/logs-/);
+    const exported = calls.findIndex((c) => c.startsWith('kind export logs'));
+    expect(exported).toBeGreaterThan(0);
+    expect(calls.slice(exported)).toContainEqual('kind delete cluster --name demo');
+  });
+
+  it('a node whose systemd ran out of inotify instances is told by its log line, with the sysctl fix', async () => {
+    const { runner } = onThisKernel((cmd, args) => {
+      if (args[0] === 'create') return { status: 1 };
+      if (args[0] === 'get' && args[1] === 'nodes') return { stdout: 'demo-control-plane\n' };
+      if (cmd === 'docker' && args[0] === 'logs') return { stderr: 'Failed to create control group inotify object: Too many open files\nFailed to allocate manager object: Too many open files\n' };
+      return undefined;
+    });
+    const err = await kindUp(kindOptions('demo', {}, { httpPort: 0, httpsPort: 0 }), t, runner, () => undefined, quiet, () => roomy).catch((e) => e);
+    expect(err.cause).toContain('ran out of inotify instances or watches ("Failed to create control group inotify object: Too many open files")');
+    expect(err.fix).toContain('sudo sysctl -w fs.inotify.max_user_instances=512');
   });
 });
 

@@ -6,7 +6,9 @@ import { ClusterError, clusterMissing } from './errors';
 import { must, Runner } from './exec';
 import { HttpTarget, httpStatus, ingressManifests, waitForIngress } from './ingress';
 import { kindConfigYaml } from './kind-config';
-import { checkDocker, checkPorts } from './preflight';
+import { HostFacts, readHost } from './host';
+import { kindCreateFailed, NodeLog } from './node-boot';
+import { checkDocker, checkHostRoom, checkPorts } from './preflight';
 import { containerdConfigVersion, hostsToml, localRegistryHostingConfigMap, nodeHostsCommands, registryDockerCommands, registryOptions } from './registry';
 import { versions } from './versions';
 
@@ -53,9 +55,9 @@ function kubectlArgs(o: KindOptions, args: string[]): string[] {
   return [...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : []), '--context', `kind-${o.name}`, ...args];
 }
 
-/** `probe` asks the ingress once (httpStatus; tests give a stand-in). */
-export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log, probe: (t: HttpTarget) => Promise<number> = httpStatus): Promise<void> {
-  checkDocker(runner, t.docker);
+/** `probe` asks the ingress once (httpStatus), `host` reads the machine's limits and load (readHost); tests give stand-ins. */
+export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log, probe: (t: HttpTarget) => Promise<number> = httpStatus, host: () => HostFacts = readHost): Promise<void> {
+  const docker = checkDocker(runner, t.docker);
   const kc = o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : [];
   if (kindClusters(runner, t).includes(o.name)) {
     log(`kind cluster "${o.name}" exists; reusing it (nx run cluster:cluster-down first to recreate it)`);
@@ -74,16 +76,20 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log,
     mkdirSync(clusterStateDir(o.name), { recursive: true, mode: 0o700 });
     const ccv = o.registry ? nodeContainerdConfigVersion(o.image, t, runner) : 2;
     writeFileSync(cfgFile, kindConfigYaml({ ...o, encryptionDir: enc.dir, containerdConfigVersion: ccv }));
+    // What the new node takes from the host (inotify, threads, memory) is checked where the limits are
+    // this machine's: Docker Desktop's nodes run in its VM, whose limits are not ours to read.
+    if (docker.sameKernel) for (const note of checkHostRoom(host(), kindNodeCount(runner, t), 1 + o.workers)) log(note);
     log(`creating kind cluster "${o.name}" from ${o.image} (config: ${cfgFile})`);
-    must(
-      runner,
-      'kind create cluster',
-      `see the node's logs with \`kind export logs --name ${o.name}\`, then \`nx run cluster:cluster-down\` and retry; a pull error means the node image ${o.image} is unreachable (set KIND_NODE_IMAGE, or on a machine without a container registry: npx nx run todo:deploy-local --offline)`,
-      t.kind,
-      ['create', 'cluster', '--config', cfgFile, '--image', o.image, '--wait', '3m', ...kc],
+    // --retain: a node that fails stays, so its log tells why (kindCreateFailed); we delete it after.
+    const created = runner(t.kind, ['create', 'cluster', '--config', cfgFile, '--image', o.image, '--retain', '--wait', '3m', ...kc], {
       // kind's own step lines ("✓ Ensuring node image", "Starting control-plane") stream as they come.
-      { timeoutMs: 900_000, inherit: true },
-    );
+      timeoutMs: 900_000,
+      inherit: true,
+    });
+    if (created.status !== 0) {
+      if (created.status === 127) throw new ClusterError('kind create cluster', `\`${t.kind}\` could not run: ${created.stderr}`, 'nx run cluster:tools, or set KIND_BIN');
+      throw explainCreateFailure(o, t, runner, log, host);
+    }
   }
   const k = (step: string, fix: string, args: string[], input?: string, inherit?: boolean) => must(runner, step, fix, t.kubectl, kubectlArgs(o, args), { input, timeoutMs: 300_000, inherit });
 
@@ -103,6 +109,30 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log,
   const address = ['0.0.0.0', '::'].includes(o.listenAddress) ? '127.0.0.1' : o.listenAddress;
   await waitForIngress({ address, port: o.httpPort, path: '/', host: 'cluster-up.localhost' }, probe);
   log(`cluster "${o.name}" ready: context kind-${o.name}${o.kubeconfig ? ` in ${o.kubeconfig}` : ''}; ingress on http://${o.listenAddress}:${o.httpPort}/ (http://<name>.localhost${o.httpPort === 80 ? '' : `:${o.httpPort}`}/)`);
+}
+
+/** Containers of every kind cluster on this Docker (kind labels its nodes). */
+function kindNodeCount(runner: Runner, t: Tools): number {
+  const r = runner(t.docker, ['ps', '-q', '--filter', 'label=io.x-k8s.kind.cluster']);
+  return r.status === 0 ? r.stdout.split('\n').filter(Boolean).length : 0;
+}
+
+/** After a failed `kind create cluster --retain`: read the nodes' logs, save `kind export logs`, delete the half-made cluster, name the cause. */
+function explainCreateFailure(o: KindOptions, t: Tools, runner: Runner, log: Log, host: () => HostFacts): ClusterError {
+  const facts = host();
+  const nodes: NodeLog[] = runner(t.kind, ['get', 'nodes', '--name', o.name])
+    .stdout.split('\n')
+    .filter(Boolean)
+    .sort((a, b) => Number(b.endsWith('-control-plane')) - Number(a.endsWith('-control-plane')))
+    .map((node) => {
+      const r = runner(t.docker, ['logs', node], { timeoutMs: 60_000 });
+      return { node, log: `${r.stdout}\n${r.stderr}` };
+    });
+  const dir = join(clusterStateDir(o.name), `logs-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const exported = nodes.length > 0 && runner(t.kind, ['export', 'logs', dir, '--name', o.name], { timeoutMs: 300_000 }).status === 0;
+  log(`kind create cluster failed; deleting the half-made cluster "${o.name}"${exported ? ` (its logs: ${dir})` : ''}`);
+  runner(t.kind, ['delete', 'cluster', '--name', o.name, ...(o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : [])], { timeoutMs: 300_000 });
+  return kindCreateFailed(o.name, nodes, facts, exported ? dir : undefined, o.image);
 }
 
 /** KIND_CONTAINERD_CONFIG_VERSION, else read from the node image (docker pulls it if needed; kind would anyway). */

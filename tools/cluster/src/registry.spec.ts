@@ -1,11 +1,11 @@
 import { parse } from 'yaml';
-import { containerdConfigPatch, containerdConfigVersion, hostsToml, hostsTomlPath, localRegistryHostingConfigMap, nodeHostsCommands, registryDockerCommands, registryOptions } from './registry';
+import { registryGap, containerdConfigPatch, containerdConfigVersion, hostsToml, hostsTomlPath, localRegistryHostingConfigMap, nodeHostsCommands, registryDockerCommands, registryOptions } from './registry';
 
 describe('local registry (kind)', () => {
   const o = registryOptions({});
 
-  it('defaults to registry:2 named kind-registry on localhost:5001, overridable', () => {
-    expect(o).toEqual({ name: 'kind-registry', hostPort: 5001, image: 'docker.io/library/registry:2' });
+  it('defaults to registry:3 named kind-registry on localhost:5001, overridable', () => {
+    expect(o).toEqual({ name: 'kind-registry', hostPort: 5001, image: 'docker.io/library/registry:3' });
     expect(registryOptions({ KIND_REGISTRY_PORT: '5555', KIND_REGISTRY_NAME: 'r' })).toMatchObject({ hostPort: 5555, name: 'r' });
   });
 
@@ -27,7 +27,7 @@ describe('local registry (kind)', () => {
 
   it('runs the registry on loopback and connects it to the kind network, only what is missing', () => {
     expect(registryDockerCommands(o, { running: false, connected: false })).toEqual([
-      ['docker', 'run', '-d', '--restart=always', '-p', '127.0.0.1:5001:5000', '--network', 'bridge', '--name', 'kind-registry', 'docker.io/library/registry:2'],
+      ['docker', 'run', '-d', '--restart=always', '-p', '127.0.0.1:5001:5000', '--network', 'bridge', '--name', 'kind-registry', 'docker.io/library/registry:3'],
       ['docker', 'network', 'connect', 'kind', 'kind-registry'],
     ]);
     expect(registryDockerCommands(o, { running: true, connected: false })).toEqual([['docker', 'network', 'connect', 'kind', 'kind-registry']]);
@@ -41,5 +41,17 @@ describe('local registry (kind)', () => {
       ['docker', 'exec', 'n2', 'mkdir', '-p', '/etc/containerd/certs.d/localhost:5001'],
       ['docker', 'exec', '-i', 'n2', 'cp', '/dev/stdin', '/etc/containerd/certs.d/localhost:5001/hosts.toml'],
     ]);
+  });
+
+  it('finds what a cluster lacks for its registry: config_path (created without it), hosts.toml, the container', () => {
+    const answers = (node: string, container: string) => (_bin: string, args: string[]) =>
+      ({ status: args[0] === 'exec' ? (node.includes('[host') ? 0 : 1) : 0, stdout: args[0] === 'exec' ? node : container, stderr: '' }) as never;
+    const withPath = `version = 3\n${containerdConfigPatch(3)}`;
+    const hosts = hostsToml(o);
+    expect(registryGap(o, ['n1'], 'docker', answers('version = 3\n', 'true {"kind":{}}'))).toBe('config-path');
+    expect(registryGap(o, ['n1'], 'docker', answers(withPath, 'true {"kind":{}}'))).toBe('hosts');
+    expect(registryGap(o, ['n1'], 'docker', answers(withPath + hosts, 'false {"kind":{}}'))).toBe('container');
+    expect(registryGap(o, ['n1'], 'docker', answers(withPath + hosts, 'true {"bridge":{}}'))).toBe('container');
+    expect(registryGap(o, ['n1'], 'docker', answers(withPath + hosts, 'true {"bridge":{},"kind":{}}'))).toBeUndefined();
   });
 });

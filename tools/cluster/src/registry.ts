@@ -1,15 +1,17 @@
 /**
- * Optional local registry for kind (--registry / KIND_REGISTRY=true), the way kind's "local registry"
- * guide sets it up:
- *   1. a registry:2 container `kind-registry` published on 127.0.0.1:<hostPort> (default 5001),
+ * The local registry for kind (cluster-up --registry / KIND_REGISTRY=true; deploy-<env> and dev-<env> ask
+ * for it unless --localRegistry=false), the way kind's "local registry" guide sets it up:
+ *   1. a registry:3 container `kind-registry` published on 127.0.0.1:<hostPort> (default 5001),
  *   2. containerd in every node reads /etc/containerd/certs.d (config_path, a containerdConfigPatch),
  *      and certs.d/localhost:<hostPort>/hosts.toml sends localhost:<hostPort>/* to http://kind-registry:5000,
  *   3. the container joins the "kind" Docker network so nodes reach it by name,
  *   4. the ConfigMap kube-public/local-registry-hosting (KEP-1755) tells tools where to push.
- * registry:2 cannot be pulled on our test machines (no container registry): the e2e test runs a stand-in
- * built from the Go module proxy (e2e/registry-image.sh) through KIND_REGISTRY_IMAGE, on the offline node
- * (containerd config version 3); the version-2 patch for stock kindest/node images is unit-tested only.
+ * registry:3 cannot be pulled on machines without a container registry: `deploy-<env> --offline` and the
+ * tests run the same registry (CNCF Distribution v3) built from the Go module proxy
+ * (scripts/registry-image.sh) through KIND_REGISTRY_IMAGE, on the offline node (containerd config
+ * version 3); the version-2 patch for stock kindest/node images is unit-tested only.
  */
+import type { Runner } from './exec';
 import { versions } from './versions';
 
 export interface RegistryOptions {
@@ -84,4 +86,23 @@ export function nodeHostsCommands(nodes: string[], o: RegistryOptions): string[]
     ['docker', 'exec', n, 'mkdir', '-p', dir],
     ['docker', 'exec', '-i', n, 'cp', '/dev/stdin', hostsTomlPath(o)],
   ]);
+}
+
+/**
+ * What a kind cluster's local registry lacks, from one `docker inspect` and one `docker exec` per node:
+ *   'config-path'  a node's containerd has no config_path (the cluster was created without the registry;
+ *                  only a new cluster gets it): images must go by `kind load`
+ *   'container'    the registry container is not running or not on the kind network: cluster-up repairs it
+ *   'hosts'        a node lacks hosts.toml for localhost:<port>: cluster-up repairs it
+ *   undefined      nodes pull localhost:<port>/* from the registry
+ */
+export function registryGap(o: RegistryOptions, nodes: string[], docker: string, runner: Runner): 'config-path' | 'container' | 'hosts' | undefined {
+  for (const node of nodes) {
+    const r = runner(docker, ['exec', node, 'cat', '/etc/containerd/config.toml', hostsTomlPath(o)]);
+    if (!r.stdout.includes(`config_path = "${CERTS_DIR}"`)) return 'config-path';
+    if (r.status !== 0 || !r.stdout.includes(hostsToml(o).trim())) return 'hosts';
+  }
+  const c = runner(docker, ['inspect', '-f', '{{.State.Running}} {{json .NetworkSettings.Networks}}', o.name]);
+  if (c.status !== 0 || !c.stdout.startsWith('true') || !/"kind"/.test(c.stdout)) return 'container';
+  return undefined;
 }

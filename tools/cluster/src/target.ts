@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterTarget, DEFAULT_CLUSTER_NAME, parseClusterField } from './environments';
+import { ClusterTarget, DEFAULT_CLUSTER_NAME, parseClusterField, unknownEnvironment } from './environments';
 import { ClusterError } from './errors';
 import { WORKSPACE_ROOT } from './versions';
 
@@ -64,13 +64,7 @@ export function targetFor(environment: string, opts: TargetOptions = {}): EnvTar
   const env = opts.env ?? process.env;
   const config = opts.config ?? (opts.override ? undefined : readEnvironmentsFile(opts.file));
   const entry = config?.environments[environment];
-  if (!entry && !opts.override) {
-    throw new ClusterError(
-      'environments',
-      `no environment "${environment}" in environments.json (known: ${Object.keys(config?.environments ?? {}).join(', ')})`,
-      'pass --env=<one of them>, or add it with the env generator (nx g @todo/generators:env)',
-    );
-  }
+  if (!entry && !opts.override) throw unknownEnvironment(environment, Object.keys(config?.environments ?? {}));
   const field = opts.override ?? entry?.cluster ?? 'kind';
   const chartName = config?.chart?.name || DEFAULT_CLUSTER_NAME;
   const name = opts.name || (field === 'kind' ? env.KIND_CLUSTER_NAME : undefined) || chartName;

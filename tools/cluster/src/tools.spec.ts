@@ -112,6 +112,7 @@ describe('installTool against a local mirror', () => {
     expect(err).toBeInstanceOf(ClusterError);
     expect(err.cause).toMatch(/download failed: HTTP 404 for http:\/\/127\.0\.0\.1:\d+\/minikube\/v[\d.]+\/minikube-linux-amd64/);
     expect(err.fix).toContain('TOOLS_MIRROR');
+    expect(err.fix).toContain('npx nx run todo:deploy-local --offline');
   });
 
   it('says when the checksum file is missing', async () => {
@@ -119,6 +120,7 @@ describe('installTool against a local mirror', () => {
     files[`/kind/${v}/kind-linux-amd64`] = fakeBinary('kind');
     const err = await installTool('kind', { env: env(), platform, log: quiet }).catch((e) => e);
     expect(err.cause).toContain('checksum file download failed: HTTP 404');
+    expect(err.fix).toContain('npx nx run todo:deploy-local --offline');
   });
 
   it('unpacks helm from its tarball', async () => {
@@ -168,6 +170,8 @@ describe('resolveTool', () => {
     expect(err.step).toBe('tools: minikube');
     expect(err.cause).toContain('minikube is not on PATH and could not be installed');
     expect(err.fix).toContain('nx run cluster:tools');
+    // the one thing that works on a machine with package registries only
+    expect(err.fix).toContain('npx nx run todo:deploy-local --offline');
     const off = await resolveTool('helm', { env: env(), autoInstall: false }).catch((e) => e);
     expect(off.cause).toContain('automatic install disabled');
   });

@@ -17,7 +17,7 @@ import { accessSync, chmodSync, constants, existsSync, statSync, mkdirSync, mkdt
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { delimiter, join } from 'node:path';
-import { ClusterError, toolMissing } from './errors';
+import { ClusterError, OFFLINE_FIX, toolMissing } from './errors';
 import { TOOL_NAMES, ToolName, ToolSpec, toolsDir, versions } from './versions';
 
 export interface Platform {
@@ -131,12 +131,12 @@ export async function installTool(tool: ToolName, opts: { env?: NodeJS.ProcessEn
   try {
     body = await fetchBuffer(plan.url);
   } catch (e) {
-    throw new ClusterError(step, `download failed: ${(e as Error).message}`, `check the URL or your mirror (TOOLS_MIRROR=${env.TOOLS_MIRROR ?? '<unset>'}); it must serve ${plan.url.replace(/^.*?\/\/[^/]+/, '')}. With no download site at all (package registries only): npx nx run todo:deploy-local --offline builds the tools from the Go module proxy`);
+    throw new ClusterError(step, `download failed: ${(e as Error).message}`, `check the URL or your mirror (TOOLS_MIRROR=${env.TOOLS_MIRROR ?? '<unset>'}); it must serve ${plan.url.replace(/^.*?\/\/[^/]+/, '')}; ${OFFLINE_FIX}`);
   }
   try {
     published = parseChecksum((await fetchBuffer(plan.checksumUrl)).toString('utf8'));
   } catch (e) {
-    throw new ClusterError(step, `checksum file download failed: ${(e as Error).message}`, `the mirror must serve the published checksum file next to the binary (${plan.checksumUrl})`);
+    throw new ClusterError(step, `checksum file download failed: ${(e as Error).message}`, `the mirror must serve the published checksum file next to the binary (${plan.checksumUrl}); ${OFFLINE_FIX}`);
   }
   if (!published) throw new ClusterError(step, `no SHA-256 in ${plan.checksumUrl}`, 'the mirror serves a broken checksum file; re-sync it from the official release');
   const actual = sha256(body);

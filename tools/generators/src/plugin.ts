@@ -1,6 +1,7 @@
 /**
  * Inferred targets: reads environments.json (the only list of environments) and adds, for each
- * environment, deploy-, status-, rollback-, uninstall-, backup-, restore- and prune-<env> to the chart project
+ * environment, one target per verb of ENV_TARGET_VERBS (platform/config.ts: deploy, status, rollback,
+ * uninstall, backup, restore, prune, dev, logs, port-forward), named <verb>-<env>, to the chart project
  * (charts/todo, project "todo"). All environments share the same executors; only the option differs.
  *
  * Registered in nx.json `plugins` as "@todo/generators"; Nx loads this TypeScript through the
@@ -18,7 +19,7 @@ export interface PluginOptions {
 }
 
 const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
-  deploy: 'helm upgrade --install --wait (namespace first; rolls back on failure)',
+  deploy: 'tools, cluster, namespace, images built and loaded, helm upgrade --install --wait (rolls back on failure), smoke check; each step only when needed',
   status: 'helm status and the pods',
   rollback: 'helm rollback to the previous revision',
   uninstall: 'helm uninstall (database volumes and the Secret are kept)',
@@ -28,6 +29,7 @@ const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
   dev: 'the inner loop: deploy with the dev configuration, then sync, rebuild or upgrade on each change, with the pod logs',
   logs: "the services' pod logs, followed across rollouts (--service, --since)",
   'port-forward': 'each service and the database on fixed local ports, kept across rollouts',
+  ui: 'the dashboard on 127.0.0.1 (pods, images, the last deploy, logs; restart and deploy), until Ctrl-C',
 };
 
 export function environmentTargets(config: PlatformConfig, prefix = '@todo/generators'): Record<string, TargetConfiguration> {

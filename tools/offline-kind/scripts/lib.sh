@@ -20,10 +20,6 @@ export GOMODCACHE="${GOMODCACHE:-$OK_CACHE_ROOT/go-mod}"
 export GOTOOLCHAIN=local            # never download a Go toolchain; Go 1.26 builds every pinned component
 export PATH="$PATH:/usr/local/go/bin"
 
-# Debian's docker client: /usr/local/bin/docker (newer, no buildx) shadows it, and we need BuildKit.
-DOCKER="${DOCKER:-/usr/bin/docker}"
-export DOCKER_BUILDKIT=1
-
 # The test cluster has a name and ports of its own, so it never meets the app's cluster ("todo", on
 # 127.0.0.1:80/443, made by `nx run todo:deploy-local`): the two README commands run in either order.
 # Its own variable, not KIND_CLUSTER_NAME, which a user may have exported for the app's cluster.
@@ -32,21 +28,11 @@ HTTP_PORT="${OFFLINE_KIND_HTTP_PORT:-18180}"
 HTTPS_PORT="${OFFLINE_KIND_HTTPS_PORT:-18543}"
 mkdir -p "$OK_CACHE/logs" "$OK_CACHE/tmp"
 
-log() { echo "offline-kind: $*" >&2; }
-die() { echo "offline-kind: error: $*" >&2; exit 1; }
-
-# DEBIAN_MIRROR: this machine's own apt sources (or TODO_DEBIAN_MIRROR), never a host written in the
-# repository. build-base.sh keys on the resolved value, so the same mirror finds the same cached root.
-OK_MIRRORS="$(bash "$OK_REPO/scripts/debian-mirror.sh")" || die "no Debian mirror to build from (see the message above)"
-eval "$OK_MIRRORS"
-
-# Short content key of its arguments (strings or files, prefixed with @).
-key_of() {
-  local a
-  for a in "$@"; do
-    if [ "${a#@}" != "$a" ]; then cat "${a#@}"; else printf '%s\n' "$a"; fi
-  done | sha256sum | cut -c1-12
-}
+# The Docker client, log/die, the Debian mirror, key_of and have_image (scripts/build-lib.sh). Files
+# are keyed by content alone (no KEY_PATHS_FROM), as the cached binaries and node images were.
+BUILD_LIB_NAME=offline-kind BUILD_LIB_REPO="$OK_REPO"
+# shellcheck source=../../../scripts/build-lib.sh
+. "$OK_REPO/scripts/build-lib.sh"
 
 # Measures a step: `timed <label> <command...>` appends "<label> <seconds>" to $OK_CACHE/logs/timings.
 timed() {

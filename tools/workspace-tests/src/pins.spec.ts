@@ -43,6 +43,14 @@ describe('pinned tool versions agree between the user path and the offline build
     expect({ 'offline-kind K8S_VERSION': offlineEnv.K8S_VERSION }).toEqual({ 'offline-kind K8S_VERSION': clusterVersions.tools.kubectl.version });
   });
 
+  it('the local registry: the offline build is the Distribution release line the official image runs', () => {
+    const major = /^docker\.io\/library\/registry:(\d+)$/.exec(clusterVersions.registry.image)?.[1];
+    const built = goToolVersion('registry');
+    expect({ 'go-tool.sh registry': built.split('.')[0] }).toEqual({ 'go-tool.sh registry': `v${major}` });
+    expect(built).toMatch(/^v3\.1\.\d+$/);
+    expect(read('scripts/go-tool.sh')).toMatch(/registry\)\s+pkg=github\.com\/distribution\/distribution\/v3\/cmd\/registry;/);
+  });
+
   it('the kind node image is the Kubernetes minor the offline node runs', () => {
     const minor = (v: string) => /^v?(\d+\.\d+)\./.exec(v)?.[1];
     const node = /^kindest\/node:(v[0-9.]+)@sha256:[0-9a-f]{64}$/.exec(clusterVersions.kindNodeImage)?.[1] ?? 'unpinned';

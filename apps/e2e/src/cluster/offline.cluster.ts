@@ -83,7 +83,8 @@ beforeAll(() => {
   runId = `${Date.now().toString(36)}`;
   ({ ws, state } = copyWorkspace('offline-e2e'));
   change(0);
-  env = copyEnv(ws, state, CLUSTER, [HTTP_PORT, 18943]);
+  // The `kind load` path, chosen explicitly: the prune assertions read the node's own images.
+  env = { ...copyEnv(ws, state, CLUSTER, [HTTP_PORT, 18943]), TODO_LOCAL_REGISTRY: 'false' };
   for (const v of STAND_IN_VARIABLES) delete env[v];
   spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER, '--kubeconfig', join(state, 'kubeconfig')]); // a leftover from an aborted run
 }, 3_600_000);

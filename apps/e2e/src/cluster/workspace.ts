@@ -4,7 +4,7 @@
  * a deploy in that copy runs with (a cluster name and ports of the test's own, its own kubeconfig).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const WORKSPACE = join(__dirname, '../../../..');
@@ -41,5 +41,17 @@ export function copyEnv(ws: string, state: string, cluster: string, ports: [numb
     KUBECONFIG: join(state, 'kubeconfig'),
     CLUSTER_STATE_DIR: join(state, 'clusters'),
     TOOLS_DIR: join(state, 'tools'), // stays empty: *_BIN or --offline provide the tools; nothing is downloaded
+    // The deploy's local registry (the default for kind), one per test cluster: the suite removes it.
+    KIND_REGISTRY_NAME: `${cluster}-registry`,
+    KIND_REGISTRY_PORT: String(ports[0] + 1),
   };
+}
+
+/** A save as an editor makes it: `from` replaced by `to` in a file of the copy; throws when `from` is not there. */
+export function editFile(ws: string, file: string, from: string | RegExp, to: string): void {
+  const path = join(ws, file);
+  const text = readFileSync(path, 'utf8');
+  const next = text.replace(from, to);
+  if (next === text) throw new Error(`${file}: ${from} not found`);
+  writeFileSync(path, next);
 }

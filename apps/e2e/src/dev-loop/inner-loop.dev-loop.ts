@@ -7,20 +7,22 @@
  * --offline and are given kubectl as KUBECTL_BIN.
  *
  * In order, sharing the cluster: bad input; deploy-local makes the cluster; dev-local's first start
- * (dev images, dev mode) and Ctrl-C; a restart with nothing changed (no build, load or upgrade); then,
+ * (dev images, dev mode) and Ctrl-C; a restart with nothing changed (no build, load or upgrade); a save
+ * during start-up served once the loop watches; then,
  * in one session: a backend edit answered through the ingress (no build, no new revision), a frontend
  * edit seen by Chromium, a syntax error survived, 20 files in one pass, requirements.txt rebuilding the
  * backend alone, a values change upgrading alone, log prefixes after a rollout, port-forward across a
  * rollout, Ctrl-C with nothing left behind; last, deploy-local replacing the synced pods, then a no-op.
+ * The cluster is left to the suite's next file (dashboard.dev-loop.ts) and deleted by its teardown.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { launchBrowser } from '../browser';
 import { eventually } from '@todo/test-utils';
-import { copyEnv, copyWorkspace, lastLine, sh } from '../cluster/workspace';
+import { copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
 
 const CLUSTER = 'todo-dev-e2e';
 const HTTP_PORT = 18480;
@@ -153,13 +155,7 @@ function strayProcesses(pgid: number): string[] {
     });
 }
 
-function edit(file: string, from: string | RegExp, to: string): void {
-  const path = join(ws, file);
-  const text = readFileSync(path, 'utf8');
-  const next = text.replace(from, to);
-  if (next === text) throw new Error(`${file}: ${from} not found`);
-  writeFileSync(path, next);
-}
+const edit = (file: string, from: string | RegExp, to: string) => editFile(ws, file, from, to);
 
 // ---------------------------------------------------------------------------------------------- setup
 
@@ -172,6 +168,7 @@ beforeAll(() => {
   // --offline finds or builds these itself; none may come from the caller's environment.
   for (const v of ['HELM', 'KUBECTL', 'KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'TODO_BASE_IMAGES', 'TODO_OFFLINE', 'FORCE_COLOR']) delete env[v];
   spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env }); // a leftover from an aborted run
+  spawnSync(DOCKER, ['rm', '-f', `${CLUSTER}-registry`]);
 }, 1_800_000);
 
 const sessions: Session[] = [];
@@ -183,7 +180,7 @@ const session = (args: string[]) => {
 
 afterAll(() => {
   for (const s of sessions) s.kill();
-  if (kindBin) spawnSync(kindBin, ['delete', 'cluster', '--name', CLUSTER], { env });
+  // The cluster and its local registry stay for dashboard.dev-loop.ts; the suite's teardown deletes both (dev-loop.teardown.js).
   if (ws) rmSync(ws, { recursive: true, force: true });
   if (state) rmSync(state, { recursive: true, force: true });
   process.stderr.write(`dev-loop e2e figures: ${JSON.stringify(figures, null, 1)}\n`);
@@ -232,6 +229,31 @@ test('first start: dev images and dev mode through the deploy steps; Ctrl-C; a r
   expect(helmRevision().revision).toBe(revisionAfterStart);
   await again.interrupt();
 }, 900_000);
+
+test('a save during start-up is served once the loop watches (issue #23: it was lost)', async () => {
+  const s = session(['run', 'todo:dev-local', offline()]);
+  // After the backend's build step has read the sources (its content tag is computed), before "watching".
+  await s.waitFor(/\] load backend: /, 0, 300);
+  edit('apps/backend/todo_api/deps.py', 'Not authenticated: send', 'Not authenticated (dev-e2e-startup): send');
+  const savedBeforeWatching = !/watching /.test(s.out);
+  const ready = await s.waitFor(/watching .* \(ready in ([\d.]+)s\)/, 0, 300);
+  expect(savedBeforeWatching).toBe(true);
+  expect(s.out).toMatch(/saved during start-up: apps\/backend\/todo_api\/deps\.py/);
+  const t0 = Date.now();
+  await eventually('the save during start-up is served', async () => {
+    const r = await get(HTTP_PORT, '/api/tasks');
+    if (!r.body.includes('dev-e2e-startup')) throw new Error(`${r.status} ${r.body}`);
+  }, 60_000, 200);
+  figures['save during start-up: served s after watching'] = (Date.now() - t0) / 1000;
+  figures['save during start-up: ready in s'] = Number(ready[1]);
+  // Back to the tree the next tests start from, served, before stopping.
+  edit('apps/backend/todo_api/deps.py', 'Not authenticated (dev-e2e-startup): send', 'Not authenticated: send');
+  await eventually('the revert is served', async () => {
+    const r = await get(HTTP_PORT, '/api/tasks');
+    if (r.body.includes('dev-e2e-startup')) throw new Error(`${r.status} ${r.body}`);
+  }, 60_000, 200);
+  await s.interrupt();
+}, 600_000);
 
 describe('one dev session', () => {
   let dev: Session;
@@ -416,6 +438,54 @@ test('a following deploy-local replaces the synced pods; then its no-op run skip
   expect(ok(nx(['run', 'todo:deploy-local', offline()])).out).toMatch(/helm release: skipped/);
 }, 900_000);
 
+test("deploy-local pushes to the cluster's local registry, and after a backend edit the node pulls only the changed layer", async () => {
+  const registry = `localhost:${env.KIND_REGISTRY_PORT}`;
+  const registryName = `${CLUSTER}-registry`;
+  const image = () => k(['get', 'deployment', 'todo-backend', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']).trim();
+  const before = image();
+  expect(before.startsWith(`${registry}/todo-backend:content-`)).toBe(true); // the chart got the registry's prefix
+  expect(k(['-n', 'kube-public', 'get', 'configmap', 'local-registry-hosting', '-o', 'jsonpath={.data.localRegistryHosting\\.v1}'])).toContain(`host: "${registry}"`);
+  /** The layer digests of a pushed image, from the registry's manifest. */
+  const layers = async (ref: string): Promise<string[]> => {
+    const [repo, tag] = ref.slice(registry.length + 1).split(':');
+    const res = await fetch(`http://127.0.0.1:${env.KIND_REGISTRY_PORT}/v2/${repo}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { layers: { digest: string }[] }).layers.map((l) => l.digest);
+  };
+  const since = new Date().toISOString();
+  edit('apps/backend/todo_api/__init__.py', /$/, `# dev-e2e: one backend file ${Date.now()}\n`);
+  const r = ok(nx(['run', 'todo:deploy-local', offline()]));
+  expect(r.out).toMatch(new RegExp(`load backend: push ${registry}/todo-backend:content-\\w+ to ${registry}`));
+  const after = image();
+  expect(after).not.toBe(before);
+  const [old, now] = [await layers(before), await layers(after)];
+  const changed = now.filter((d) => !old.includes(d));
+  // The registry's access log: the blobs the node's containerd fetched during that deploy.
+  const log = spawnSync(DOCKER, ['logs', '--since', since, registryName], { encoding: 'utf8' });
+  const fetched = new Set([...`${log.stdout}${log.stderr}`.matchAll(/"GET \/v2\/todo-backend\/blobs\/(sha256:[0-9a-f]{64})/g)].map((m) => m[1]));
+  const pulledLayers = now.filter((d) => fetched.has(d));
+  figures['one backend file: image layers / changed / pulled by the node'] = `${now.length} / ${changed.length} / ${pulledLayers.length}`;
+  expect(changed).toHaveLength(1); // only the app's own code
+  expect(pulledLayers).toEqual(changed);
+}, 900_000);
+
+test('the migrate init containers: skipped while the migrations are unchanged, run before the new pods serve when one changes', () => {
+  type Pod = { spec: { initContainers?: { name: string }[] }; status: { initContainerStatuses?: { name: string; state: { terminated?: { exitCode: number; finishedAt: string } } }[]; containerStatuses: { state: { running?: { startedAt: string } } }[] } };
+  const backendPod = () => JSON.parse(k(['get', 'pod', pods('backend')[0].name, '-o', 'json'])) as Pod;
+  const inits = (p: Pod) => (p.spec.initContainers ?? []).map((c) => c.name);
+  // The deploy of the test before changed one backend file, not the migrations.
+  expect(inits(backendPod())).not.toContain('migrate');
+  const dir = 'apps/backend/todo_api/migrations/versions';
+  const last = readdirSync(join(ws, dir)).filter((f) => f.endsWith('.py')).sort().pop()!;
+  edit(`${dir}/${last}`, /$/, `# dev-e2e: a migration changed ${Date.now()}\n`);
+  ok(nx(['run', 'todo:deploy-local', offline()]));
+  const p = backendPod();
+  expect(inits(p)).toEqual(['wait-for-database', 'migrate']);
+  const migrate = p.status.initContainerStatuses!.find((s) => s.name === 'migrate')!.state.terminated!;
+  expect(migrate.exitCode).toBe(0);
+  expect(Date.parse(migrate.finishedAt)).toBeLessThanOrEqual(Date.parse(p.status.containerStatuses[0].state.running!.startedAt));
+}, 900_000);
+
 // The naive anchor of the benchmark (docs/dev-loop.md, "Speed"), in the same run as the loop's figures:
 // what a change costs without the loop, for the same two kinds of change the loop was timed on (a
 // backend .py edit, a requirements.txt edit). Only with DEV_BENCH=1 (minutes; not in the test command).
@@ -425,20 +495,23 @@ if (process.env.DEV_BENCH)
     const naive = (label: string, change: () => void) => {
       change();
       const tag = `naive-${Date.now()}`;
+      // Under the name the pods use: the chart prefixes the cluster's local registry (global.imageRegistry,
+      // kept by --reuse-values); kind load puts that name on the node and IfNotPresent pulls nothing.
+      const reg = `localhost:${env.KIND_REGISTRY_PORT}`;
       const t0 = Date.now();
       for (const [service, flavor] of [['backend', 'python'], ['frontend', 'node']]) {
         execFileSync(DOCKER, ['build', '-q', '-f', `apps/${service}-image/Dockerfile`, '--secret', `id=ca_bundle,src=${process.env.SSL_CERT_FILE ?? '/etc/ssl/certs/ca-certificates.crt'}`,
-          '--build-arg', `BASE_IMAGE=${images[flavor].BASE_IMAGE}`, '--build-arg', `BUILDER_IMAGE=${images[flavor].BUILDER_IMAGE}`, '-t', `todo-${service}:${tag}`, '.'], { cwd: ws, env: { ...env, DOCKER_BUILDKIT: '1' }, stdio: 'pipe', timeout: 1_200_000 });
+          '--build-arg', `BASE_IMAGE=${images[flavor].BASE_IMAGE}`, '--build-arg', `BUILDER_IMAGE=${images[flavor].BUILDER_IMAGE}`, '-t', `${reg}/todo-${service}:${tag}`, '.'], { cwd: ws, env: { ...env, DOCKER_BUILDKIT: '1' }, stdio: 'pipe', timeout: 1_200_000 });
       }
       const built = Date.now();
-      for (const service of ['backend', 'frontend']) sh(kindBin, ['load', 'docker-image', `todo-${service}:${tag}`, '--name', CLUSTER]);
+      for (const service of ['backend', 'frontend']) sh(kindBin, ['load', 'docker-image', `${reg}/todo-${service}:${tag}`, '--name', CLUSTER]);
       const loaded = Date.now();
       execFileSync(env.HELM_BIN!, ['upgrade', 'todo', join(ws, 'charts/todo'), '--reuse-values', '--kube-context', CONTEXT, '-n', 'todo-local', '--wait', '--timeout', '10m',
         ...['backend', 'frontend'].flatMap((s) => ['--set', `services.${s}.image.repository=todo-${s}`, '--set', `services.${s}.image.tag=${tag}`])], { env, stdio: 'pipe', timeout: 900_000 });
       figures[`naive anchor, ${label}: build both s`] = (built - t0) / 1000;
       figures[`naive anchor, ${label}: load both s`] = (loaded - built) / 1000;
       figures[`naive anchor, ${label}: total s`] = (Date.now() - t0) / 1000;
-      for (const service of ['backend', 'frontend']) spawnSync(DOCKER, ['rmi', `todo-${service}:${tag}`]);
+      for (const service of ['backend', 'frontend']) spawnSync(DOCKER, ['rmi', `${reg}/todo-${service}:${tag}`]);
     };
     naive('backend .py edit', () => edit('apps/backend/todo_api/deps.py', /Not authenticated( \(dev-e2e-[\d.]+\))?: send/, `Not authenticated (anchor ${Date.now()}): send`));
     naive('requirements.txt edit', () => edit('apps/backend/requirements.txt', /$/, `# dev-e2e anchor: a dependency change ${Date.now()}\n`));

@@ -51,6 +51,17 @@ describe.each(HELMS)('%s', (_label, major) => {
     }
   });
 
+  it('the migrations hash goes on the pod template; without a rolled-out Deployment carrying it (here: no cluster, lookup answers nothing) new pods migrate', () => {
+    const backend = (extra: string[]) => manifests(template(major, 'local', extra).output).find((d) => d.kind === 'Deployment' && d.metadata.name === 'todo-backend')!;
+    const withHash = backend(['--set', 'services.backend.migrations.hash=0123abcd']);
+    expect(withHash.spec.template.metadata.annotations['todo.dev/migrations']).toBe('0123abcd');
+    expect(withHash.spec.template.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(['wait-for-database', 'migrate']);
+    const without = backend([]);
+    expect(without.spec.template.metadata.annotations['todo.dev/migrations']).toBeUndefined();
+    expect(without.spec.template.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(['wait-for-database', 'migrate']);
+    expect(template(major, 'local', ['--set', 'services.backend.migrations.hash=Not-Hex']).output).toMatch(/hash/);
+  });
+
   it('refuses a Kubernetes version outside the chart kubeVersion range', () => {
     const t = template(major, 'local', [], '1.32.0');
     expect(t.ok).toBe(false);

@@ -55,7 +55,6 @@ const INPUTS: { [N in TemplateName]: TemplateInputs[N] } = {
   'service/networkpolicy.yaml': { ...chart, service: 'frontend' },
   'service/pvc.yaml': { ...chart, service: 'backend' },
   'env/values.yaml': { ...chart, environment: environments[0] },
-  'cluster/kind.yaml': { name: 'todo', nodeImage: 'kindest/node:v1.34.0', httpPort: 80, httpsPort: 443 },
   'cluster/minikube.yaml': { profile: 'todo', kubernetesVersion: 'v1.34.0', driver: 'docker', cpus: 2, memoryMb: 4096 },
   'k8s/namespace.yaml': { name: 'todo-local', environment: 'local' },
 };
@@ -66,7 +65,6 @@ const PLAIN_YAML: TemplateName[] = [
   'chart/lib/Chart.yaml',
   'chart/values.yaml',
   'env/values.yaml',
-  'cluster/kind.yaml',
   'cluster/minikube.yaml',
   'k8s/namespace.yaml',
 ];
@@ -138,10 +136,7 @@ describe('render()', () => {
     });
   });
 
-  it('kind config and minikube profile', () => {
-    const kind = parse(render('cluster/kind.yaml', INPUTS['cluster/kind.yaml']));
-    expect(kind).toMatchObject({ kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', name: 'todo' });
-    expect(kind.nodes[0].extraPortMappings[0]).toEqual({ containerPort: 30080, hostPort: 80, listenAddress: '127.0.0.1', protocol: 'TCP' });
+  it('minikube profile (the kind config is @todo/cluster kindConfig, rendered by the generators)', () => {
     const mk = parse(render('cluster/minikube.yaml', INPUTS['cluster/minikube.yaml']));
     expect(mk.flags).toContain('--kubernetes-version=v1.34.0');
   });
@@ -225,7 +220,6 @@ describe('input checks', () => {
     ['reserved namespace', () => render('env/values.yaml', { ...chart, environment: { ...environments[0], namespace: 'kube-system' } }), /namespace: "kube-system"/],
     ['bad host', () => render('env/values.yaml', { ...chart, environment: { ...environments[0], host: 'Todo_Host' } }), /host: "Todo_Host"/],
     ['unknown cluster', () => render('env/values.yaml', { ...chart, environment: { ...environments[0], cluster: 'k3d' } }), /cluster: "k3d".*kind, minikube or context:<name>/],
-    ['kind node image without tag', () => render('cluster/kind.yaml', { ...INPUTS['cluster/kind.yaml'], nodeImage: 'kindest/node' }), /nodeImage/],
   ];
   it.each(bad)('%s', (_label, fn, message) => {
     expect(fn).toThrow(TemplateInputError);

@@ -13,6 +13,7 @@ import backupExecutor from '../executors/backup/executor';
 import { findHelmMajor } from '@todo/cluster';
 import { releaseFullname, runId } from '../release/jobs';
 import restoreExecutor from '../executors/restore/executor';
+import { OptionError } from '../platform/validate';
 import { seededTree, writeToDisk } from './trees';
 
 const WORKSPACE = join(__dirname, '../../../..');
@@ -141,6 +142,8 @@ describe('restore', () => {
   it('refuses a bad --file before running anything', async () => {
     await expect(restoreExecutor({ environment: 'local', file: '../etc/passwd' }, context)).rejects.toThrow(/Invalid --file=\.\.\/etc\/passwd/);
     expect(readFileSync(log, 'utf8')).toBe('');
+    // a refused flag is the option error of the family (step "options"), like every generator's
+    await expect(restoreExecutor({ environment: 'local', file: 'x;y' }, context)).rejects.toBeInstanceOf(OptionError);
   });
 
   it('says what is wrong when the release has no backups', async () => {

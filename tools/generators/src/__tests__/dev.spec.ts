@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectGraph } from '@nx/devkit';
 import type { BuildPlan } from '../images/build';
-import type { ImageRecord } from '../images/docker';
+import type { ImageRecord } from '../images/record';
 import { devDeployRun, passRun } from '../dev/bridge';
 import { Children } from '../dev/children';
 import { Classifier } from '../dev/classify';
@@ -15,6 +15,8 @@ import { summarisePods } from '../release/pods';
 import { SYNC_ANNOTATION, syncedPods, workloadsOf } from '../release/sync-marker';
 import { syncIntoPods } from '../dev/sync';
 import { syncRule } from '../dev/sync-rules';
+import { StartUpWatcher } from '../dev/watch';
+import { runSteps } from '../deploy/step';
 
 const WORKSPACE = join(__dirname, '../../../..');
 
@@ -121,29 +123,32 @@ describe('sync marker', () => {
 
 describe('the bridge into the deploy', () => {
   it('a dev run builds each image from its dev stage under its own repository and sets the chart dev mode', () => {
-    const run = devDeployRun({ environment: 'local', set: ['a=b'] }, { root: WORKSPACE });
+    const run = devDeployRun({ environment: 'local', set: ['a=b'], localRegistry: false }, { root: WORKSPACE });
     expect(run.images.map((i) => [i.build.image, i.build.target])).toEqual([['todo-backend-dev', 'dev'], ['todo-frontend-dev', 'dev']]);
     expect(run.sets).toEqual(['a=b', 'dev.enabled=true']);
     expect(run.options.keepSyncedPods).toBeUndefined();
   });
 
-  it("a pass gets its own run: keepSyncedPods, the last run's tools, and the images it does not rebuild as they were", () => {
-    const last = devDeployRun({ environment: 'local' }, { root: WORKSPACE });
+  it("a pass runs on the session's run: keepSyncedPods, the session's tools, and the images it does not rebuild as they were", () => {
+    const last = devDeployRun({ environment: 'local', localRegistry: false }, { root: WORKSPACE });
     last.tools = { docker: 'docker', kubectl: 'kubectl', helm: { bin: 'helm', major: 3, version: 'v3' } };
     for (const i of last.images) {
       i.plan = { image: i.build.image, tags: [`content-${i.service}`] } as BuildPlan;
       i.record = { image: i.build.image, ref: `${i.build.image}:content-${i.service}`, contentTag: `content-${i.service}`, id: `sha256:${i.service}` } as ImageRecord;
     }
-    const pass = passRun(last, ['backend'], { root: WORKSPACE });
-    expect(pass).not.toBe(last);
+    const tools = last.tools;
+    const [frontendPlan, frontendRecord] = [last.images[1].plan, last.images[1].record];
+    // #25: what lasts a session is resolved once; a pass no longer builds a new DeployRun and copies state into it.
+    const pass = passRun(last, ['backend']);
+    expect(pass).toBe(last);
     expect(pass.options.keepSyncedPods).toBe(true);
-    expect(pass.tools).toBe(last.tools);
+    expect(pass.tools).toBe(tools);
     expect(pass.sets).toEqual(['dev.enabled=true']);
     const [backend, frontend] = pass.images;
     expect([backend.plan, backend.record]).toEqual([undefined, undefined]); // planned again from the files now
     expect(backend.build.target).toBe('dev');
-    expect(frontend.record).toBe(last.images[1].record); // what its pods run
-    expect(frontend.plan).toBe(last.images[1].plan);
+    expect(frontend.record).toBe(frontendRecord); // what its pods run
+    expect(frontend.plan).toBe(frontendPlan);
   });
 });
 
@@ -179,6 +184,50 @@ describe('coalescing', () => {
     await wait(700);
     expect(batches).toEqual([['a.py'], ['b.py']]);
   });
+});
+
+describe('a save during start-up', () => {
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('is not lost: a file saved in each start-up phase reaches the loop as its first pass', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'dev-startup-'));
+    mkdirSync(join(root, 'apps/backend/todo_api'), { recursive: true });
+    const save = (phase: string) => writeFileSync(join(root, `apps/backend/todo_api/${phase}.py`), `# saved during ${phase}\n`);
+    const batches: string[][] = [];
+    const watcher = await StartUpWatcher.start(root, (e) => { throw e; });
+    try {
+      // The deploy steps as dev-local's start-up runs them, each saving a file while it runs.
+      const phases = ['cluster', 'build backend', 'build frontend', 'load backend', 'load frontend', 'other images', 'helm release', 'smoke check'];
+      const steps = phases.map((name) => ({ name, needed: () => ({ needed: true, reason: name }), run: async () => (save(name.replace(' ', '-')), await wait(60), true) }));
+      expect((await runSteps(steps, {}, () => undefined)).success).toBe(true);
+      save('classifier'); // the project graph is read after the deploy
+      await wait(60);
+      save('pod-watcher'); // the pod watcher and port-forwards start
+      await wait(300);
+      const loop = new DevLoop({ debounceMs: 50 } as never);
+      loop.pass = async (batch) => void batches.push([...batch.keys()].sort());
+      const early = watcher.handTo((events) => loop.changed(events));
+      const expected = [...phases.map((p) => p.replace(' ', '-')), 'classifier', 'pod-watcher'].map((p) => `apps/backend/todo_api/${p}.py`).sort();
+      expect([...early].sort()).toEqual(expected);
+      await wait(300);
+      expect(batches).toEqual([expected]);
+      // Once handed over, saves go straight to the loop.
+      save('after');
+      await eventuallyTrue(() => batches.length === 2);
+      expect(batches[1]).toEqual(['apps/backend/todo_api/after.py']);
+    } finally {
+      await watcher.unsubscribe();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  async function eventuallyTrue(ok: () => boolean, ms = 5000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error('not within 5 s');
+      await wait(20);
+    }
+  }
 });
 
 describe('sync through kubectl exec', () => {

@@ -12,7 +12,10 @@ import type { ExecutorContext } from '@nx/devkit';
 import dockerBuildExecutor from '../executors/docker-build/executor';
 import { loopbackPort, runArgs } from '../executors/docker-run/executor';
 import imageScanExecutor, { scanArgs } from '../executors/image-scan/executor';
-import { contentKey, globalArgs, readRecord, versionTag } from '../images/docker';
+import { globalArgs } from '../images/base-images';
+import { contentKey } from '../images/key';
+import { readRecord } from '../images/record';
+import { versionTag } from '../images/tags';
 import { isExcluded, listContext, parseIgnoreFile } from '../images/dockerignore';
 
 const IGNORE = `# comment

@@ -43,7 +43,7 @@ describe('manifests generator', () => {
   });
 
   it.each([
-    ['unknown environment', { environment: 'qa' }, /^Unknown environment "qa": environments\.json has local, dev; add it with `npx nx g env qa`$/],
+    ['unknown environment', { environment: 'qa' }, /^environments: no environment "qa" in environments\.json \(known: local, dev\)\n {2}fix: use one of them, or add it: npx nx g env qa$/],
     ['bad name', { environment: 'QA' }, /Invalid environment name "QA"/],
     ['output outside the workspace', { environment: 'local', outputPath: '../elsewhere' }, /Invalid --outputPath=\.\.\/elsewhere/],
   ])('bad input: %s (nothing written)', async (_label, options, message) => {

@@ -10,15 +10,16 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterError } from '@todo/cluster';
+import { PlatformError } from '@todo/cluster';
 import { housekeeping } from './housekeeping';
 import { resolveDeployOptions } from './options';
 import { DeployOptions, DeployRun, Workspace } from './run';
 import { Step, StepTiming, runSteps } from './step';
 import { clusterStep } from './steps/cluster';
-import { buildStep } from './steps/image';
-import { loadStep, otherImagesStep } from './steps/load';
+import { buildStep } from './steps/build';
+import { loadStep } from './steps/load';
 import { namespaceStep } from './steps/namespace';
+import { otherImagesStep } from './steps/other-images';
 import { releaseStep } from './steps/release';
 import { appUrl, smokeStep } from './steps/smoke';
 import { toolsStep } from './steps/tools';
@@ -49,11 +50,9 @@ export interface DeployResult {
   run?: DeployRun;
 }
 
-/** Our own errors (ClusterError, or a plain Error whose message says what to do) print as text; anything else is a bug and keeps its stack. */
+/** Our own errors (the PlatformError family: step, cause, fix) print as text; anything else is a bug and keeps its stack. */
 export function describeFailure(e: unknown): string {
-  if (e instanceof ClusterError) return `deploy: ${e.format().replace(/^cluster: /, '')}`;
-  if (e instanceof Error && e.constructor === Error) return `deploy: ${e.message}`;
-  return `deploy: ${(e as Error).stack ?? e}`;
+  return `deploy: ${e instanceof PlatformError ? e.describe() : ((e as Error).stack ?? e)}`;
 }
 
 /**

@@ -4,16 +4,23 @@
  * is derived there and read by reference afterwards. The run owns the shared state and its caches:
  * the resolved tools, the node image lists, each service image's plan, daemon inspect and record, and
  * the release as last read. Steps call its methods; they keep no state of their own.
+ *
+ * The run also owns how processes start (as Helm's action configuration and kind's context do): every
+ * step runs its commands through `run.runner` (@todo/cluster's Runner, the one cluster-up takes) and
+ * the helm upgrade through `run.spawn`, so a step's test gives the run recorders and asserts on the
+ * commands (deploy/steps/*.spec.ts).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { ClusterError, EnvTarget, Helm, KindOptions, RunResult, ToolName, capture, dockerNotRunning, kindOptions, lastLine, probeHelm, resolveTool } from '@todo/cluster';
+import { ClusterError, EnvTarget, Helm, KindOptions, RegistryOptions, RunResult, Runner, ToolName, capture, commandLine, dockerNotRunning, execOrPrint, kindOptions, lastLine, probeHelm, registryOptions, resolveTool, streamAndCapture } from '@todo/cluster';
 import { BuildOptions, BuildPlan, ensureImage, planBuild } from '../images/build';
-import { ImageRecord, InspectedImage, dockerBin, inspectImage } from '../images/docker';
+import { InspectedImage, dockerBin, inspectImage } from '../images/docker';
+import { ImageRecord } from '../images/record';
 import { Workspace, imageProject } from '../images/project';
 import type { EnvironmentEntry, PlatformConfig } from '../platform/config';
-import { EnvExecutorOptions, EnvScope, envScope } from '../platform/scope';
+import { EnvContext, EnvExecutorOptions, envScope } from '../platform/scope';
 import { StoredRelease, latestRelease } from '../release/stored';
+import { OptionError } from '../platform/validate';
 
 export interface DeployOptions extends EnvExecutorOptions {
   /** Helm --timeout; default 5m. */
@@ -33,6 +40,18 @@ export interface DeployOptions extends EnvExecutorOptions {
    * Every other deploy replaces them with image-built ones (deploy/steps/release.ts). Not an executor option.
    */
   keepSyncedPods?: boolean;
+  /**
+   * kind: move images through the cluster's local registry (created with the cluster, kind's
+   * local-registry pattern; only the layers a node lacks move). Default true; false (or
+   * TODO_LOCAL_REGISTRY=false) loads them with `kind load` instead. Environments with a "registry" push there.
+   */
+  localRegistry?: boolean;
+}
+
+/** --localRegistry, else TODO_LOCAL_REGISTRY (false/0/no turns it off), else on. */
+export function localRegistryWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (flag !== undefined) return flag;
+  return !['0', 'false', 'no'].includes((env.TODO_LOCAL_REGISTRY ?? '').toLowerCase());
 }
 
 export interface ServiceImage {
@@ -62,7 +81,18 @@ export interface NodeImage {
 
 export type { Workspace } from '../images/project';
 
-export class DeployRun implements EnvScope {
+/** A command that runs while the caller goes on (streamAndCapture's shape): the helm upgrade, watched while it waits. */
+export type Spawner = typeof streamAndCapture;
+
+/** How a run starts processes; a test gives recorders (the defaults run the real commands). */
+export interface DeployProcesses {
+  /** Commands that finish: captured, or with `inherit` on the terminal. Default: @todo/cluster capture. */
+  runner?: Runner;
+  /** Default: @todo/cluster streamAndCapture. */
+  spawn?: Spawner;
+}
+
+export class DeployRun implements EnvContext {
   // The environment's scope (platform/scope.ts), assigned once in the constructor.
   readonly workspaceRoot!: string;
   readonly config!: PlatformConfig;
@@ -75,8 +105,10 @@ export class DeployRun implements EnvScope {
   readonly dryRun!: boolean;
   /** kind only: ports, node image, kubeconfig. */
   readonly kind?: KindOptions;
-  /** Registry the images are pushed to (environment "registry"); empty: loaded into the node. */
+  /** Registry the images are pushed to (environment "registry", or the kind cluster's local one); empty: loaded into the node. */
   registry: string;
+  /** kind with its local registry (localRegistryWanted): its container, port and name. */
+  localRegistry?: RegistryOptions;
   readonly images: ServiceImage[];
   /** -f files in order: values.yaml, values-<env>.yaml, then --values. */
   readonly valuesFiles: string[];
@@ -89,19 +121,43 @@ export class DeployRun implements EnvScope {
   private releaseRead?: StoredRelease;
   /** Why the release step's check found the release stale; undefined when it found it current (or has not run). */
   releaseStale?: string;
+  /** Every command of the run's steps goes through it (see the file's comment). */
+  readonly runner: Runner;
+  readonly spawn: Spawner;
 
-  constructor(readonly options: DeployOptions, workspace: Workspace) {
+  constructor(readonly options: DeployOptions, workspace: Workspace, processes: DeployProcesses = {}) {
     Object.assign(this, envScope(options, workspace));
+    this.runner = processes.runner ?? capture;
+    this.spawn = processes.spawn ?? streamAndCapture;
     const extra = (options.values ?? []).map((f) => (isAbsolute(f) ? f : join(this.workspaceRoot, f)));
-    for (const f of extra) if (!existsSync(f)) throw new Error(`Values file ${f} (--values) does not exist`);
+    for (const f of extra) if (!existsSync(f)) throw new OptionError(`Values file ${f} (--values) does not exist`, 'pass an existing file (relative to the workspace root)');
     const envValues = join(this.chartDir, `values-${this.name}.yaml`);
-    if (!existsSync(envValues)) throw new Error(`${this.config.chart.directory}/values-${this.name}.yaml is missing; re-create it with \`npx nx g chart\``);
-    this.kind = this.cluster.type === 'kind' ? kindOptions(this.cluster.name, process.env, { kubeconfig: this.target.kubeconfig }) : undefined;
+    if (!existsSync(envValues)) throw new ClusterError('values', `${this.config.chart.directory}/values-${this.name}.yaml is missing`, 're-create it with `npx nx g chart`');
     this.registry = (this.env.registry ?? '').replace(/\/+$/, '');
+    const local = this.cluster.type === 'kind' && !this.registry && localRegistryWanted(options.localRegistry);
+    this.kind = this.cluster.type === 'kind' ? kindOptions(this.cluster.name, process.env, { kubeconfig: this.target.kubeconfig, ...(local ? { registry: true } : {}) }) : undefined;
     this.images = Object.keys(this.config.services).map((s) => imageProject(s, workspace, this.name));
     this.valuesFiles = [join(this.chartDir, 'values.yaml'), envValues, ...extra];
     this.sets = options.set ?? [];
+    if (local) {
+      this.localRegistry = registryOptions();
+      this.registry = `localhost:${this.localRegistry.hostPort}`;
+      // Before the user's --set: the chart prefixes every image (ours and the database's) with it.
+      this.sets = [`global.imageRegistry=${this.registry}`, ...this.sets];
+    }
     this.timeout = options.timeout ?? '5m';
+  }
+
+  /**
+   * The cluster was created without the local registry (containerd's config_path is only set at
+   * creation): this run loads images with `kind load`, as before, and says how to get the registry.
+   */
+  withoutLocalRegistry(): void {
+    if (!this.localRegistry) return;
+    this.sets = this.sets.filter((s) => s !== `global.imageRegistry=${this.registry}`);
+    this.registry = '';
+    this.localRegistry = undefined;
+    Object.assign(this, { kind: { ...this.kind!, registry: false } });
   }
 
   get cluster() {
@@ -118,7 +174,7 @@ export class DeployRun implements EnvScope {
    */
   async findTools(install: boolean): Promise<ToolName[]> {
     const docker = dockerBin();
-    const info = capture(docker, ['info', '--format', '{{.ServerVersion}}']);
+    const info = this.runner(docker, ['info', '--format', '{{.ServerVersion}}']);
     if (info.status !== 0) throw dockerNotRunning(info.stderr || info.stdout);
     const missing: ToolName[] = [];
     const path = async (t: ToolName): Promise<string> => {
@@ -135,22 +191,35 @@ export class DeployRun implements EnvScope {
     this.tools = {
       docker,
       kubectl,
-      helm: missing.includes('helm') ? { bin: 'helm', major: 3, version: 'v3 (not installed yet)' } : probeHelm(helm),
+      helm: missing.includes('helm') ? { bin: 'helm', major: 3, version: 'v3 (not installed yet)' } : probeHelm(helm, this.runner),
       ...(this.cluster.type === 'kind' ? { kind: await path('kind') } : {}),
       ...(this.cluster.type === 'minikube' ? { minikube: await path('minikube') } : {}),
     };
     return missing;
   }
 
+  /** A command with the terminal attached (what the user watches: a push, a load), printed first; its exit status. */
+  stream(bin: string, args: string[], input?: string): number {
+    console.log(`$ ${commandLine(bin, args)}`);
+    const r = this.runner(bin, args, { input, inherit: true });
+    if (r.status === 127 && r.stderr) console.error(`${bin}: ${r.stderr}`);
+    return r.status;
+  }
+
+  /** stream(), or in a dry run only the command printed (with its stdin). True when it succeeded. */
+  execOrPrint(bin: string, args: string[], input?: string): boolean {
+    return this.dryRun ? execOrPrint(true, bin, args, input) : this.stream(bin, args, input) === 0;
+  }
+
   /** kubectl on the environment's cluster (its context and kubeconfig), output captured. */
   kubectl(args: string[], input?: string): RunResult {
-    return capture(this.tools.kubectl, [...this.target.kubectlContext, '--request-timeout=20s', ...args], { input });
+    return this.runner(this.tools.kubectl, [...this.target.kubectlContext, '--request-timeout=20s', ...args], { input });
   }
 
   /** The kind cluster's node containers (listed once: no step changes them). */
   nodes(): string[] {
     if (this.nodeList) return this.nodeList;
-    const r = capture(this.tools.kind!, ['get', 'nodes', '--name', this.cluster.name]);
+    const r = this.runner(this.tools.kind!, ['get', 'nodes', '--name', this.cluster.name]);
     if (r.status !== 0) throw new ClusterError('load', `\`kind get nodes\` failed: ${lastLine(r.stderr)}`, 'nx run cluster:cluster-status');
     return (this.nodeList = r.stdout.split('\n').map((s) => s.trim()).filter(Boolean));
   }
@@ -159,7 +228,7 @@ export class DeployRun implements EnvScope {
   nodeImages(node: string): NodeImage[] {
     const hit = this.nodeImageLists.get(node);
     if (hit) return hit;
-    const r = capture(this.tools.docker, ['exec', node, 'crictl', 'images', '-o', 'json']);
+    const r = this.runner(this.tools.docker, ['exec', node, 'crictl', 'images', '-o', 'json']);
     if (r.status !== 0) throw new ClusterError('load', `cannot list the images of kind node ${node}: ${lastLine(r.stderr)}`, `check the node with \`docker logs ${node}\`; \`nx run cluster:cluster-down\` then deploy again recreates it`);
     const list = ((JSON.parse(r.stdout) as { images?: NodeImage[] }).images ?? []).map((i) => ({ id: i.id, repoTags: i.repoTags ?? [] }));
     this.nodeImageLists.set(node, list);
@@ -184,7 +253,7 @@ export class DeployRun implements EnvScope {
 
   /** The daemon's image under the content tag, inspected once per run. */
   daemonImage(image: ServiceImage): InspectedImage | undefined {
-    return (image.inspected ??= { image: inspectImage(this.plan(image).contentRef, this.tools.docker) }).image;
+    return (image.inspected ??= { image: inspectImage(this.plan(image).contentRef, this.tools.docker, this.runner) }).image;
   }
 
   /** The image's record (tags added, dist/images/<project>.json written) from what the daemon has; undefined in a dry run. */
@@ -198,6 +267,20 @@ export class DeployRun implements EnvScope {
     image.record = ensureImage({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected);
     image.inspected = undefined;
     return image.record;
+  }
+
+  /**
+   * Another pass of the same session (the dev loop, as Skaffold's runner keeps its own across
+   * iterations): the scope, the tools, the cluster options, the values and each image's build options
+   * stay as the session resolved them. What a pass reads again is forgotten: the plan, daemon answer
+   * and record of the images in `rebuild` (the others keep the image their pods run), the kind nodes'
+   * image lists, and the release.
+   */
+  nextPass(rebuild: string[]): void {
+    for (const image of this.images) if (rebuild.includes(image.service)) Object.assign(image, { plan: undefined, record: undefined, inspected: undefined });
+    this.nodeImageLists.clear();
+    this.releaseRead = undefined;
+    this.releaseStale = undefined;
   }
 
   /** The release's newest revision, read now from the cluster; remembered as releaseBefore. */

@@ -8,17 +8,21 @@
  *                                      target (repository <image>-dev) and --set dev.enabled=true
  *   upToDate(run)                      every deploy step, as deploy-<env> runs them, except that the
  *                                      cluster must already run (the loop never creates one)
- *   rebuildAndUpgrade(last, svcs)      a new DeployRun for one pass (option keepSyncedPods: the loop's
- *                                      own synced pods stay): build + load of those services' images,
- *                                      then the release step; the other images keep the plans and
- *                                      records of the last run (the image their pods run)
+ *   rebuildAndUpgrade(run, svcs)       one pass on the session's DeployRun (passRun: option
+ *                                      keepSyncedPods, the loop's own synced pods stay; only images and
+ *                                      the release are read again): build + load of those services'
+ *                                      images, then the release step; the other images keep their plans
+ *                                      and records (the image their pods run)
+ *
+ * The session resolves its scope, tools and cluster options once (devDeployRun, then upToDate's tools
+ * step); no pass builds another DeployRun or copies state from one to the next.
  */
 import { ClusterError } from '@todo/cluster';
 import { DeployOptions, DeployRun, Step, StepsResult, Workspace, appUrl, buildStep, clusterStep, deploySteps, describeFailure, loadStep, otherImagesStep, releaseStep, resolveDeployOptions, runSteps } from '../deploy';
 
 export { ClusterError, DeployRun, appUrl, resolveDeployOptions };
 
-export type DevDeployOptions = Pick<DeployOptions, 'environment' | 'release' | 'context' | 'values' | 'set' | 'timeout' | 'offline'>;
+export type DevDeployOptions = Pick<DeployOptions, 'environment' | 'release' | 'context' | 'values' | 'set' | 'timeout' | 'offline' | 'localRegistry'>;
 
 export const DEV_IMAGE_SUFFIX = '-dev';
 
@@ -51,24 +55,19 @@ export function upToDate(run: DeployRun, log: (line: string) => void): Promise<S
   return runSteps(deploySteps(run).map((s) => (s === clusterStep ? requireCluster : s)), run, log);
 }
 
-/** One pass's DeployRun: the last run's options with keepSyncedPods, its tools, and the images not rebuilt as they were. */
-export function passRun(last: DeployRun, services: string[], workspace: Workspace): DeployRun {
-  const run = new DeployRun({ ...last.options, keepSyncedPods: true }, workspace);
-  run.tools = last.tools;
-  run.images.forEach((image, i) => {
-    const before = last.images[i];
-    image.build = before.build;
-    if (!services.includes(image.service)) Object.assign(image, { plan: before.plan, record: before.record, inspected: before.inspected });
-  });
+/** The session's run made ready for a pass: keepSyncedPods, and the images of `services` (and the release) to be read again. */
+export function passRun(run: DeployRun, services: string[]): DeployRun {
+  run.options.keepSyncedPods = true;
+  run.nextPass(services);
   return run;
 }
 
-/** Rebuilds and loads `services` (none: a chart change), then the release step. Returns the pass's run (the next pass starts from it). */
-export async function rebuildAndUpgrade(last: DeployRun, services: string[], workspace: Workspace, log: (line: string) => void): Promise<{ run: DeployRun; result: StepsResult }> {
-  const run = passRun(last, services, workspace);
+/** Rebuilds and loads `services` (none: a chart change), then the release step, on the session's run. */
+export async function rebuildAndUpgrade(run: DeployRun, services: string[], log: (line: string) => void): Promise<StepsResult> {
+  passRun(run, services);
   const images = run.images.filter((i) => services.includes(i.service));
   const steps: Step<DeployRun>[] = [...images.map((i) => buildStep(i)), ...images.map((i) => loadStep(i))];
   if (services.length) steps.push(otherImagesStep);
   steps.push(releaseStep);
-  return { run, result: await runSteps(steps, run, log) };
+  return runSteps(steps, run, log);
 }

@@ -5,6 +5,7 @@
 import type { EnvTarget } from '@todo/cluster';
 import { PodSummary, releaseSelector, summarisePods } from '../release/pods';
 import type { ChildOptions, Children } from './children';
+import { ClusterError } from '@todo/cluster';
 
 export interface KubeScope {
   kubectl: string;
@@ -32,6 +33,6 @@ export function follow(children: Children, k: KubeScope, args: string[], options
 export async function listPods(children: Children, k: KubeScope, component?: string): Promise<PodSummary[]> {
   const selector = releaseSelector(k.release) + (component ? `,app.kubernetes.io/component=${component}` : '');
   const r = await kube(children, k, ['get', 'pods', '-l', selector, '-o', 'json']);
-  if (r.status !== 0) throw new Error(`kubectl get pods -l ${selector} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
+  if (r.status !== 0) throw new ClusterError('pods', `kubectl get pods -l ${selector} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`, 'check the cluster is up and reachable: nx run cluster:cluster-status');
   return summarisePods(r.stdout);
 }

@@ -7,16 +7,18 @@
  */
 import type { Children } from './children';
 import type { ChangePlan, Classifier } from './classify';
-import type { Workspace } from '../deploy';
+import type { StepTiming } from '../deploy';
 import { DeployRun, appUrl, describeError, rebuildAndUpgrade } from './bridge';
+import type { DevEvents, LoopAction } from './events';
 import type { KubeScope } from './kube';
+import { restartService } from './restart';
 import { syncIntoPods } from './sync';
 import type { SyncRule } from './sync-rules';
+import { ClusterError } from '@todo/cluster';
 
 export interface LoopDeps {
-  /** The run that brought the environment up to date; each successful rebuild or upgrade replaces it. */
+  /** The session's run: it brought the environment up to date, and every pass runs on it (bridge.ts). */
   run: DeployRun;
-  workspace: Workspace;
   classifier: Classifier;
   children: Children;
   kube: KubeScope;
@@ -27,6 +29,8 @@ export interface LoopDeps {
   stepLog: (line: string) => void;
   /** Quiet time that ends a burst of events. */
   debounceMs: number;
+  /** Whoever watches the passes (the dashboard); see events.ts. */
+  events?: DevEvents;
 }
 
 const secs = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
@@ -34,6 +38,8 @@ const list = (files: string[], max = 3) => (files.length <= max ? files.join(', 
 
 export class DevLoop {
   private pending = new Map<string, 'update' | 'delete'>();
+  /** Actions asked from outside (the dashboard), each run as a pass of its own. */
+  private requests: { action: LoopAction; done: (ok: boolean) => void }[] = [];
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
@@ -42,11 +48,11 @@ export class DevLoop {
   /** Files synced into a service since its image was built: re-synced into pods a rollout creates. */
   private readonly syncedSinceImage = new Map<string, Set<string>>();
   passes = 0;
-  /** The last successful run: what the cluster runs (its images' records are the pods' images). */
-  private run: DeployRun;
 
-  constructor(private readonly d: LoopDeps) {
-    this.run = d.run;
+  constructor(private readonly d: LoopDeps) {}
+
+  private get run(): DeployRun {
+    return this.d.run;
   }
 
   /** Records changes (workspace-relative) and starts a pass once the burst is over. */
@@ -60,7 +66,12 @@ export class DevLoop {
   private drain(): void {
     if (this.running || this.stopped) return;
     this.running = (async () => {
-      while (this.pending.size && !this.stopped) {
+      while ((this.pending.size || this.requests.length) && !this.stopped) {
+        const request = this.requests.shift();
+        if (request) {
+          request.done(await this.act(request.action));
+          continue;
+        }
         const batch = this.pending;
         this.pending = new Map();
         await this.pass(batch);
@@ -77,6 +88,47 @@ export class DevLoop {
     await this.running;
   }
 
+  /** Runs `action` as the next pass (after the running one); resolves with its success. */
+  request(action: LoopAction): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((done) => {
+      this.requests.push({ action, done });
+      this.drain();
+    });
+  }
+
+  /** rebuild: that service's image as a dependency change would; deploy: every image and the release; restart: new pods from the same image. */
+  private async act(action: LoopAction): Promise<boolean> {
+    const title = action.kind === 'deploy' ? 'deploy (from the dashboard)' : `${action.kind} ${action.service} (from the dashboard)`;
+    const n = ++this.passes;
+    const t0 = Date.now();
+    this.d.events?.passStarted(title, []);
+    this.d.say(`pass ${n}: ${title}`);
+    let ok: boolean;
+    if (action.kind === 'restart') ok = await this.restart(action.service);
+    else {
+      const services = action.kind === 'deploy' ? this.run.images.map((i) => i.service) : [action.service];
+      const plan: ChangePlan = { sync: new Map(), rebuild: new Map(services.map((s) => [s, 'asked from the dashboard'])), upgrade: action.kind === 'deploy' ? ['asked from the dashboard'] : [], ignored: [] };
+      ok = await this.rebuildOrUpgrade(plan);
+    }
+    this.d.say(`pass ${n} ${ok ? 'done' : 'failed'} in ${secs(t0)}: ${appUrl(this.run)}`);
+    this.d.events?.passEnded(true);
+    return ok;
+  }
+
+  /** New pods from the same image (restart.ts); they get what was synced since it was built. */
+  private async restart(service: string): Promise<boolean> {
+    const t0 = Date.now();
+    const failure = await restartService(this.d.children, this.d.kube, service, this.d.say);
+    if (failure) {
+      this.d.say(`  ✗ restart ${service} failed after ${secs(t0)}: ${failure}`);
+      this.d.events?.failed(`restart ${service} failed`, failure);
+      return false;
+    }
+    await this.resyncNewPods([]);
+    return true;
+  }
+
   async pass(batch: Map<string, 'update' | 'delete'>): Promise<void> {
     const n = ++this.passes;
     const t0 = Date.now();
@@ -84,11 +136,13 @@ export class DevLoop {
     for (const [service, file] of this.rebuildFailed) if (!plan.rebuild.has(service)) plan.rebuild.set(service, `${file} (last rebuild failed)`);
     for (const service of plan.rebuild.keys()) plan.sync.delete(service);
     const files = [...batch.keys()];
+    this.d.events?.passStarted(`pass ${n}`, files);
     this.d.say(`pass ${n}: ${files.length} changed file${files.length === 1 ? '' : 's'} (${list(files)})`);
     if (plan.ignored.length) this.d.say(`  nothing to do for ${list(plan.ignored)}: no image or chart uses ${plan.ignored.length === 1 ? 'it' : 'them'}`);
     await this.syncAll(plan);
     if (plan.rebuild.size || plan.upgrade.length) await this.rebuildOrUpgrade(plan);
     if (plan.sync.size + plan.rebuild.size + plan.upgrade.length) this.d.say(`pass ${n} done in ${secs(t0)}: ${appUrl(this.run)}`);
+    this.d.events?.passEnded(plan.sync.size + plan.rebuild.size + plan.upgrade.length > 0);
   }
 
   private async syncAll(plan: ChangePlan): Promise<void> {
@@ -101,6 +155,7 @@ export class DevLoop {
           for (const f of files) set.add(f);
           for (const f of deleted) set.delete(f);
           this.syncedSinceImage.set(service, set);
+          if (pods.length) this.d.events?.synced(service);
           this.d.say(
             pods.length
               ? `  ${service}: synced ${files.length} file${files.length === 1 ? '' : 's'}${deleted.length ? `, removed ${deleted.length}` : ''} (${list([...files, ...deleted])}) into ${pods.join(', ')} in ${secs(t0)}; the server reloads (no build, no upgrade)`
@@ -108,12 +163,14 @@ export class DevLoop {
           );
         } catch (e) {
           this.d.say(`  ✗ ${service}: sync failed after ${secs(t0)}: ${(e as Error).message}. Still watching; save again to retry.`);
+          this.d.events?.failed(`${service}: sync failed`, (e as Error).message);
         }
       }),
     );
   }
 
-  private async rebuildOrUpgrade(plan: ChangePlan): Promise<void> {
+  /** Returns whether it succeeded. */
+  private async rebuildOrUpgrade(plan: ChangePlan): Promise<boolean> {
     const services = [...plan.rebuild.keys()];
     const t0 = Date.now();
     const what = [
@@ -122,9 +179,9 @@ export class DevLoop {
     ].join(', ');
     this.d.say(`  ${what}`);
     try {
-      const { run, result } = await rebuildAndUpgrade(this.run, services, this.d.workspace, this.d.stepLog);
-      if (!result.success) throw new Error(`step "${result.steps.find((s) => s.outcome === 'failed')?.name ?? '?'}" failed (its output is above)`);
-      this.run = run;
+      const result = await rebuildAndUpgrade(this.run, services, this.d.stepLog);
+      this.d.events?.steps(result.steps);
+      if (!result.success) throw new ClusterError(result.steps.find((s) => s.outcome === 'failed')?.name ?? '?', 'the step failed (its output is above)', 'fix what the output names; the next change retries');
       for (const s of services) {
         this.rebuildFailed.delete(s);
         this.syncedSinceImage.delete(s);
@@ -132,10 +189,14 @@ export class DevLoop {
       const ran = result.steps.filter((s) => s.outcome === 'ran').map((s) => s.name);
       this.d.say(`  ${ran.length ? `${ran.join(', ')}: done` : 'nothing needed (the cluster already had it)'} in ${secs(t0)}${services.length ? `; other services untouched` : '; no image work'}`);
       await this.resyncNewPods(services);
+      return true;
     } catch (e) {
+      if ((e as { steps?: StepTiming[] }).steps) this.d.events?.steps((e as { steps: StepTiming[] }).steps);
       for (const s of services) this.rebuildFailed.set(s, plan.rebuild.get(s)!.replace(/ \(last rebuild failed\)$/, ''));
       const message = describeError(e).split('\n').join('\n    ');
       this.d.say(`  ✗ ${what} failed after ${secs(t0)}: ${message}\n    Still watching: fix it and save, the next pass tries again.`);
+      this.d.events?.failed(`${what} failed`, describeError(e));
+      return false;
     }
   }
 

@@ -9,6 +9,8 @@ import { type Server, createServer, connect } from 'node:net';
 import type { PodSummary } from '../release/pods';
 import type { Children } from './children';
 import { KubeScope, follow } from './kube';
+import { ClusterError } from '@todo/cluster';
+import { OptionError } from '../platform/validate';
 
 export interface ForwardTarget {
   /** What the user reads: a service name, or "database". */
@@ -56,7 +58,7 @@ export class PortForwards {
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', (e: NodeJS.ErrnoException) =>
-          reject(new Error(e.code === 'EADDRINUSE' ? `local port ${this.address}:${t.localPort} (${t.name}) is already in use: stop what holds it, or choose other ports with --portOffset` : e.message)),
+          reject(new ClusterError('port-forward', e.code === 'EADDRINUSE' ? `local port ${this.address}:${t.localPort} (${t.name}) is already in use` : e.message, 'stop what holds the port, or choose other ports with --portOffset')),
         );
         server.listen(t.localPort, this.address, () => resolve());
       });
@@ -96,13 +98,13 @@ export class PortForwards {
 
   private open(t: ForwardTarget): Promise<Tunnel> {
     const pod = this.pods.find((p) => p.component === t.component && p.ready && !p.deleting);
-    if (!pod) return Promise.reject(new Error(`no ready pod of ${t.name}`));
+    if (!pod) return Promise.reject(new ClusterError('port-forward', `no ready pod of ${t.name}`, `see why: nx run todo:status-<env>`));
     return new Promise((resolve, reject) => {
       const close = new AbortController();
       let tunnel: Tunnel | undefined;
       const timer = setTimeout(() => {
         close.abort();
-        reject(new Error(`kubectl port-forward to ${pod.name} did not start`));
+        reject(new ClusterError('port-forward', `kubectl port-forward to ${pod.name} did not start`, 'it is retried; check the pod with kubectl describe'));
       }, 10_000);
       const onLine = (line: string) => {
         const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(line);
@@ -112,7 +114,7 @@ export class PortForwards {
       };
       void follow(this.children, this.k, ['port-forward', `pod/${pod.name}`, `:${t.remotePort}`, '--address', '127.0.0.1'], { onLine, signal: close.signal }).then(() => {
         clearTimeout(timer);
-        reject(new Error(`kubectl port-forward to ${pod.name} ended`));
+        reject(new ClusterError('port-forward', `kubectl port-forward to ${pod.name} ended`, 'it is retried; check the pod with kubectl describe'));
         // The next connection opens a new tunnel (to a ready pod of the new set).
         void this.tunnels.get(t.name)?.then((x) => x === tunnel && this.tunnels.delete(t.name), () => undefined);
       });
@@ -133,6 +135,6 @@ export class PortForwards {
 export function forwardTargets(services: Record<string, { port: number }>, withDatabase: boolean, offset: number): ForwardTarget[] {
   const targets = Object.entries(services).map(([name, s]) => ({ name, component: name, remotePort: s.port, localPort: offset + s.port }));
   if (withDatabase) targets.push({ name: 'database', component: 'postgres', remotePort: 5432, localPort: offset + 5432 });
-  for (const t of targets) if (t.localPort > 65535) throw new Error(`--portOffset=${offset} puts ${t.name} on port ${t.localPort}, above 65535`);
+  for (const t of targets) if (t.localPort > 65535) throw new OptionError(`--portOffset=${offset} puts ${t.name} on port ${t.localPort}, above 65535`, 'choose a smaller --portOffset');
   return targets;
 }

@@ -12,13 +12,16 @@ import { Children } from './children';
 import { Classifier } from './classify';
 import { kubeScope } from './kube';
 import { DevLoop } from './loop';
-import { LogFollowers, PodWatcher } from './pods';
+import { LogFollowers } from './log-followers';
+import { PodWatcher } from './pod-watcher';
 import { PortForwards, forwardTargets } from './port-forward';
-import { interrupted } from './scope';
+import { interrupted } from './signals';
 import { syncRule } from './sync-rules';
-import { watchWorkspace } from './watch';
+import { StartUpWatcher } from './watch';
+import { DashboardOptions } from '../dashboard/feed';
+import { DevDashboard, startDevDashboard } from '../dashboard/dev';
 
-export interface DevSessionOptions extends DevDeployOptions {
+export interface DevSessionOptions extends DevDeployOptions, DashboardOptions {
   logs?: boolean;
   portForward?: boolean;
   portOffset?: number;
@@ -52,25 +55,34 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   const started = Date.now();
   let run: DeployRun;
   try {
-    const { environment, release, context, values, set, timeout, offline } = await resolveDeployOptions(options, nx.root);
-    run = devDeployRun({ environment, release, context, values, set, timeout, offline }, nx);
+    const { environment, release, context, values, set, timeout, offline, localRegistry } = await resolveDeployOptions(options, nx.root);
+    run = devDeployRun({ environment, release, context, values, set, timeout, offline, localRegistry }, nx);
   } catch (e) {
     console.error(`dev: ${describeError(e)}`);
     return false;
   }
   console.log(`Dev loop for ${run.config.chart.name} in environment ${run.name}: ${run.cluster.type} ${run.cluster.name}, context ${run.kubeContext}, namespace ${run.namespace} (dev images, chart dev mode)`);
   const stop = interrupted();
+  // Watching starts before the first step reads a source: a save during start-up becomes the first pass.
+  const watcher = await StartUpWatcher.start(run.workspaceRoot, (e) => say(`✗ watcher: ${e.message}`));
   // Ctrl-C during the first deploy ends the session at once (Nx stops the step's own child process).
   const early = stop.then((signal) => ({ signal }));
+  let upToDateResult!: Awaited<ReturnType<typeof upToDate>>;
   try {
     const first = await Promise.race([upToDate(run, console.log), early]);
     if ('signal' in first) {
       console.error(`dev: stopped (${first.signal}) before the environment was up to date; nothing is watched`);
+      await watcher.unsubscribe();
       return false;
     }
-    if (!first.success) return false;
+    if (!first.success) {
+      await watcher.unsubscribe();
+      return false;
+    }
+    upToDateResult = first;
   } catch (e) {
     console.error(`dev: ${describeError(e)}`);
+    await watcher.unsubscribe();
     return false;
   }
 
@@ -79,19 +91,35 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
   const services = Object.keys(run.config.services);
   const rules = new Map(services.map((s) => [s, syncRule(s, run.config.services[s])]));
   const classifier = await classifierFor(run, nx, options.values ?? []);
-  const loop = new DevLoop({ run, workspace: nx, classifier, children, kube: k, rules, say, stepLog: (l) => console.log(`    ${l}`), debounceMs: options.debounceMs ?? 200 });
-
   const pods = new PodWatcher(children, k);
-  const logs = options.logs === false ? undefined : new LogFollowers(children, k, services, (l) => console.log(l), { colour: !!process.stdout.isTTY || !!process.env.FORCE_COLOR, initialTail: 5 });
+  // The dashboard (tools/dashboard): the loop reports to it through `events` and its printed lines.
+  let ui: DevDashboard | undefined;
+  if (options.ui !== false) {
+    try {
+      ui = await startDevDashboard({ run, children, kube: k, pods, uiPort: options.uiPort, upToDate: upToDateResult, seconds: (Date.now() - started) / 1000 });
+    } catch (e) {
+      say(`✗ dashboard: ${(e as Error).message}. The loop runs without it.`);
+    }
+  }
+  const stepLog = (l: string) => console.log(`    ${l}`);
+  const loop = new DevLoop({ run, classifier, children, kube: k, rules, say: ui?.say(say) ?? say, stepLog: ui?.stepLog(stepLog) ?? stepLog, debounceMs: options.debounceMs ?? 200, events: ui?.events });
+  ui?.drive(loop);
+
+  const print = options.logs === false ? undefined : (l: string) => console.log(l);
+  // Followed for the dashboard even when the terminal shows no logs.
+  const logs = !print && !ui ? undefined : new LogFollowers(children, k, services, ui?.logSink(print) ?? print!, { colour: !!process.stdout.isTTY || !!process.env.FORCE_COLOR, initialTail: 5 });
   let forwards: PortForwards | undefined;
   try {
     if (options.portForward) {
       forwards = new PortForwards(children, k, forwardTargets(run.config.services, run.env.database === 'postgres', options.portOffset ?? 10000));
       await forwards.listen();
       for (const line of forwards.describe()) say(`port-forward ${line}`);
+      ui?.forwards(forwards.describe());
     }
   } catch (e) {
     console.error(`dev: ${describeError(e)}`);
+    await watcher.unsubscribe();
+    await ui?.close();
     await children.stopAll();
     return false;
   }
@@ -100,17 +128,20 @@ export async function devSession(options: DevSessionOptions, nx: ExecutorContext
     forwards?.update(p);
   });
   await pods.start();
-  const subscription = await watchWorkspace(run.workspaceRoot, (events) => loop.changed(events), (e) => say(`✗ watcher: ${e.message}`));
+  const savedDuringStartUp = watcher.handTo((events) => loop.changed(events));
   say(`watching ${run.workspaceRoot} (ready in ${((Date.now() - started) / 1000).toFixed(1)}s): ${appUrl(run)}  (Ctrl-C to stop)`);
+  if (savedDuringStartUp.length) say(`saved during start-up: ${savedDuringStartUp.slice(0, 3).join(', ')}${savedDuringStartUp.length > 3 ? ` and ${savedDuringStartUp.length - 3} more` : ''}; the first pass takes ${savedDuringStartUp.length === 1 ? 'it' : 'them'}`);
   // Said now as well as on stopping: Nx 23 drops what a task prints after Ctrl-C (nrwl/nx#23585).
   say(leavesRunning(run));
+  if (ui) say(`dashboard: ${ui.url}  (--ui=false turns it off, --uiPort moves it)`);
 
   const signal = await stop;
   const t0 = Date.now();
   void loop.stop();
-  await subscription.unsubscribe();
+  await watcher.unsubscribe();
   pods.stop();
   await forwards?.close();
+  await ui?.close();
   const left = await children.stopAll(300);
   say(`stopped (${signal}) in ${((Date.now() - t0) / 1000).toFixed(1)}s: watcher, log followers and port-forwards ended after ${loop.passes} pass(es)${left ? ` (${left} child process(es) still exiting)` : ''}.`);
   console.log(leavesRunning(run));

@@ -4,6 +4,7 @@
  * (libs/k8s-templates: docker/*.Dockerfile.hbs, service/deployment.yaml.hbs): change them together.
  */
 import type { ServiceEntry } from '../platform/config';
+import { ClusterError } from '@todo/cluster';
 
 export interface SyncRule {
   /** Workspace-relative prefix of the synced files (ends with "/"). */
@@ -35,7 +36,7 @@ for path in sys.argv[1:]:
 export function syncRule(service: string, spec: Pick<ServiceEntry, 'type' | 'asgiApp'>): SyncRule {
   if (spec.type === 'fastapi') {
     const pkg = (spec.asgiApp ?? '').split(/[.:]/)[0];
-    if (!pkg) throw new Error(`service ${service} (fastapi) has no asgiApp in environments.json, so its Python package is unknown`);
+    if (!pkg) throw new ClusterError('sync', `service ${service} (fastapi) has no asgiApp in environments.json, so its Python package is unknown`, `re-create it with \`npx nx g service ${service} --force --asgiApp=<module:app>\``);
     const to = `/app/${pkg}/`;
     return { from: `apps/${service}/${pkg}/`, to, container: service, extract: ['python3', '-c', PYTHON_EXTRACT, to], remove: ['python3', '-c', PYTHON_REMOVE] };
   }

@@ -9,6 +9,7 @@ import type { Children } from './children';
 import { KubeScope, kube, listPods } from './kube';
 import { SYNC_ANNOTATION } from '../release/sync-marker';
 import { SyncRule, containerPath } from './sync-rules';
+import { ClusterError } from '@todo/cluster';
 
 export interface SyncRequest {
   service: string;
@@ -25,8 +26,8 @@ export interface SyncRequest {
 export function tarOf(workspaceRoot: string, rule: SyncRule, files: string[]): Buffer {
   const rel = files.map((f) => f.slice(rule.from.length));
   const r = spawnSync('tar', ['-c', '-f', '-', '-C', join(workspaceRoot, rule.from), '--', ...rel], { maxBuffer: 256 * 1024 * 1024 });
-  if (r.error) throw new Error(`tar could not run here: ${r.error.message} (the sync needs tar on PATH)`);
-  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr.toString().trim()}`);
+  if (r.error) throw new ClusterError('sync', `tar could not run here: ${r.error.message}`, 'the sync needs tar on PATH: install it');
+  if (r.status !== 0) throw new ClusterError('sync', `tar failed: ${r.stderr.toString().trim()}`, 'fix what tar names; the next change retries');
   return r.stdout;
 }
 
@@ -39,11 +40,11 @@ export async function syncIntoPods(children: Children, k: KubeScope, req: SyncRe
     pods.map(async (pod) => {
       if (archive) {
         const r = await kube(children, k, ['exec', '-i', pod.name, '-c', req.rule.container, '--', ...req.rule.extract], archive);
-        if (r.status !== 0) throw new Error(`unpacking the changed files in ${pod.name} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
+        if (r.status !== 0) throw new ClusterError('sync', `unpacking the changed files in ${pod.name} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`, 'the next change retries; a pod that keeps failing is replaced by a rebuild');
       }
       if (req.deleted.length) {
         const r = await kube(children, k, ['exec', pod.name, '-c', req.rule.container, '--', ...req.rule.remove, ...req.deleted.map((f) => containerPath(req.rule, f))]);
-        if (r.status !== 0) throw new Error(`removing the deleted files in ${pod.name} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
+        if (r.status !== 0) throw new ClusterError('sync', `removing the deleted files in ${pod.name} failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`, 'the next change retries; a pod that keeps failing is replaced by a rebuild');
       }
     }),
   );
@@ -52,6 +53,6 @@ export async function syncIntoPods(children: Children, k: KubeScope, req: SyncRe
   const unmarked = pods.filter((p) => p.annotations[SYNC_ANNOTATION] === undefined).map((p) => p.name);
   if (unmarked.length === 0) return pods.map((p) => p.name);
   const marked = await kube(children, k, ['annotate', 'pod', '--overwrite', ...unmarked, `${SYNC_ANNOTATION}=${new Date().toISOString()}`]);
-  if (marked.status !== 0) throw new Error(`could not mark the synced pods (${SYNC_ANNOTATION}): ${marked.stderr.trim()}`);
+  if (marked.status !== 0) throw new ClusterError('sync', `could not mark the synced pods (${SYNC_ANNOTATION}): ${marked.stderr.trim()}`, 'check your access to pods in the namespace (`kubectl auth can-i patch pods`)');
   return pods.map((p) => p.name);
 }

@@ -11,25 +11,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { capture, commandLine, stream } from '@todo/cluster';
-import {
-  ImageRecord,
-  InspectedImage,
-  baseImagesFromEnv,
-  checkTags,
-  contentKey,
-  contentTag,
-  dockerBin,
-  dockerEnv,
-  gitInfo,
-  globalArgs,
-  humanSize,
-  inspectImage,
-  sourceUrl,
-  versionTag,
-  workspaceVersion,
-  writeRecord,
-} from './docker';
+import { ClusterError, OFFLINE_FIX, capture, commandLine, stream } from '@todo/cluster';
+import { baseImagesFromEnv, globalArgs } from './base-images';
+import { InspectedImage, dockerBin, dockerEnv, inspectImage } from './docker';
+import { contentKey } from './key';
+import { ImageRecord, humanSize, writeRecord } from './record';
+import { gitInfo, sourceUrl, workspaceVersion } from './source';
+import { checkTags, contentTag, versionTag } from './tags';
+import { OptionError } from '../platform/validate';
 
 /** The docker-build options (the image project's target options; docker-build/schema.json). */
 export interface BuildOptions {
@@ -83,27 +72,28 @@ export function planBuild(options: BuildOptions, workspaceRoot: string, docker: 
   const environment = options.environment ?? 'local';
   const context = options.context ?? '.';
   const dockerfilePath = join(workspaceRoot, options.dockerfile);
-  if (!existsSync(dockerfilePath)) throw new Error(`Dockerfile not found: ${options.dockerfile}`);
+  if (!existsSync(dockerfilePath)) throw new OptionError(`Dockerfile not found: ${options.dockerfile}`, 'point --dockerfile at the image project\'s Dockerfile, or re-create it with `npx nx g chart`');
   const defaults = globalArgs(readFileSync(dockerfilePath, 'utf8'));
   const fromEnv = baseImagesFromEnv(workspaceRoot, options.baseFlavor);
   const explicit = options.buildArgs ?? {};
   for (const k of Object.keys(explicit))
     if (LABEL_ONLY_ARGS.includes(k) || ['BUILD_ENV', 'VERSION'].includes(k))
-      throw new Error(`buildArgs.${k} is set by docker-build itself; use the environment/version options instead`);
+      throw new OptionError(`buildArgs.${k} is set by docker-build itself`, 'use the environment/version options instead');
 
   // Base images: every global ARG *_IMAGE (BASE_IMAGE, BUILDER_IMAGE), by precedence.
   const baseImages: Record<string, { ref: string; id: string }> = {};
   for (const name of Object.keys(defaults).filter((k) => k.endsWith('_IMAGE'))) {
     const ref = explicit[name] ?? fromEnv[name] ?? defaults[name];
-    if (!ref) throw new Error(`${options.dockerfile}: ARG ${name} has no default and no value was given`);
+    if (!ref) throw new OptionError(`${options.dockerfile}: ARG ${name} has no default and no value was given`, `give it a default in the Dockerfile, or pass buildArgs.${name}`);
     let found = inspectImage(ref, docker);
     if (!found && !options.dryRun) {
       console.log(`Base image ${ref} is not in the daemon; pulling it.`);
       if (stream(docker, ['pull', ref]) !== 0 || !(found = inspectImage(ref, docker)))
-        throw new Error(
-          `Base image ${ref} (${name}) is not in the Docker daemon and could not be pulled. Without registry access, build ` +
-            'local bases with `npx nx run base-images:build` and export TODO_BASE_IMAGES=dist/base-images/images.json ' +
-            '(or point it at a file naming mirrored images); or deploy with everything offline: npx nx run todo:deploy-local --offline.',
+        throw new ClusterError(
+          'base images',
+          `Base image ${ref} (${name}) is not in the Docker daemon and could not be pulled`,
+          'without registry access, build local bases with `npx nx run base-images:build` and export TODO_BASE_IMAGES=dist/base-images/images.json ' +
+            `(or point it at a file naming mirrored images); ${OFFLINE_FIX}`,
         );
     }
     baseImages[name] = { ref, id: found?.Id ?? `unresolved:${ref}` };
@@ -190,7 +180,7 @@ export function ensureImage(
     info(`${plan.contentRef} is in the daemon (${image.Id.slice(7, 19)}): inputs unchanged, nothing to build.`);
     for (const ref of refs.filter((r) => !(image!.RepoTags ?? []).includes(r))) {
       if (options.dryRun) console.log(`$ ${commandLine(docker, ['tag', plan.contentRef, ref])}  (dry run)`);
-      else if (capture(docker, ['tag', plan.contentRef, ref]).status !== 0) throw new Error(`docker tag ${plan.contentRef} ${ref} failed`);
+      else if (capture(docker, ['tag', plan.contentRef, ref]).status !== 0) throw new ClusterError('docker tag', `docker tag ${plan.contentRef} ${ref} failed`, 'check the Docker daemon (`docker info`) and retry');
     }
   } else {
     const args = buildArgsFor(plan, options, caBundle(options));
@@ -199,9 +189,9 @@ export function ensureImage(
       return undefined;
     }
     console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
-    if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) throw new Error(`docker build of ${plan.contentRef} failed (its output is above)`);
+    if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, `fix what the output names; a pull error there means a base image is unreachable: ${OFFLINE_FIX}`);
     image = inspectImage(plan.contentRef, docker);
-    if (!image) throw new Error(`docker build succeeded but ${plan.contentRef} is not in the daemon`);
+    if (!image) throw new ClusterError('docker build', `docker build succeeded but ${plan.contentRef} is not in the daemon`, 'check the Docker daemon (`docker images`) and retry');
   }
   if (options.dryRun) return undefined;
 

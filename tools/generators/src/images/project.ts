@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import type { BuildOptions } from './build';
+import { PlatformError } from '@todo/cluster';
 
 /** The workspace a run reads: its root and, under Nx, the project graph's configurations. */
 export type Workspace = Pick<ExecutorContext, 'root'> & Partial<Pick<ExecutorContext, 'projectsConfigurations'>>;
@@ -16,9 +17,12 @@ export function imageProject(service: string, workspace: Workspace, environment:
     fromGraph?.targets?.['docker-build'] ??
     (existsSync(projectJson) ? (JSON.parse(readFileSync(projectJson, 'utf8')) as { targets?: Record<string, { options?: unknown }> }).targets?.['docker-build'] : undefined);
   if (!target?.options)
-    throw new Error(
-      `Service "${service}" has no image project: apps/${project}/project.json with a docker-build target is missing. ` +
-        `Re-create it with \`npx nx g service ${service}\` (or \`npx nx g chart\`).`,
-    );
+    throw imageProjectMissing(service, project);
   return { service, project, build: { ...(target.options as BuildOptions), environment } };
+}
+
+function imageProjectMissing(service: string, project: string): PlatformError {
+  const cause = `Service "${service}" has no image project: apps/${project}/project.json with a docker-build target is missing`;
+  const fix = `Re-create it with \`npx nx g service ${service}\` (or \`npx nx g chart\`).`;
+  return new PlatformError(`build ${service}`, cause, fix, `${cause}. ${fix}`);
 }

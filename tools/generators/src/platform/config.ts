@@ -2,11 +2,13 @@
  * environments.json: the one file that lists the platform's services and environments.
  * Generators write it; the inferred targets (plugin.ts) and the executors read it.
  *
- * This module only uses node:fs/path at run time so the createNodes plugin stays cheap to load;
- * the entry types are the template library's own (type-only imports cost nothing at run time).
+ * This module only uses node:fs/path and @todo/cluster (which the plugin loads anyway) at run time, so
+ * the createNodes plugin stays cheap to load; the entry types are the template library's own (type-only
+ * imports cost nothing at run time).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PlatformError, unknownEnvironment } from '@todo/cluster';
 import type { AiProvider, DatabaseMode, ServiceSpec, ServiceType } from '@todo/k8s-templates';
 
 export type { AiProvider, DatabaseMode, ServiceType };
@@ -46,7 +48,7 @@ export interface PlatformConfig {
 
 /** Per-environment target verbs: deploy-<env>, status-<env>, ... */
 export const ENV_TARGET_VERBS = [
-  'deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore', 'prune', 'dev', 'logs', 'port-forward',
+  'deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore', 'prune', 'dev', 'logs', 'port-forward', 'ui',
 ] as const;
 /** Target names reserved for later issues: no environment name or target may take them. */
 export const RESERVED_ENV_TARGET_VERBS: readonly string[] = [];
@@ -72,11 +74,11 @@ export function parseConfig(text: string, source = CONFIG_FILE): PlatformConfig 
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source} is not valid JSON (${(e as Error).message}); fix it or restore it from git`);
+    throw new PlatformError(source, `${source} is not valid JSON (${(e as Error).message})`, 'fix it or restore it from git');
   }
   const c = parsed as PlatformConfig;
   if (!c || typeof c !== 'object' || !c.chart || typeof c.services !== 'object' || typeof c.environments !== 'object')
-    throw new Error(`${source} needs "chart", "services" and "environments"; run \`nx g chart\` to seed it`);
+    throw new PlatformError(source, `${source} needs "chart", "services" and "environments"`, 'run `nx g chart` to seed it');
   return c;
 }
 
@@ -88,15 +90,12 @@ export function serializeConfig(config: PlatformConfig): string {
 /** Reads environments.json from disk (executors, plugin). */
 export function readConfigFromDisk(workspaceRoot: string): PlatformConfig {
   const path = join(workspaceRoot, CONFIG_FILE);
-  if (!existsSync(path)) throw new Error(`${CONFIG_FILE} not found in ${workspaceRoot}; run \`npx nx g chart\` to create it`);
+  if (!existsSync(path)) throw new PlatformError(CONFIG_FILE, `${CONFIG_FILE} not found in ${workspaceRoot}`, 'run `npx nx g chart` to create it');
   return parseConfig(readFileSync(path, 'utf8'));
 }
 
 export function environmentOrThrow(config: PlatformConfig, name: string): EnvironmentEntry {
   const env = config.environments[name];
-  if (!env)
-    throw new Error(
-      `Unknown environment "${name}"; ${CONFIG_FILE} has: ${Object.keys(config.environments).join(', ') || 'none'} (add one with \`npx nx g env ${name}\`)`,
-    );
+  if (!env) throw unknownEnvironment(name, Object.keys(config.environments));
   return env;
 }

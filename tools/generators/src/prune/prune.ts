@@ -6,13 +6,14 @@
 import { capture } from '@todo/cluster';
 import { type Ledger, ledgerFile, planPrune, readLedger, recordDeployed, writeLedger } from './ledger';
 import { imagesInUse, removeFromDaemon, removeFromNode } from './state';
+import { OptionError } from '../platform/validate';
 
 export const DEFAULT_KEEP = 3;
 
 /** --keep, else TODO_KEEP_IMAGES, else 3. 0 turns pruning off. */
 export function keepCount(flag: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
   const raw = flag ?? (env.TODO_KEEP_IMAGES !== undefined && env.TODO_KEEP_IMAGES !== '' ? Number(env.TODO_KEEP_IMAGES) : DEFAULT_KEEP);
-  if (!Number.isInteger(raw) || raw < 0) throw new Error(`--keep / TODO_KEEP_IMAGES must be a whole number of images to keep per service (0 keeps all), not "${flag ?? env.TODO_KEEP_IMAGES}"`);
+  if (!Number.isInteger(raw) || raw < 0) throw new OptionError(`--keep / TODO_KEEP_IMAGES is "${flag ?? env.TODO_KEEP_IMAGES}"`, 'use a whole number of images to keep per service (0 keeps all)');
   return raw;
 }
 

@@ -2,7 +2,7 @@
  * One-off Jobs of an environment (backup-<env>, restore-<env>): the release's resource names, waiting
  * for a Job to finish (polling its status, so a failed Job ends the wait at once) and printing its logs.
  */
-import { ClusterError, capture, commandLine, findTool } from '@todo/cluster';
+import { capture, commandLine } from '@todo/cluster';
 import type { EnvContext } from '../platform/scope';
 
 /** The chart's fullname helper: <release>, or <release>-<chart> when the release name lacks the chart name. */
@@ -13,12 +13,6 @@ export function releaseFullname(release: string, chart: string): string {
 /** A suffix for Job names: UTC date and time, e.g. 20261126-101500. */
 export function runId(now = new Date()): string {
   return now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
-export function kubectlOrThrow(step: string): string {
-  const kubectl = findTool('kubectl');
-  if (!kubectl) throw new ClusterError(step, 'kubectl not found (KUBECTL, KUBECTL_BIN, PATH, .tools/bin)', 'put it on PATH, set KUBECTL, or run `npx nx run cluster:tools`');
-  return kubectl;
 }
 
 function sleep(ms: number) {

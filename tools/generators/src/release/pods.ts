@@ -13,12 +13,16 @@ export interface PodSummary {
   /** The owning workload: Deployment name (from the ReplicaSet) or StatefulSet name. */
   workload?: { kind: 'Deployment' | 'StatefulSet'; name: string };
   annotations: Record<string, string>;
+  /** The node it runs on and when it was created (the dashboard shows them). */
+  node?: string;
+  createdAt?: string;
   /** Each container: name, restarts, and why it waits or last terminated (CrashLoopBackOff, Error...). */
-  containers: { name: string; restarts: number; running: boolean; waiting?: string; lastExit?: string }[];
+  containers: { name: string; restarts: number; running: boolean; waiting?: string; lastExit?: string; image?: string }[];
 }
 
 interface PodJson {
-  metadata: { name: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string; ownerReferences?: { kind: string; name: string }[] };
+  metadata: { name: string; uid: string; creationTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string; ownerReferences?: { kind: string; name: string }[] };
+  spec?: { nodeName?: string; containers?: { name: string; image: string }[] };
   status?: {
     phase?: string;
     conditions?: { type: string; status: string }[];
@@ -49,12 +53,15 @@ export function summarisePods(json: string): PodSummary[] {
       deleting: !!p.metadata.deletionTimestamp,
       workload,
       annotations: p.metadata.annotations ?? {},
+      node: p.spec?.nodeName,
+      createdAt: p.metadata.creationTimestamp,
       containers: (p.status?.containerStatuses ?? []).map((c) => ({
         name: c.name,
         restarts: c.restartCount ?? 0,
         running: !!c.state?.running,
         waiting: c.state?.waiting?.reason,
         lastExit: c.lastState?.terminated ? `${c.lastState.terminated.reason ?? 'exited'} (exit ${c.lastState.terminated.exitCode ?? '?'})` : undefined,
+        image: p.spec?.containers?.find((s) => s.name === c.name)?.image,
       })),
     };
   });

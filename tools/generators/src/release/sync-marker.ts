@@ -6,6 +6,7 @@
  * clean deploy. Only the dev loop's own passes (DeployRun option keepSyncedPods) leave them.
  */
 import { PodSummary, releaseSelector, summarisePods } from './pods';
+import { ClusterError } from '@todo/cluster';
 
 export const SYNC_ANNOTATION = 'todo.dev/synced-at';
 
@@ -24,7 +25,7 @@ export function workloadsOf(pods: PodSummary[]): string[] {
 /** The release's pods that carry the marker. Throws when the pods cannot be listed. */
 export function findSyncedPods(kubectl: KubectlCapture, namespace: string, release: string): PodSummary[] {
   const r = kubectl(['-n', namespace, 'get', 'pods', '-l', releaseSelector(release), '-o', 'json']);
-  if (r.status !== 0) throw new Error(`cannot list the pods of ${release} in ${namespace}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  if (r.status !== 0) throw new ClusterError('pods', `cannot list the pods of ${release} in ${namespace}: ${r.stderr.trim().split('\n').pop() ?? ''}`, 'check the cluster is up and reachable: nx run cluster:cluster-status');
   return syncedPods(summarisePods(r.stdout));
 }
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
+import { OptionError } from '../platform/validate';
 
 type Values = Record<string, unknown>;
 
@@ -21,7 +22,7 @@ export function mergeValues(base: Values, over: Values): Values {
 
 export function applySet(values: Values, set: string): Values {
   const eq = set.indexOf('=');
-  if (eq <= 0) throw new Error(`--set "${set}" is not key=value`);
+  if (eq <= 0) throw new OptionError(`--set "${set}" is not key=value`, 'pass --set=<path.to.value>=<value>');
   const path = set.slice(0, eq).split('.');
   const over: Values = {};
   let at = over;
@@ -37,9 +38,9 @@ export function effectiveValues(files: string[], sets: string[]): Values {
     try {
       parsed = parse(readFileSync(f, 'utf8'));
     } catch (e) {
-      throw new Error(`Values file ${f} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+      throw new OptionError(`Values file ${f} is not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'fix the file');
     }
-    if (parsed !== null && !isMap(parsed)) throw new Error(`Values file ${f} must hold a map of values (key: value), not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`);
+    if (parsed !== null && !isMap(parsed)) throw new OptionError(`Values file ${f} must hold a map of values (key: value), not ${Array.isArray(parsed) ? 'a list' : typeof parsed}`, 'write it as key: value lines');
     v = mergeValues(v, (parsed as Values | null) ?? {});
   }
   for (const s of sets) v = applySet(v, s);

@@ -8,6 +8,7 @@
  *   KIND_BIN/HELM_BIN kind, Helm 3 from the Go proxy    scripts/go-tool.sh kind|helm3
  *   KUBECTL_BIN       kubectl of the offline node       tools/offline-kind/scripts/build-go.sh kubernetes
  *   TODO_BASE_IMAGES  Debian-based Python/Node bases    tools/base-images/scripts/build.sh
+ *   KIND_REGISTRY_IMAGE the kind cluster's local registry tools/cluster/scripts/registry-image.sh (Distribution v3)
  *   a values file     the PostgreSQL stand-in           dist/deploy/offline-values.yaml
  *
  * A variable already set wins (the documented overrides). Nothing probes a registry: the user says
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { ClusterError, streamAndCapture } from '@todo/cluster';
 import { recipesKey, reusable, storeResolution } from './reuse';
 
-export const OFFLINE_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES'] as const;
+export const OFFLINE_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES', 'KIND_REGISTRY_IMAGE'] as const;
 
 /** --offline, else TODO_OFFLINE=1/true/yes. */
 export function offlineRequested(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -82,7 +83,7 @@ export async function prepareOffline(root: string, log: Log = console.log, env: 
   };
   const estimate = firstRunEstimate(env);
   log(`offline: building or reusing the stand-ins the tests use${estimate ? `; ${estimate}` : ' (cached: seconds)'}`);
-  const n = 6;
+  const n = 7;
   await give('KIND_NODE_IMAGE', () => script(root, 'kind node image', ['tools/offline-kind/scripts/build-node.sh'], log, 1, n));
   await give('TRAEFIK_IMAGE', () => {
     const v = /^TRAEFIK_VERSION=([^\s#]+)/m.exec(readFileSync(join(root, 'tools/offline-kind/versions.env'), 'utf8'))?.[1];
@@ -96,11 +97,12 @@ export async function prepareOffline(root: string, log: Log = console.log, env: 
     await script(root, 'base images', ['tools/base-images/scripts/build.sh'], log, 5, n);
     return join(root, 'dist/base-images/images.json');
   });
+  await give('KIND_REGISTRY_IMAGE', () => script(root, 'local registry', ['tools/cluster/scripts/registry-image.sh'], log, 6, n));
   const images = JSON.parse(readFileSync(env.TODO_BASE_IMAGES!, 'utf8')) as { postgres?: { IMAGE?: string } };
   const pg = images.postgres?.IMAGE;
   if (!pg) throw new ClusterError('offline: postgres', `${env.TODO_BASE_IMAGES} names no postgres.IMAGE`, 'npx nx run base-images:build writes it (dist/base-images/images.json)');
   const valuesFile = postgresValues(root, pg);
-  log(`offline [6/${n}] postgres stand-in: ${pg} (values: ${valuesFile})`);
+  log(`offline [7/${n}] postgres stand-in: ${pg} (values: ${valuesFile})`);
   // Only a resolution made entirely here is reused (a variable given once must not stick).
   if (!before.length) storeResolution(root, key, { ...set, POSTGRES_IMAGE: pg });
   return { set, valuesFile };

@@ -3,12 +3,14 @@
  * minikube are created or repaired through @todo/cluster (the code `nx run cluster:cluster-up` runs);
  * an existing context is only checked (its ingress and storage belong to whoever runs it).
  */
-import { ClusterError, capture, ingressManifests, kindUp, lastLine, minikubeUp, run as clusterRun, stream } from '@todo/cluster';
+import { ClusterError, Runner, ingressManifests, kindUp, lastLine, minikubeUp, registryGap } from '@todo/cluster';
 import type { DeployRun } from '../run';
 import type { Step, StepCheck } from '../step';
 
 const kindNode = (run: DeployRun) => `${run.cluster.name}-control-plane`;
 const log = (m: string) => console.log(`cluster: ${m}`);
+/** The run's runner with @todo/cluster's 10-minute ceiling (its `run`): kind create and the waits are bounded. */
+const bounded = (run: DeployRun): Runner => (cmd, args, opts = {}) => run.runner(cmd, args, { timeoutMs: 600_000, ...opts });
 
 export const clusterStep: Step<DeployRun> = {
   name: 'cluster',
@@ -22,14 +24,22 @@ export const clusterStep: Step<DeployRun> = {
       return { needed: false, reason: `context ${c.context} reachable (ingress and storage are the cluster owner's)` };
     }
     if (c.type === 'minikube') {
-      const r = capture(run.tools.minikube!, ['status', `--profile=${c.name}`, '--output=json']);
+      const r = run.runner(run.tools.minikube!, ['status', `--profile=${c.name}`, '--output=json']);
       return r.status === 0 ? { needed: false, reason: `minikube profile ${c.name} running` } : { needed: true, reason: `minikube profile ${c.name} is not running: starting it` };
     }
-    const clusters = capture(run.tools.kind!, ['get', 'clusters']);
+    const clusters = run.runner(run.tools.kind!, ['get', 'clusters']);
     if (clusters.status !== 0) throw new ClusterError('cluster', `\`kind get clusters\` failed: ${lastLine(clusters.stderr)}`, 'check that Docker runs and kind works (`kind get clusters`)');
     if (!clusters.stdout.split('\n').map((s) => s.trim()).includes(c.name)) return { needed: true, reason: `kind cluster ${c.name} does not exist: creating it` };
-    const running = capture(run.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(run)]).stdout.trim();
+    const running = run.runner(run.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(run)]).stdout.trim();
     if (running !== 'true') return { needed: true, reason: `kind node ${kindNode(run)} is not running: starting it` };
+    if (run.localRegistry) {
+      const r = run.localRegistry;
+      const gap = registryGap(r, run.nodes(), run.tools.docker, run.runner);
+      if (gap === 'config-path') {
+        run.withoutLocalRegistry();
+        log(`${c.name} was created without the local registry (containerd's config_path is set only at creation): images go by \`kind load\`. To move them by layer: npx nx run cluster:cluster-down, then deploy again (or --localRegistry=false to keep kind load and stop this note)`);
+      } else if (gap) return { needed: true, reason: `the local registry ${r.name} (localhost:${r.hostPort}) ${gap === 'container' ? 'is not running or not on the kind network' : 'is not configured on every node'}: repairing` };
+    }
     // The ingress controller's Deployments, as cluster-up installs them (INGRESS_MANIFESTS; Traefik by default).
     for (const d of ingressManifests().deployments) {
       const [ns, name] = d.split('/');
@@ -37,7 +47,7 @@ export const clusterStep: Step<DeployRun> = {
       if (ing.status !== 0 || !(Number(ing.stdout) >= 1))
         return { needed: true, reason: `cluster ${c.name} exists but ${ing.status !== 0 ? `${d} cannot be read through context ${run.kubeContext} (${lastLine(ing.stderr)})` : `its ingress controller ${d} is not ready`}: repairing` };
     }
-    return { needed: false, reason: `kind cluster ${c.name} running, ingress ready` };
+    return { needed: false, reason: `kind cluster ${c.name} running, ingress ready${run.localRegistry ? `, local registry localhost:${run.localRegistry.hostPort}` : ''}` };
   },
   async run(run) {
     const c = run.cluster;
@@ -46,14 +56,14 @@ export const clusterStep: Step<DeployRun> = {
       return true;
     }
     if (c.type === 'minikube') {
-      await minikubeUp(c, { minikube: run.tools.minikube!, kubectl: run.tools.kubectl }, clusterRun, log);
+      await minikubeUp(c, { minikube: run.tools.minikube!, kubectl: run.tools.kubectl }, bounded(run), log);
       return true;
     }
-    if (capture(run.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(run)]).stdout.trim() === 'false') {
+    if (run.runner(run.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(run)]).stdout.trim() === 'false') {
       // A stopped node (after a reboot): start it rather than recreate it, which would lose the volumes.
-      if (stream(run.tools.docker, ['start', kindNode(run)]) !== 0) return false;
+      if (run.stream(run.tools.docker, ['start', kindNode(run)]) !== 0) return false;
     }
-    await kindUp(run.kind!, { kind: run.tools.kind!, kubectl: run.tools.kubectl, docker: run.tools.docker }, clusterRun, log);
+    await kindUp(run.kind!, { kind: run.tools.kind!, kubectl: run.tools.kubectl, docker: run.tools.docker }, bounded(run), log);
     return true;
   },
 };

@@ -1,6 +1,6 @@
 /** Step "namespace": the environment's namespace exists, labelled for restricted Pod Security. */
 import { render } from '@todo/k8s-templates';
-import { execOrPrint, lastLine } from '@todo/cluster';
+import { lastLine } from '@todo/cluster';
 import type { DeployRun } from '../run';
 import type { Step } from '../step';
 
@@ -18,6 +18,6 @@ export const namespaceStep: Step<DeployRun> = {
   },
   run(run) {
     const manifest = render('k8s/namespace.yaml', { name: run.namespace, environment: run.name });
-    return execOrPrint(run.dryRun, run.tools.kubectl, [...run.target.kubectlContext, 'apply', '-f', '-'], manifest);
+    return run.execOrPrint(run.tools.kubectl, [...run.target.kubectlContext, 'apply', '-f', '-'], manifest);
   },
 };

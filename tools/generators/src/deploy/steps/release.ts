@@ -6,21 +6,28 @@
  * replaced by image-built ones, with or without an upgrade). The release is read from the cluster by
  * DeployRun.readRelease(), which remembers it so a failed upgrade can tell whether Helm rolled back.
  */
-import { ClusterError, commandLine, execOrPrint, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
+import { ClusterError, commandLine, lastLine, rollbackOnFailureFlag } from '@todo/cluster';
 import { DIGEST_PREFIX, StoredRelease, digestOf, notReady } from '../../release/stored';
 import { durationMs, findSyncedPods, replaceSyncedPods, workloadsOf } from '../../release/sync-marker';
+import { migrationsHash } from '../../release/migrations';
 import { deployDigest } from '../../release/values';
 import { releaseWatch, runWithProgress } from '../progress';
 import type { DeployRun } from '../run';
 import type { Step } from '../step';
 
-/** The repository:tag the chart gets for a service image (registry-prefixed by the chart itself). */
+/**
+ * The repository:tag the chart gets for a service image (registry-prefixed by the chart itself), and
+ * for a service with migrations their content hash (the chart skips migrate when the running
+ * Deployment already has it: release/migrations.ts).
+ */
 export function chartImageSets(run: DeployRun): string[] {
   return run.images.flatMap((i) => {
     // A dry run has no record (nothing was built): the planned content tag is what a real run would set.
     const image = i.record?.image ?? i.plan?.image;
     const tag = i.record?.contentTag ?? i.plan?.tags[0];
-    return image && tag ? [`services.${i.service}.image.repository=${image}`, `services.${i.service}.image.tag=${tag}`] : [];
+    const module = run.config.services[i.service]?.migrateModule;
+    const hash = module ? migrationsHash(run.workspaceRoot, i.service, module) : undefined;
+    return image && tag ? [`services.${i.service}.image.repository=${image}`, `services.${i.service}.image.tag=${tag}`, ...(hash ? [`services.${i.service}.migrations.hash=${hash}`] : [])] : [];
   });
 }
 
@@ -86,7 +93,7 @@ export const releaseStep: Step<DeployRun> = {
   },
   async run(run) {
     const args = upgradeArgs(run, digestFor(run));
-    if (run.dryRun) return execOrPrint(true, run.tools.helm.bin, args);
+    if (run.dryRun) return run.execOrPrint(run.tools.helm.bin, args);
     // The check found the release current, so only synced pods made the step run: read it again (it may
     // have changed since) and replace those pods without an upgrade when it still matches. A stale
     // release is upgraded without a second read (one kubectl call less on every upgrade).
@@ -95,7 +102,7 @@ export const releaseStep: Step<DeployRun> = {
     console.log(`(waiting up to ${run.timeout} for every pod to be Ready; progress every few seconds)`);
     // stderr is kept for the diagnosis (and printed in full on failure); stdout goes to the terminal after.
     // While Helm waits, progress/ prints each workload's ready/desired and why a pod is not ready.
-    const r = await runWithProgress(run.tools.helm.bin, args, releaseWatch(run));
+    const r = await runWithProgress(run.tools.helm.bin, args, releaseWatch(run), { spawn: run.spawn });
     process.stdout.write(r.stdout);
     if (r.status === 0) return replaceSynced(run);
     process.stderr.write(r.stderr);

@@ -1,13 +1,13 @@
 /** backup-<env>: a backup now, as a Job made from the release's backup CronJob (kubectl create job --from). */
 import type { ExecutorContext } from '@nx/devkit';
 import { ClusterError, execOrPrint } from '@todo/cluster';
-import { envContext } from '../../platform/scope';
-import { kubectlOrThrow, releaseFullname, runId, waitForJob } from '../../release/jobs';
+import { envContext, requireKubectl } from '../../platform/scope';
+import { releaseFullname, runId, waitForJob } from '../../release/jobs';
 import type { BackupExecutorSchema } from './schema';
 
 export default async function backupExecutor(options: BackupExecutorSchema, context: ExecutorContext) {
   const ctx = envContext(options, context);
-  const kubectl = ctx.dryRun ? process.env.KUBECTL || 'kubectl' : kubectlOrThrow('backup');
+  const kubectl = requireKubectl(ctx, 'backup');
   const cronJob = `${releaseFullname(ctx.release, ctx.config.chart.name)}-backup`;
   const job = `${cronJob}-${runId()}`.slice(0, 63);
   const created = execOrPrint(ctx.dryRun, kubectl, [...ctx.target.kubectlScope, 'create', 'job', job, `--from=cronjob/${cronJob}`]);

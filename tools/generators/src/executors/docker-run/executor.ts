@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutorContext } from '@nx/devkit';
 import { capture, commandLine, stream } from '@todo/cluster';
-import { dockerBin, inspectImage, readRecord, recordPath } from '../../images/docker';
+import { dockerBin, inspectImage } from '../../images/docker';
+import { readRecord, recordPath } from '../../images/record';
 import type { DockerRunExecutorSchema } from './schema';
 
 /** "8000:8000" -> "127.0.0.1:8000:8000"; an explicit address other than loopback is refused. */

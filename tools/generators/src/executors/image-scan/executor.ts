@@ -4,7 +4,7 @@
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { capture, stream } from '@todo/cluster';
-import { readRecord, recordPath } from '../../images/docker';
+import { readRecord, recordPath } from '../../images/record';
 import type { ImageScanExecutorSchema } from './schema';
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;

@@ -18,8 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { ClusterError, capture, commandLine, execOrPrint } from '@todo/cluster';
-import { EnvContext, envContext } from '../../platform/scope';
-import { kubectlOrThrow, releaseFullname, runId, waitForJob } from '../../release/jobs';
+import { EnvContext, envContext, requireKubectl } from '../../platform/scope';
+import { OptionError } from '../../platform/validate';
+import { releaseFullname, runId, waitForJob } from '../../release/jobs';
 import type { RestoreExecutorSchema } from './schema';
 
 export const RESTORE_TEMPLATE = 'templates/backup/restore-job.yaml';
@@ -77,9 +78,9 @@ function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<string, num
 
 export default async function restoreExecutor(options: RestoreExecutorSchema, context: ExecutorContext) {
   const file = options.file ?? 'latest';
-  if (!FILE.test(file)) throw new ClusterError('restore', `Invalid --file=${file}: neither "latest" nor a dump file name`, 'use --file=latest or a dump file name such as --file=todo-20261126T030000Z.dump');
+  if (!FILE.test(file)) throw new OptionError(`Invalid --file=${file}: neither "latest" nor a dump file name`, 'use --file=latest or a dump file name such as --file=todo-20261126T030000Z.dump');
   const ctx = envContext(options, context);
-  const kubectl = ctx.dryRun ? process.env.KUBECTL || 'kubectl' : kubectlOrThrow('restore');
+  const kubectl = requireKubectl(ctx, 'restore');
   const id = runId();
   const job = `${releaseFullname(ctx.release, ctx.config.chart.name)}-restore-${id}`.slice(0, 63).replace(/-+$/, '');
   const getValues = ['get', 'values', ctx.release, ...ctx.target.helmScope, '--all', '--output', 'yaml'];
@@ -87,18 +88,18 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
   const valuesFile = join(tmp, 'values.yaml');
   try {
     if (ctx.dryRun) {
-      console.log(`$ ${commandLine(ctx.helm.bin, getValues)} > ${valuesFile}  (dry run)`);
+      console.log(`$ ${commandLine(ctx.tools.helm.bin, getValues)} > ${valuesFile}  (dry run)`);
       const scope = ctx.target.kubectlScope;
       for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])}  (dry run)`);
-      console.log(`$ ${commandLine(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
+      console.log(`$ ${commandLine(ctx.tools.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
       const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
       for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}  (dry run)`);
       return { success: ok };
     }
-    const values = capture(ctx.helm.bin, getValues);
+    const values = capture(ctx.tools.helm.bin, getValues);
     if (values.status !== 0) throw new ClusterError('restore', `helm get values ${ctx.release} failed: ${values.stderr.trim()}`, `is ${ctx.name} deployed? npx nx run ${ctx.config.chart.name}:status-${ctx.name}`);
     writeFileSync(valuesFile, values.stdout);
-    const rendered = capture(ctx.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id));
+    const rendered = capture(ctx.tools.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id));
     if (rendered.status !== 0) {
       const reason = /could not find template/.test(rendered.stderr) ? ` (backup.enabled is off in release ${ctx.release}, or database.mode is sqlite: there are no backups to restore)` : '';
       throw new ClusterError('restore', `rendering the restore Job failed${reason}: ${rendered.stderr.trim()}`, reason ? `enable backups (backup.enabled: true in values-${ctx.name}.yaml) and deploy-${ctx.name}` : `check the chart renders: npx nx run ${ctx.config.chart.name}:lint`);

@@ -4,15 +4,15 @@
  * says so, listing them and how to delete them for good.
  */
 import type { ExecutorContext } from '@nx/devkit';
-import { capture, execOrPrint, findTool } from '@todo/cluster';
+import { capture, execOrPrint } from '@todo/cluster';
 import { envContext } from '../../platform/scope';
 import type { UninstallExecutorSchema } from './schema';
 
 export default async function uninstallExecutor(options: UninstallExecutorSchema, context: ExecutorContext) {
   const ctx = envContext(options, context);
-  const ok = execOrPrint(ctx.dryRun, ctx.helm.bin, ['uninstall', ctx.release, ...ctx.target.helmScope, '--wait', '--timeout', options.timeout ?? '5m']);
+  const ok = execOrPrint(ctx.dryRun, ctx.tools.helm.bin, ['uninstall', ctx.release, ...ctx.target.helmScope, '--wait', '--timeout', options.timeout ?? '5m']);
   if (!ok || ctx.dryRun) return { success: ok };
-  const kubectl = findTool('kubectl');
+  const kubectl = ctx.tools.kubectl;
   const selector = `app.kubernetes.io/instance=${ctx.release}`;
   if (!kubectl) {
     console.log(`Uninstalled ${ctx.release} from ${ctx.namespace}. Its database volume and Secret are kept on purpose (kubectl not found, so not listed).`);

@@ -11,7 +11,7 @@ import type { ChartGeneratorSchema } from './schema';
 
 export function normalizeOptions(tree: Tree, options: ChartGeneratorSchema) {
   if (options.check !== undefined && typeof options.check !== 'boolean')
-    throw new OptionError(`Invalid --check=${String(options.check)}: it is a flag, pass --check or leave it out`);
+    throw new OptionError(`Invalid --check=${String(options.check)}`, `it is a flag, pass --check or leave it out`);
   const existing = readConfig(tree);
   return { check: options.check ?? false, config: existing ?? seedConfig(), seeded: !existing };
 }

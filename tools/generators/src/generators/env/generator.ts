@@ -4,7 +4,7 @@
  */
 import { Tree, formatFiles, logger } from '@nx/devkit';
 import { targetFor } from '@todo/cluster';
-import { CONFIG_FILE, EnvironmentEntry, PlatformConfig } from '../../platform/config';
+import { CONFIG_FILE, ENV_TARGET_VERBS, EnvironmentEntry, PlatformConfig } from '../../platform/config';
 import { readConfig, writeAll, writeConfig } from '../../platform/files';
 import {
   OptionError,
@@ -27,16 +27,16 @@ export interface NormalizedEnvOptions {
 
 export function normalizeOptions(tree: Tree, options: EnvGeneratorSchema): NormalizedEnvOptions {
   const config = readConfig(tree);
-  if (!config) throw new OptionError(`${CONFIG_FILE} not found: run \`npx nx g chart\` first to create the platform`);
+  if (!config) throw new OptionError(`${CONFIG_FILE} not found`, `run \`npx nx g chart\` first to create the platform`);
   const name = checkName('environment', options.name, 'the first argument (npx nx g env <name>)');
   checkEnvironmentTargetNames(name);
   const exists = name in config.environments;
   if (exists && !options.force)
-    throw new OptionError(`Environment "${name}" already exists in ${CONFIG_FILE}: pass --force to replace it, or choose another name`);
+    throw new OptionError(`Environment "${name}" already exists in ${CONFIG_FILE}`, `pass --force to replace it, or choose another name`);
   const namespace = checkName('namespace', options.namespace ?? `todo-${name}`, '--namespace');
   const owner = Object.entries(config.environments).find(([other, e]) => other !== name && e.namespace === namespace);
   if (owner)
-    throw new OptionError(`Namespace "${namespace}" is already used by environment "${owner[0]}": pass --namespace=<another>`);
+    throw new OptionError(`Namespace "${namespace}" is already used by environment "${owner[0]}"`, `pass --namespace=<another>`);
   const cluster = checkCluster(options.cluster ?? 'kind');
   const registry = checkRegistry(options.registry);
   const host = checkHost(options.host ?? `${name}.todo.localhost`);
@@ -44,7 +44,7 @@ export function normalizeOptions(tree: Tree, options: EnvGeneratorSchema): Norma
     'postgres in the release, sqlite file, or external URL in a Secret');
   const replicas = checkInteger('--replicas', options.replicas ?? 1, 1, 20, '');
   if (database === 'sqlite' && replicas !== 1)
-    throw new OptionError(`--replicas=${replicas} with --database=sqlite: SQLite has one writer, so use --replicas=1 or --database=postgres`);
+    throw new OptionError(`--replicas=${replicas} with --database=sqlite`, `SQLite has one writer, so use --replicas=1 or --database=postgres`);
   const ai = checkChoice('--ai', options.ai ?? 'mock', ['mock', 'groq'] as const, 'mock is offline, groq needs the Secret todo-groq');
   const entry: EnvironmentEntry = { cluster, namespace, host, replicas, database, ai, ...(registry ? { registry } : {}) };
   // A replaced environment keeps its extra chart values.
@@ -62,7 +62,7 @@ export async function envGenerator(tree: Tree, options: EnvGeneratorSchema) {
   return () => {
     logger.info(
       `${replaced ? 'Replaced' : 'Added'} environment "${name}" (namespace ${entry.namespace}, context ${targetFor(name, { config }).kubeContext}).\n` +
-        `Targets on project ${config.chart.name}: deploy-${name}, status-${name}, rollback-${name}, uninstall-${name}\n` +
+        `Targets on project ${config.chart.name}: ${ENV_TARGET_VERBS.map((verb) => `${verb}-${name}`).join(', ')}\n` +
         `  npx nx run ${config.chart.name}:deploy-${name}` +
         (entry.database === 'external' ? `\nCreate the Secret ${config.chart.name}-database (key DATABASE_URL) in ${entry.namespace} first.` : '') +
         (entry.ai === 'groq' ? `\nCreate the Secret ${config.chart.name}-groq (key GROQ_API_KEY) in ${entry.namespace} first.` : ''),

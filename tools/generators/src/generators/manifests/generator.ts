@@ -13,21 +13,21 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { CONFIG_FILE } from '../../platform/config';
 import { readConfig } from '../../platform/files';
 import { OptionError, checkName } from '../../platform/validate';
-import { Helm, capture, findHelm } from '@todo/cluster';
+import { Helm, capture, findHelm, unknownEnvironment } from '@todo/cluster';
 import { templateArgs } from '../../release/chart';
 import type { ManifestsGeneratorSchema } from './schema';
 
 export function normalizeOptions(tree: Tree, options: ManifestsGeneratorSchema, helm: () => Helm = () => findHelm(tree.root)) {
   const config = readConfig(tree);
-  if (!config) throw new OptionError(`${CONFIG_FILE} not found: run \`npx nx g chart\` first to create the platform`);
+  if (!config) throw new OptionError(`${CONFIG_FILE} not found`, `run \`npx nx g chart\` first to create the platform`);
   const name = checkName('environment', options.environment, 'the first argument (npx nx g manifests <env>)');
   if (!(name in config.environments))
-    throw new OptionError(`Unknown environment "${name}": ${CONFIG_FILE} has ${Object.keys(config.environments).join(', ')}; add it with \`npx nx g env ${name}\``);
+    throw unknownEnvironment(name, Object.keys(config.environments));
   const outputPath = normalize(options.outputPath ?? 'deploy/manifests').replace(/\/+$/, '');
   if (outputPath.startsWith('..') || outputPath.startsWith('/'))
-    throw new OptionError(`Invalid --outputPath=${options.outputPath}: use a folder inside the workspace, e.g. deploy/manifests`);
+    throw new OptionError(`Invalid --outputPath=${options.outputPath}`, `use a folder inside the workspace, e.g. deploy/manifests`);
   if (!tree.exists(`${config.chart.directory}/Chart.yaml`))
-    throw new OptionError(`${config.chart.directory}/Chart.yaml not found: run \`npx nx g chart\` first`);
+    throw new OptionError(`${config.chart.directory}/Chart.yaml not found`, `run \`npx nx g chart\` first`);
   return { config, name, dir: `${outputPath}/${name}`, helm: helm() };
 }
 

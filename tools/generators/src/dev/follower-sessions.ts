@@ -4,10 +4,13 @@
  * rollouts). Both run until Ctrl-C and stop every child process they started.
  */
 import type { ExecutorContext } from '@nx/devkit';
+import { EnvContext, envContext, requireKubectl } from '../platform/scope';
 import { Children } from './children';
-import { LogFollowers, PodWatcher } from './pods';
+import { KubeScope, kubeScope } from './kube';
+import { LogFollowers } from './log-followers';
+import { PodWatcher } from './pod-watcher';
 import { PortForwards, forwardTargets } from './port-forward';
-import { followerScope, interrupted } from './scope';
+import { interrupted } from './signals';
 
 interface FollowerOptions {
   environment: string;
@@ -15,11 +18,17 @@ interface FollowerOptions {
   context?: string;
 }
 
+/** The environment's context and its kubectl scope, for the followers that run on their own (the context's kubectl, never downloaded). */
+export function followerScope(options: { environment: string; release?: string; context?: string }, nx: Pick<ExecutorContext, 'root'>): { scope: EnvContext; kube: KubeScope } {
+  const scope = envContext(options, nx);
+  return { scope, kube: kubeScope(requireKubectl(scope, 'kubectl'), scope.target, scope.release) };
+}
+
 export async function followLogs(options: FollowerOptions & { service?: string[] | string; since?: string }, nx: Pick<ExecutorContext, 'root'>): Promise<boolean> {
   const stop = interrupted();
   let resolved;
   try {
-    resolved = await followerScope(options, nx);
+    resolved = followerScope(options, nx);
   } catch (e) {
     console.error(`logs: ${(e as Error).message}`);
     return false;
@@ -52,7 +61,7 @@ export async function forwardPorts(options: FollowerOptions & { portOffset?: num
   let forwards: PortForwards;
   let watcher: PodWatcher;
   try {
-    const { scope, kube } = await followerScope(options, nx);
+    const { scope, kube } = followerScope(options, nx);
     forwards = new PortForwards(children, kube, forwardTargets(scope.config.services, scope.env.database === 'postgres', options.portOffset ?? 10000));
     watcher = new PodWatcher(children, kube, 1000);
     watcher.onPods((p) => forwards.update(p));

@@ -1,0 +1,6 @@
+export interface UiExecutorSchema {
+  environment: string;
+  release?: string;
+  context?: string;
+  uiPort?: number;
+}
