@@ -111,7 +111,7 @@ describe('restore', () => {
     expect(job.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
   });
 
-  it('stops the writers (scale to 0, pods gone) before the restore, then scales them back and waits for the rollout (migrate runs first)', async () => {
+  it('stops the writers (scale to 0, pods gone) before the restore, then scales them back, waits for the rollout and migrates the restored database (the pods may skip their migrate init container)', async () => {
     await expect(restoreExecutor({ environment: 'local' }, context)).resolves.toEqual({ success: true });
     const scope = 'kubectl --context kind-todo --namespace todo-local';
     const c = calls().filter((l) => l.startsWith('kubectl') && !l.includes(' get job') && !l.includes(' logs '));
@@ -122,6 +122,7 @@ describe('restore', () => {
       `${scope} create -f -`,
       `${scope} scale deployment todo-backend --replicas=2`,
       `${scope} rollout status deployment/todo-backend --timeout=600s`,
+      `${scope} exec deployment/todo-backend -c backend -- python -m todo_api.migrate`,
     ]);
   });
 

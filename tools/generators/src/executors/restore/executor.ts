@@ -63,17 +63,36 @@ function stopWriters(ctx: EnvContext, kubectl: string, names: string[]): Map<str
   return stopped;
 }
 
-/** Scales each writer back and waits for its rollout (the migrate init container runs first). */
-function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<string, number>): boolean {
+/**
+ * Scales each writer back, waits for its rollout, then migrates the restored database up to the code's
+ * revision in one of its pods. The pods' own migrate init container cannot be relied on here: a deploy
+ * whose migrations did not change renders the Deployment without it (the chart's migrate skip), and
+ * scaling back reuses that template, so an older dump would otherwise stay at its older revision.
+ */
+function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<string, number>, restored: boolean): boolean {
   const scope = ctx.target.kubectlScope;
+  const fullname = releaseFullname(ctx.release, ctx.config.chart.name);
   let ok = true;
   for (const [name, replicas] of stopped) {
-    console.log(`starting the writers: deployment/${name} -> ${replicas} (migrate runs before the server)`);
+    console.log(`starting the writers: deployment/${name} -> ${replicas}`);
     ok = execOrPrint(false, kubectl, [...scope, 'scale', 'deployment', name, `--replicas=${replicas}`]) && ok;
     ok = execOrPrint(false, kubectl, [...scope, 'rollout', 'status', `deployment/${name}`, '--timeout=600s']) && ok;
+    const service = name.slice(fullname.length + 1);
+    const module = ctx.config.services[service]?.migrateModule;
+    if (restored && ok && module && replicas > 0) {
+      console.log(`migrating the restored database: ${module} in deployment/${name}`);
+      ok = execOrPrint(false, kubectl, [...scope, 'exec', `deployment/${name}`, '-c', service, '--', 'python', '-m', module]) && ok;
+    }
   }
-  if (!ok) console.log(`the API did not come back: kubectl ${scope.join(' ')} get pods; kubectl ${scope.join(' ')} logs deployment/<name> -c migrate`);
+  if (!ok) console.log(`the API did not come back: kubectl ${scope.join(' ')} get pods; kubectl ${scope.join(' ')} logs deployment/<name>`);
   return ok;
+}
+
+/** The dry run's line for the migration that follows a writer's rollout (startWriters). */
+function migrateDryRun(ctx: EnvContext, kubectl: string, name: string): string {
+  const service = name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
+  const module = ctx.config.services[service]?.migrateModule;
+  return module ? ` && ${commandLine(kubectl, [...ctx.target.kubectlScope, 'exec', `deployment/${name}`, '-c', service, '--', 'python', '-m', module])}` : '';
 }
 
 export default async function restoreExecutor(options: RestoreExecutorSchema, context: ExecutorContext) {
@@ -93,7 +112,7 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
       for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])}  (dry run)`);
       console.log(`$ ${commandLine(ctx.tools.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
       const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
-      for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}  (dry run)`);
+      for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}${migrateDryRun(ctx, kubectl, name)}  (dry run)`);
       return { success: ok };
     }
     const values = capture(ctx.tools.helm.bin, getValues);
@@ -111,7 +130,7 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
       ok = execOrPrint(false, kubectl, [...ctx.target.kubectlScope, 'create', '-f', '-'], rendered.stdout) && waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
     } finally {
       // Restore failed or not, the app comes back (a failed restore rolled back: the data is as before).
-      ok = startWriters(ctx, kubectl, stopped) && ok;
+      ok = startWriters(ctx, kubectl, stopped, ok) && ok;
     }
     if (ok) console.log('restored, migrated and serving again.');
     return { success: ok };
