@@ -74,7 +74,7 @@ const testsDown = () => must('tests: offline-kind cluster-down', run('bash', ['t
 /** A user of the deployed app: signed up, with one task (what must survive the other cluster). */
 async function userWithTask(): Promise<{ cookie: string; title: string }> {
   const email = `both-orders-${Date.now()}@example.test`;
-  const signup = await appHttp(USER_PORTS[0], 'POST', '/api/auth/signup', { body: { email, password: 'both-Orders-pw-1' } });
+  const signup = await appHttp(USER_PORTS[0], 'POST', '/api/auth/signup', { body: { email, password: 'quiet-Harbor-lamp-73' } });
   expect([200, 201]).toContain(signup.status);
   const title = `written before the other cluster came (${email})`;
   expect((await appHttp(USER_PORTS[0], 'POST', '/api/tasks', { cookie: signup.cookie, body: { title } })).status).toBe(201);
@@ -128,6 +128,8 @@ afterAll(() => {
   // Only what this test made; a failure half-way leaves nothing behind either.
   if (kindBin) {
     spawnSync(kindBin, ['delete', 'cluster', '--name', USER_CLUSTER, '--kubeconfig', join(state, 'kubeconfig')]);
+    // The user's deploy-local gave the cluster its local registry (copyEnv names it <cluster>-registry): a container beside the node.
+    spawnSync(process.env.DOCKER || '/usr/bin/docker', ['rm', '-f', userEnv.KIND_REGISTRY_NAME || `${USER_CLUSTER}-registry`], { stdio: 'ignore' });
     if (!clustersBefore.includes(TEST_CLUSTER)) spawnSync('bash', ['tools/offline-kind/scripts/cluster-down.sh'], { cwd: WORKSPACE, env: testsEnv() });
   }
   if (ws) rmSync(ws, { recursive: true, force: true });
