@@ -103,8 +103,8 @@ afterAll(() => {
 test('1. from nothing with --offline: stand-ins found or built, kind and the rollouts stream, --wait reports progress; a browser signs up', async () => {
   const r = ok(deploy(['--offline', '--keep=2']));
   expect(r.out).toMatch(/offline: building or reusing the stand-ins the tests use/);
-  expect(r.out).toMatch(/offline \[1\/6\] kind node image: offline-kind\.local\/node:v[\d.]+-\w+/);
-  expect(r.out).toMatch(/offline \[6\/6\] postgres stand-in: todo-base\/postgres:/);
+  expect(r.out).toMatch(/offline \[1\/7\] kind node image: offline-kind\.local\/node:v[\d.]+-\w+/);
+  expect(r.out).toMatch(/offline \[7\/7\] postgres stand-in: todo-base\/postgres:/);
   // kind's own step lines and kubectl's rollout lines, as they happened (not a summary at the end).
   expect(r.out).toMatch(/Ensuring node image/);
   expect(r.out).toMatch(/Starting control-plane/);
