@@ -65,7 +65,8 @@ const must = (what: string, r: { status: number | null; out: string }) => {
 
 /** The user's command, in the copy: the app deployed on a cluster it creates (or reuses). */
 const userDeploy = () => must('user: deploy-local --offline', run('npx', ['nx', 'run', 'todo:deploy-local', '--offline', '--output-style=stream'], userEnv, ws, 'user: deploy-local --offline'));
-const userDown = () => must('user: cluster-down', run('node', ['-r', '@swc-node/register', 'tools/cluster/src/cli.ts', 'down'], userEnv, ws, 'user: cluster-down'));
+// With the kind that --offline built (KIND_BIN), as a user on a machine with no download site runs it.
+const userDown = () => must('user: cluster-down', run('node', ['-r', '@swc-node/register', 'tools/cluster/src/cli.ts', 'down'], { ...userEnv, KIND_BIN: kindBin }, ws, 'user: cluster-down'));
 /** The tests' cluster part, with the app's variables exported as a user of the app may have them. */
 const testsEnv = () => ({ ...process.env, KIND_CLUSTER_NAME: 'todo', KIND_HTTP_PORT: '80', KIND_HTTPS_PORT: '443', OFFLINE_KIND_CLUSTER_NAME: '', OFFLINE_KIND_HTTP_PORT: '', OFFLINE_KIND_HTTPS_PORT: '' });
 const testsUp = () => must('tests: offline-kind cluster-up', run('bash', ['tools/offline-kind/scripts/cluster-up.sh'], testsEnv(), WORKSPACE, 'tests: offline-kind cluster-up'));
