@@ -71,28 +71,26 @@ function stopWriters(ctx: EnvContext, kubectl: string, names: string[]): Map<str
  */
 function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<string, number>, restored: boolean): boolean {
   const scope = ctx.target.kubectlScope;
-  const fullname = releaseFullname(ctx.release, ctx.config.chart.name);
   let ok = true;
   for (const [name, replicas] of stopped) {
     console.log(`starting the writers: deployment/${name} -> ${replicas}`);
     ok = execOrPrint(false, kubectl, [...scope, 'scale', 'deployment', name, `--replicas=${replicas}`]) && ok;
     ok = execOrPrint(false, kubectl, [...scope, 'rollout', 'status', `deployment/${name}`, '--timeout=600s']) && ok;
-    const service = name.slice(fullname.length + 1);
-    const module = ctx.config.services[service]?.migrateModule;
-    if (restored && ok && module && replicas > 0) {
-      console.log(`migrating the restored database: ${module} in deployment/${name}`);
-      ok = execOrPrint(false, kubectl, [...scope, 'exec', `deployment/${name}`, '-c', service, '--', 'python', '-m', module]) && ok;
+    const migrate = migrateArgs(ctx, name);
+    if (restored && ok && migrate && replicas > 0) {
+      console.log(`migrating the restored database: ${migrate.at(-1)} in deployment/${name}`);
+      ok = execOrPrint(false, kubectl, migrate) && ok;
     }
   }
   if (!ok) console.log(`the API did not come back: kubectl ${scope.join(' ')} get pods; kubectl ${scope.join(' ')} logs deployment/<name>`);
   return ok;
 }
 
-/** The dry run's line for the migration that follows a writer's rollout (startWriters). */
-function migrateDryRun(ctx: EnvContext, kubectl: string, name: string): string {
+/** kubectl's arguments (after the binary) that migrate through a writer's pod; undefined for a service without migrations. */
+function migrateArgs(ctx: EnvContext, name: string): string[] | undefined {
   const service = name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
   const module = ctx.config.services[service]?.migrateModule;
-  return module ? ` && ${commandLine(kubectl, [...ctx.target.kubectlScope, 'exec', `deployment/${name}`, '-c', service, '--', 'python', '-m', module])}` : '';
+  return module ? [...ctx.target.kubectlScope, 'exec', `deployment/${name}`, '-c', service, '--', 'python', '-m', module] : undefined;
 }
 
 export default async function restoreExecutor(options: RestoreExecutorSchema, context: ExecutorContext) {
@@ -112,7 +110,10 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
       for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])}  (dry run)`);
       console.log(`$ ${commandLine(ctx.tools.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
       const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
-      for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}${migrateDryRun(ctx, kubectl, name)}  (dry run)`);
+      for (const name of writerDeployments(ctx)) {
+        const migrate = migrateArgs(ctx, name);
+        console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}${migrate ? ` && ${commandLine(kubectl, migrate)}` : ''}  (dry run)`);
+      }
       return { success: ok };
     }
     const values = capture(ctx.tools.helm.bin, getValues);
