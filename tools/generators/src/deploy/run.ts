@@ -263,8 +263,9 @@ export class DeployRun implements EnvContext {
   }
 
   /** Builds the image (when the daemon lacks its content tag) and records it. */
-  build(image: ServiceImage): ImageRecord | undefined {
-    image.record = ensureImage({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected);
+  /** `force`: build even when the daemon has the content tag (an explicit rebuild). */
+  build(image: ServiceImage, force = false): ImageRecord | undefined {
+    image.record = ensureImage({ ...image.build, dryRun: this.dryRun, ...(force ? { force } : {}) }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected);
     image.inspected = undefined;
     return image.record;
   }

@@ -62,11 +62,14 @@ export function passRun(run: DeployRun, services: string[]): DeployRun {
   return run;
 }
 
-/** Rebuilds and loads `services` (none: a chart change), then the release step, on the session's run. */
-export async function rebuildAndUpgrade(run: DeployRun, services: string[], log: (line: string) => void): Promise<StepsResult> {
+/**
+ * Rebuilds and loads `services` (none: a chart change), then the release step, on the session's run.
+ * `forceBuild`: why the builds run even when the daemon has the content tag (an explicit request).
+ */
+export async function rebuildAndUpgrade(run: DeployRun, services: string[], log: (line: string) => void, forceBuild?: string): Promise<StepsResult> {
   passRun(run, services);
   const images = run.images.filter((i) => services.includes(i.service));
-  const steps: Step<DeployRun>[] = [...images.map((i) => buildStep(i)), ...images.map((i) => loadStep(i))];
+  const steps: Step<DeployRun>[] = [...images.map((i) => buildStep(i, forceBuild)), ...images.map((i) => loadStep(i))];
   if (services.length) steps.push(otherImagesStep);
   steps.push(releaseStep);
   return runSteps(steps, run, log);

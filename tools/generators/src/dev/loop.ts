@@ -109,7 +109,8 @@ export class DevLoop {
     else {
       const services = action.kind === 'deploy' ? this.run.images.map((i) => i.service) : [action.service];
       const plan: ChangePlan = { sync: new Map(), rebuild: new Map(services.map((s) => [s, 'asked from the dashboard'])), upgrade: action.kind === 'deploy' ? ['asked from the dashboard'] : [], ignored: [] };
-      ok = await this.rebuildOrUpgrade(plan);
+      // An explicit rebuild builds even an image the daemon already has under its content tag.
+      ok = await this.rebuildOrUpgrade(plan, action.kind === 'rebuild' ? 'asked from the dashboard' : undefined);
     }
     this.d.say(`pass ${n} ${ok ? 'done' : 'failed'} in ${secs(t0)}: ${appUrl(this.run)}`);
     this.d.events?.passEnded(true);
@@ -170,7 +171,7 @@ export class DevLoop {
   }
 
   /** Returns whether it succeeded. */
-  private async rebuildOrUpgrade(plan: ChangePlan): Promise<boolean> {
+  private async rebuildOrUpgrade(plan: ChangePlan, forceBuild?: string): Promise<boolean> {
     const services = [...plan.rebuild.keys()];
     const t0 = Date.now();
     const what = [
@@ -179,7 +180,7 @@ export class DevLoop {
     ].join(', ');
     this.d.say(`  ${what}`);
     try {
-      const result = await rebuildAndUpgrade(this.run, services, this.d.stepLog);
+      const result = await rebuildAndUpgrade(this.run, services, this.d.stepLog, forceBuild);
       this.d.events?.steps(result.steps);
       if (!result.success) throw new ClusterError(result.steps.find((s) => s.outcome === 'failed')?.name ?? '?', 'the step failed (its output is above)', 'fix what the output names; the next change retries');
       for (const s of services) {

@@ -25,6 +25,18 @@ it('a skipped build asks the Docker daemon about its content tag once, and the l
   expect(JSON.parse(readFileSync(join(t.ws.dir, 'dist/images/backend-image.json'), 'utf8'))).toMatchObject({ ref: 'todo-backend:content-b1', id: 'sha256:bbbb000000001111', built: false });
 });
 
+it('a forced build (the dashboard\'s rebuild button) runs even when the daemon has the content tag, and says why', async () => {
+  const c = t.run('local');
+  const image = c.images[0];
+  image.plan = { ...plan };
+  t.cluster.state.inspect = JSON.stringify([{ Id: 'sha256:bbbb000000001111', RepoTags: ['todo-backend:content-b1'], Size: 1000 }]);
+  expect(await buildStep(image, 'asked from the dashboard').needed(c)).toEqual({
+    needed: true,
+    reason: "asked from the dashboard: building todo-backend:content-b1 again (Docker's layer cache keeps unchanged layers)",
+  });
+  expect(await buildStep(image).needed(c)).toMatchObject({ needed: false });
+});
+
 it('an image the daemon lacks is built', async () => {
   const c = t.run('local');
   const image = c.images[1];
