@@ -7,6 +7,7 @@ import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import * as route from '@/app/api/[...path]/route';
 import * as health from '@/app/api/health/route';
+import * as ready from '@/app/api/ready/route';
 import { SESSION_COOKIE } from '@/lib/session';
 
 interface Seen {
@@ -350,5 +351,14 @@ describe('/api/health', () => {
     const res = health.GET();
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('/api/ready', () => {
+  it('answers itself, without a backend (the readiness probe; /api/health is liveness)', async () => {
+    process.env.BACKEND_URL = 'http://127.0.0.1:1';
+    const res = ready.GET();
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready' });
   });
 });

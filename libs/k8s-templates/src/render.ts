@@ -124,7 +124,7 @@ interface TemplateDef<I> {
 
 const PROBES: Record<ServiceSpec['type'], { liveness: string; readiness: string; startup: string }> = {
   fastapi: { liveness: '/healthz', readiness: '/readyz', startup: '/healthz' },
-  nextjs: { liveness: '/api/health', readiness: '/api/health', startup: '/api/health' },
+  nextjs: { liveness: '/api/health', readiness: '/api/ready', startup: '/api/health' },
 };
 
 interface Resources {

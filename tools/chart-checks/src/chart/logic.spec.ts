@@ -338,7 +338,7 @@ describe('helm test', () => {
     expect(t.metadata.annotations!['helm.sh/hook']).toBe('test');
     const c = container(t, 'check');
     expect(c.image).toBe(container(find(objs, 'Deployment', 'todo-backend'), 'backend').image);
-    expect(c.args).toEqual(['http://todo-backend:8000/readyz', 'http://todo-frontend:3000/api/health']);
+    expect(c.args).toEqual(['http://todo-backend:8000/readyz', 'http://todo-frontend:3000/api/ready']);
     expect(policies(objs)['todo-test'].egress.map((e: any) => e.ports[0].port)).toEqual([8000, 3000]);
     expect(kinds(objects(['tests.enabled=false'])).some((k) => k.startsWith('Pod/'))).toBe(false);
   });
@@ -347,11 +347,15 @@ describe('helm test', () => {
 describe('probes and resources', () => {
   it.each([
     ['todo-backend', '/healthz', '/readyz'],
-    ['todo-frontend', '/api/health', '/api/health'],
+    ['todo-frontend', '/api/health', '/api/ready'],
   ])('%s: startup, liveness %s, readiness %s; requests and a memory limit', (name, live, ready) => {
     const c = container(find(local(), 'Deployment', name), name.replace('todo-', ''));
     expect(c.livenessProbe.httpGet.path).toBe(live);
     expect(c.readinessProbe.httpGet.path).toBe(ready);
+    // Busy is not dead: readiness takes a slow pod out of the Service well before liveness would restart it.
+    const patience = (p: any) => p.periodSeconds * p.failureThreshold + p.timeoutSeconds;
+    expect(patience(c.livenessProbe)).toBeGreaterThanOrEqual(5 * patience(c.readinessProbe));
+    expect(c.livenessProbe.timeoutSeconds).toBeGreaterThan(c.readinessProbe.timeoutSeconds - 1);
     expect(c.startupProbe.httpGet.port).toBe('http');
     expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
     expect(c.resources.limits.memory).toBeDefined();
