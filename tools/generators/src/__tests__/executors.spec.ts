@@ -38,6 +38,9 @@ const kubectl = fake(
   *"get deployment,statefulset"*|*"get statefulset,deployment"*) echo "$FAKE_WORKLOADS" ;;
   *"get pods -l app.kubernetes.io/instance=todo -o json"*) if [ -n "$FAKE_PODS" ]; then echo "$FAKE_PODS"; else echo '{"items": []}'; fi ;;
   *"apply -f -"*) cat >> "${log}" ;;
+  *"get --raw /apis/metrics.k8s.io/v1beta1/nodes"*) [ -n "$FAKE_METRICS" ] || { echo 'Error from server (NotFound): the server could not find the requested resource' >&2; exit 1; } ;;
+  *"get --raw /apis/metrics.k8s.io"*) echo "$FAKE_METRICS" ;;
+  *"get hpa"*) echo '{"items": []}' ;;
 esac`,
 );
 const docker = fake('docker', `case "$*" in *"crictl images"*) echo "$FAKE_CRICTL" ;; "image inspect"*) echo "\${FAKE_INSPECT:-[]}" ;; esac`);
@@ -353,14 +356,31 @@ function upgradeArgsFromStep(c: DeployRun, step: typeof releaseStep): string {
 }
 
 describe('status, rollback, uninstall', () => {
-  it('status: helm status, then the pods', async () => {
+  it('status: helm status, then the pods, then their load and the autoscalers', async () => {
     await expect(statusExecutor({ environment: 'dev' }, context)).resolves.toEqual({ success: true });
     expect(calls()).toEqual(
       expect.arrayContaining([
         'helm status todo --kube-context kind-todo --namespace todo-dev',
         'kubectl --context kind-todo --namespace todo-dev get pods -l app.kubernetes.io/instance=todo -o wide',
+        'kubectl --context kind-todo --namespace todo-dev get pods -l app.kubernetes.io/instance=todo -o json',
+        'kubectl --context kind-todo --namespace todo-dev get hpa -l app.kubernetes.io/instance=todo -o json',
       ]),
     );
+  });
+
+  it('status on a cluster without a metrics API: says so, still succeeds; with one, asks it for the release\'s pods', async () => {
+    const printed: string[] = [];
+    jest.spyOn(console, 'log').mockImplementation((l: string) => void printed.push(l));
+    await expect(statusExecutor({ environment: 'dev' }, context)).resolves.toEqual({ success: true });
+    expect(printed.join('\n')).toMatch(/no metrics API on this cluster/);
+    expect(calls().some((c) => c.includes('/namespaces/todo-dev/pods?'))).toBe(false);
+    process.env.FAKE_METRICS = '{"items": []}';
+    try {
+      await statusExecutor({ environment: 'dev' }, context);
+    } finally {
+      delete process.env.FAKE_METRICS;
+    }
+    expect(calls()).toContain('kubectl --context kind-todo --namespace todo-dev get --raw /apis/metrics.k8s.io/v1beta1/namespaces/todo-dev/pods?labelSelector=app.kubernetes.io%2Finstance%3Dtodo');
   });
 
   it('rollback: previous revision by default, or the one given', async () => {
