@@ -1,6 +1,6 @@
 /**
  * Inferred targets: reads environments.json (the only list of environments) and adds, for each
- * environment, deploy-, status-, rollback-, uninstall-, backup-, restore- and prune-<env> to the chart project
+ * environment, deploy-, status-, rollback-, uninstall-, backup-, restore-, prune-, loadtest-<env> (and the others of ENV_TARGET_VERBS) to the chart project
  * (charts/todo, project "todo"). All environments share the same executors; only the option differs.
  *
  * Registered in nx.json `plugins` as "@todo/generators"; Nx loads this TypeScript through the
@@ -28,6 +28,7 @@ const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
   dev: 'the inner loop: deploy with the dev configuration, then sync, rebuild or upgrade on each change, with the pod logs',
   logs: "the services' pod logs, followed across rollouts (--service, --since)",
   'port-forward': 'each service and the database on fixed local ports, kept across rollouts',
+  loadtest: 'Locust users through the ingress (sign up, list, create, complete, search, chat; --users, --duration): req/s, p50/p95/p99 per route, errors by status',
 };
 
 export function environmentTargets(config: PlatformConfig, prefix = '@todo/generators'): Record<string, TargetConfiguration> {

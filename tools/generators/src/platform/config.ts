@@ -46,7 +46,7 @@ export interface PlatformConfig {
 
 /** Per-environment target verbs: deploy-<env>, status-<env>, ... */
 export const ENV_TARGET_VERBS = [
-  'deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore', 'prune', 'dev', 'logs', 'port-forward',
+  'deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore', 'prune', 'dev', 'logs', 'port-forward', 'loadtest',
 ] as const;
 /** Target names reserved for later issues: no environment name or target may take them. */
 export const RESERVED_ENV_TARGET_VERBS: readonly string[] = [];
