@@ -5,6 +5,8 @@
  *
  *   KIND_NODE_IMAGE   the offline kind node image       tools/offline-kind/scripts/build-node.sh
  *   TRAEFIK_IMAGE     its Traefik build                 offline-kind.local/traefik:<TRAEFIK_VERSION>
+ *   METRICS_SERVER_IMAGE  metrics-server, built apart    tools/offline-kind/scripts/build-images.sh metrics-server
+ *                     (and KIND_LOAD_IMAGES, unless set: cluster-up loads it into the nodes)
  *   KIND_BIN/HELM_BIN kind, Helm 3 from the Go proxy    scripts/go-tool.sh kind|helm3
  *   KUBECTL_BIN       kubectl of the offline node       tools/offline-kind/scripts/build-go.sh kubernetes
  *   TODO_BASE_IMAGES  Debian-based Python/Node bases    tools/base-images/scripts/build.sh
@@ -18,7 +20,7 @@ import { join } from 'node:path';
 import { ClusterError, streamAndCapture } from '@todo/cluster';
 import { recipesKey, reusable, storeResolution } from './reuse';
 
-export const OFFLINE_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES'] as const;
+export const OFFLINE_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'METRICS_SERVER_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES'] as const;
 
 /** --offline, else TODO_OFFLINE=1/true/yes. */
 export function offlineRequested(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -73,6 +75,7 @@ export async function prepareOffline(root: string, log: Log = console.log, env: 
   const hit = before.length ? undefined : reusable(root, key, env.DOCKER || 'docker');
   if (hit) {
     for (const k of OFFLINE_VARIABLES) env[k] = set[k] = hit[k];
+    loadIntoNodes(env);
     log(`offline: reusing the stand-ins resolved before (recipes unchanged; images and tools present): ${hit.KIND_NODE_IMAGE}, ${hit.POSTGRES_IMAGE}`);
     return { set, valuesFile: postgresValues(root, hit.POSTGRES_IMAGE) };
   }
@@ -89,6 +92,8 @@ export async function prepareOffline(root: string, log: Log = console.log, env: 
     if (!v) throw new ClusterError('offline: traefik', 'tools/offline-kind/versions.env has no TRAEFIK_VERSION', 'restore tools/offline-kind/versions.env from git');
     return `offline-kind.local/traefik:${v}`; // built with the node image
   });
+  await give('METRICS_SERVER_IMAGE', () => script(root, 'metrics-server image', ['tools/offline-kind/scripts/build-images.sh', 'metrics-server'], log, 1, n));
+  loadIntoNodes(env);
   await give('KIND_BIN', () => script(root, 'kind', ['scripts/go-tool.sh', 'kind'], log, 2, n));
   await give('HELM_BIN', () => script(root, 'helm', ['scripts/go-tool.sh', 'helm3'], log, 3, n));
   await give('KUBECTL_BIN', async () => `${await script(root, 'kubectl', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'], log, 4, n)}/kubectl`);
@@ -104,6 +109,11 @@ export async function prepareOffline(root: string, log: Log = console.log, env: 
   // Only a resolution made entirely here is reused (a variable given once must not stick).
   if (!before.length) storeResolution(root, key, { ...set, POSTGRES_IMAGE: pg });
   return { set, valuesFile };
+}
+
+/** The metrics-server image is not in the node image: cluster-up copies it in (unless KIND_LOAD_IMAGES is set). */
+function loadIntoNodes(env: NodeJS.ProcessEnv): void {
+  if (!env.KIND_LOAD_IMAGES && env.METRICS_SERVER_IMAGE) env.KIND_LOAD_IMAGES = env.METRICS_SERVER_IMAGE;
 }
 
 /** dist/deploy/offline-values.yaml: the chart's database image replaced by the local PostgreSQL stand-in. */
