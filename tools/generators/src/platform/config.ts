@@ -23,6 +23,8 @@ export interface EnvironmentEntry {
   namespace: string;
   host: string;
   replicas: number;
+  /** autoscaling between replicas and this (absent: off) */
+  maxReplicas?: number;
   database: DatabaseMode;
   ai: AiProvider;
   registry?: string;
@@ -62,7 +64,7 @@ export function seedConfig(): PlatformConfig {
     },
     environments: {
       local: { cluster: 'kind', namespace: 'todo-local', host: 'todo.localhost', replicas: 1, database: 'postgres', ai: 'mock' },
-      dev: { cluster: 'kind', namespace: 'todo-dev', host: 'dev.todo.localhost', replicas: 2, database: 'postgres', ai: 'mock' },
+      dev: { cluster: 'kind', namespace: 'todo-dev', host: 'dev.todo.localhost', replicas: 2, maxReplicas: 4, database: 'postgres', ai: 'mock' },
     },
   };
 }
