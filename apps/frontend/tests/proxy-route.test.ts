@@ -120,6 +120,8 @@ describe('/api/[...path] proxy route', () => {
     expect(seen.headers['x-other']).toBeUndefined();
     expect(seen.headers.cookie).toBeUndefined();
     expect(seen.headers.authorization).toBeUndefined();
+    // One connection per request, so the Service spreads requests over every backend pod (docs/scaling.md).
+    expect(seen.headers.connection).toBe('close');
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     expect(res.headers.get('x-backend')).toBe('yes');
   });
