@@ -17,7 +17,8 @@
  * shares, failed requests per test, metrics-server's own CPU and memory) are printed at the end and
  * written to reports/scale/figures.json.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually } from '@todo/test-utils';
@@ -67,10 +68,11 @@ function values(minReplicas: number, maxReplicas: number): string {
   });
 }
 
-function k(args: string[]): string {
-  return execFileSync(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', timeout: 300_000, stdio: ['pipe', 'pipe', 'pipe'] });
+/** kubectl, asynchronous: a synchronous call would stall the load's event loop and skew its latencies. */
+async function k(args: string[]): Promise<string> {
+  return (await promisify(execFile)(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 })).stdout;
 }
-const kJson = <J>(args: string[]): J => JSON.parse(k([...args, '-o', 'json'])) as J;
+const kJson = async <J>(args: string[]): Promise<J> => JSON.parse(await k([...args, '-o', 'json'])) as J;
 
 /** nx in the copy, without blocking the event loop (the load keeps running meanwhile). */
 function nx(args: string[]): Promise<{ status: number | null; out: string; seconds: number }> {
@@ -93,9 +95,22 @@ interface PodJson {
   spec: { nodeName?: string; containers: { image: string }[] };
   status: { conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount: number }[] };
 }
-const backendPods = () => kJson<{ items: PodJson[] }>(['-n', NS, 'get', 'pods', '-l', 'app.kubernetes.io/component=backend']).items.filter((p) => !p.metadata.deletionTimestamp);
+const backendPods = async () => (await kJson<{ items: PodJson[] }>(['-n', NS, 'get', 'pods', '-l', 'app.kubernetes.io/component=backend'])).items.filter((p) => !p.metadata.deletionTimestamp);
 const isReady = (p: PodJson) => (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-const readyBackends = () => backendPods().filter(isReady);
+const readyBackends = async () => (await backendPods()).filter(isReady);
+
+/** The fewest Ready backend pods seen, polled until stop() (the PDB / maxUnavailable 0 held if it stayed up). */
+function watchMinReady(everyMs: number): { stop: () => Promise<number> } {
+  let min = Infinity;
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      min = Math.min(min, (await readyBackends()).length);
+      await sleep(everyMs);
+    }
+  })();
+  return { stop: async () => ((on = false), await loop, min) };
+}
 
 /** Restarts seen in any backend pod (kept across polls: a pod scaled away takes its count with it). */
 const restarts = new Map<string, number>();
@@ -132,7 +147,7 @@ beforeAll(async () => {
   figures.deploySeconds = (Date.now() - t0) / 1000;
   // kubeadm's CoreDNS has no PodDisruptionBudget: a drain could take both replicas at once, and name
   // lookups (the frontend finding the backend) would fail. The cluster a user drains needs one too.
-  k(['-n', 'kube-system', 'create', 'poddisruptionbudget', 'coredns', '--selector=k8s-app=kube-dns', '--max-unavailable=1']);
+  await k(['-n', 'kube-system', 'create', 'poddisruptionbudget', 'coredns', '--selector=k8s-app=kube-dns', '--max-unavailable=1']);
   tokens = await Promise.all([0, 1, 2, 3].map((i) => signUp(T, `u${i}`)));
 }, 1_800_000);
 
@@ -149,15 +164,16 @@ afterAll(() => {
 
 test('1. scales out under load to at least 3 replicas and back in without it: no 5xx, no refused connection, no restart', async () => {
   // The HPA acts only once the metrics API reports the backend's CPU.
-  await eventually('the HPA reads the backend CPU from the metrics API', () => {
-    if (hpa().status.currentMetrics?.[0]?.resource?.current?.averageUtilization === undefined) throw new Error(JSON.stringify(hpa().status));
+  await eventually('the HPA reads the backend CPU from the metrics API', async () => {
+    const h = await hpa();
+    if (h.status.currentMetrics?.[0]?.resource?.current?.averageUtilization === undefined) throw new Error(JSON.stringify(h.status));
   }, 180_000, 3_000);
-  expect(readyBackends()).toHaveLength(1);
+  expect(await readyBackends()).toHaveLength(1);
   const timeline: { s: number; desired: number | undefined; ready: number; cpu: number | undefined }[] = [];
-  const poll = (t0: number) => {
-    const pods = backendPods();
+  const poll = async (t0: number) => {
+    const pods = await backendPods();
     noteRestarts(pods);
-    const h = hpa();
+    const h = await hpa();
     const row = { s: Math.round((Date.now() - t0) / 1000), desired: h.status.desiredReplicas, ready: pods.filter(isReady).length, cpu: h.status.currentMetrics?.[0]?.resource?.current?.averageUtilization };
     timeline.push(row);
     return row;
@@ -168,7 +184,7 @@ test('1. scales out under load to at least 3 replicas and back in without it: no
   let firstExtra = 0;
   let three = 0;
   while (Date.now() - t0 < 300_000) {
-    const row = poll(t0);
+    const row = await poll(t0);
     if (!firstExtra && row.ready >= 2) firstExtra = Date.now();
     if (row.ready >= 3) {
       three = Date.now();
@@ -184,8 +200,8 @@ test('1. scales out under load to at least 3 replicas and back in without it: no
   const stopped = Date.now();
   let scaledIn = 0;
   while (Date.now() - stopped < 240_000) {
-    const row = poll(t0);
-    if (row.ready === 1 && backendPods().length === 1) {
+    const row = await poll(t0);
+    if (row.ready === 1 && (await backendPods()).length === 1) {
       scaledIn = Date.now();
       break;
     }
@@ -206,9 +222,10 @@ test('1. scales out under load to at least 3 replicas and back in without it: no
 });
 
 test('2. with 3 Ready replicas each pod serves 20-47% of the requests (from the pods\' access logs)', async () => {
-  k(['-n', NS, 'patch', 'hpa', 'todo-backend', '--type=merge', '-p', '{"spec":{"minReplicas":3,"maxReplicas":3}}']);
-  await eventually('3 Ready backend pods', () => {
-    if (readyBackends().length !== 3) throw new Error(`${readyBackends().length} ready`);
+  await k(['-n', NS, 'patch', 'hpa', 'todo-backend', '--type=merge', '-p', '{"spec":{"minReplicas":3,"maxReplicas":3}}']);
+  await eventually('3 Ready backend pods', async () => {
+    const n = (await readyBackends()).length;
+    if (n !== 3) throw new Error(`${n} ready`);
   }, 240_000, 2_000);
   await sleep(5_000); // every node's kube-proxy has the three endpoints
   const since = new Date(Date.now() - 1000).toISOString();
@@ -216,8 +233,9 @@ test('2. with 3 Ready replicas each pod serves 20-47% of the requests (from the 
   await sleep(25_000);
   const o = await load.stop();
   expectNoFailures('2 balance', o);
-  const pods = readyBackends().map((p) => p.metadata.name);
-  const counts = Object.fromEntries(pods.map((p) => [p, k(['-n', NS, 'logs', p, '-c', 'backend', `--since-time=${since}`]).split('\n').filter((l) => /"path":\s*"\/api\/tasks"/.test(l)).length]));
+  const pods = (await readyBackends()).map((p) => p.metadata.name);
+  const counts: Record<string, number> = {};
+  for (const p of pods) counts[p] = (await k(['-n', NS, 'logs', p, '-c', 'backend', `--since-time=${since}`])).split('\n').filter((l) => /"path":\s*"\/api\/tasks"/.test(l)).length;
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const shares = Object.fromEntries(Object.entries(counts).map(([p, n]) => [p, Math.round((1000 * n) / total) / 10]));
   figures.test2 = { requests: o.requests, logged: total, sharesPercent: shares, rps: o.rps, p99: o.p99 };
@@ -226,26 +244,18 @@ test('2. with 3 Ready replicas each pod serves 20-47% of the requests (from the 
 });
 
 test('3. a rolling upgrade (deploy-local after a backend change) under load: 0 failed requests', async () => {
-  const before = new Set(backendPods().map((p) => p.metadata.name));
-  const image = backendPods()[0].spec.containers[0].image;
+  const before = new Set((await backendPods()).map((p) => p.metadata.name));
+  const image = (await backendPods())[0].spec.containers[0].image;
   appendFileSync(join(ws, 'apps/backend/todo_api/__init__.py'), '\n# scale e2e: a change that makes a new image\n');
   writeFileSync(join(state, 'scale-values.yaml'), values(3, 3)); // the HPA as test 2 left it
   const load = new Load(T, tokens, 6, 20).start();
-  let minReady = 3;
-  let deploying = true;
-  const watch = (async () => {
-    while (deploying) {
-      minReady = Math.min(minReady, readyBackends().length);
-      await sleep(1_000);
-    }
-  })();
+  const watch = watchMinReady(1_000);
   const r = await nx(['run', 'todo:deploy-local', '--offline', `--values=${join(state, 'scale-values.yaml')}`]);
-  deploying = false;
-  await watch;
+  const minReady = await watch.stop();
   await sleep(5_000);
   const o = await load.stop();
   ok(r);
-  const after = backendPods();
+  const after = await backendPods();
   figures.test3 = { deploySeconds: r.seconds, minReadyBackends: minReady, requests: o.requests, p99: o.p99 };
   expect(after[0].spec.containers[0].image).not.toBe(image);
   expect(after.filter((p) => before.has(p.metadata.name))).toEqual([]);
@@ -254,20 +264,13 @@ test('3. a rolling upgrade (deploy-local after a backend change) under load: 0 f
 });
 
 test('4. a node drain under load: the PodDisruptionBudget holds and 0 requests fail', async () => {
-  const onWorker = () => backendPods().filter((p) => p.spec.nodeName === WORKER);
-  await eventually('3 Ready backends, one of them on the worker', () => {
-    if (readyBackends().length !== 3 || onWorker().length === 0) throw new Error(backendPods().map((p) => `${p.metadata.name}@${p.spec.nodeName}`).join(' '));
+  await eventually('3 Ready backends, one of them on the worker', async () => {
+    const pods = await backendPods();
+    if (pods.filter(isReady).length !== 3 || !pods.some((p) => p.spec.nodeName === WORKER)) throw new Error(pods.map((p) => `${p.metadata.name}@${p.spec.nodeName}`).join(' '));
   }, 120_000, 2_000);
   const load = new Load(T, tokens, 6, 20).start();
   await sleep(3_000);
-  let minReady = 3;
-  let draining = true;
-  const watch = (async () => {
-    while (draining) {
-      minReady = Math.min(minReady, readyBackends().length);
-      await sleep(500);
-    }
-  })();
+  const watch = watchMinReady(500);
   const t0 = Date.now();
   const drain = await new Promise<{ status: number | null; out: string }>((resolve) => {
     const child = spawn(kubectlBin, ['--context', CONTEXT, 'drain', WORKER, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=240s'], { env });
@@ -277,17 +280,17 @@ test('4. a node drain under load: the PodDisruptionBudget holds and 0 requests f
     child.on('close', (status) => resolve({ status, out }));
   });
   const drainSeconds = (Date.now() - t0) / 1000;
-  await eventually('3 Ready backends again, on the control-plane node', () => {
-    if (readyBackends().length !== 3) throw new Error(`${readyBackends().length} ready`);
+  await eventually('3 Ready backends again, on the control-plane node', async () => {
+    const n = (await readyBackends()).length;
+    if (n !== 3) throw new Error(`${n} ready`);
   }, 180_000, 1_000);
-  draining = false;
-  await watch;
+  const minReady = await watch.stop();
   await sleep(3_000);
   const o = await load.stop();
-  k(['uncordon', WORKER]);
+  await k(['uncordon', WORKER]);
   figures.test4 = { drainSeconds, minReadyBackends: minReady, pdbWaits: (drain.out.match(/disruption budget/g) ?? []).length, requests: o.requests, p99: o.p99 };
   ok(drain);
-  expect(backendPods().every((p) => p.spec.nodeName === CONTROL_PLANE)).toBe(true);
+  expect((await backendPods()).every((p) => p.spec.nodeName === CONTROL_PLANE)).toBe(true);
   expect(minReady).toBeGreaterThanOrEqual(2); // the PDB's maxUnavailable 1 of 3
   expectNoFailures('4 node drain', o);
 });
@@ -295,12 +298,14 @@ test('4. a node drain under load: the PodDisruptionBudget holds and 0 requests f
 test('5. status-local prints each pod\'s CPU and memory and the HPA\'s replicas; loadtest-local drives the app through the ingress', async () => {
   const out = await eventually('status-local with metrics for every pod', async () => {
     const s = ok(await nx(['run', 'todo:status-local']));
-    if (!/todo-backend-\S+\s+backend\s+\d+m\s+25m\s+\d+%\s+\d+Mi\s+\d+Mi\/512Mi/.test(s)) throw new Error(s.slice(-3000));
+    const backendRow = /todo-backend-\S+\s+backend\s+\d+m\s+25m\s+\d+%\s+\d+Mi\s+\d+Mi\/512Mi/;
+    const hpaLine = /HPA todo-backend: 3 replicas, desired 3 \(min 3, max 3\); cpu \d+% of requests \(target 50%\)/;
+    if (!backendRow.test(s) || !hpaLine.test(s)) throw new Error(s.slice(-3000));
     return s;
   }, 120_000, 5_000);
   expect(out).toMatch(/todo-frontend-\S+\s+frontend\s+\d+m\s+\d+m\s+\d+%\s+\d+Mi/);
-  expect(out).toMatch(/HPA todo-backend: 3 replicas, desired 3 \(min 3, max 3\); cpu \d+% of requests \(target 50%\)/);
-  figures.metricsServer = k(['top', 'pod', '-n', 'kube-system', '-l', 'k8s-app=metrics-server', '--no-headers']).trim();
+  expect(out.match(/todo-backend-\S+\s+backend\s+\d+m/g)).toHaveLength(3);
+  figures.metricsServer = (await k(['top', 'pod', '-n', 'kube-system', '-l', 'k8s-app=metrics-server', '--no-headers'])).trim();
 
   const summary = join(state, 'loadtest.json');
   const r = await nx(['run', 'todo:loadtest-local', '--users=6', '--duration=20s', `--summary=${summary}`]);
