@@ -88,6 +88,7 @@ beforeAll(() => {
   appNodeBefore = nodeId('todo');
   const traefik = /^TRAEFIK_VERSION=(\S+)/m.exec(readFileSync(join(WORKSPACE, 'tools/offline-kind/versions.env'), 'utf8'))![1];
   state = mkdtempSync(join(CACHE, 'both-orders-state-'));
+  const metricsServer = lastLine(sh('bash', ['tools/offline-kind/scripts/build-images.sh', 'metrics-server']));
   userEnv = {
     ...process.env,
     KIND_CLUSTER_NAME: USER_CLUSTER,
@@ -95,6 +96,9 @@ beforeAll(() => {
     KIND_HTTPS_PORT: String(USER_PORTS[1]),
     KIND_NODE_IMAGE: lastLine(sh('bash', ['tools/offline-kind/scripts/build-node.sh'])),
     TRAEFIK_IMAGE: `offline-kind.local/traefik:${traefik}`,
+    // metrics-server is not in the node image: built apart, and cluster-up loads it into the node.
+    METRICS_SERVER_IMAGE: metricsServer,
+    KIND_LOAD_IMAGES: metricsServer,
     KIND_BIN: kindBin,
     KUBECTL_BIN: `${lastLine(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes']))}/kubectl`,
     KUBECONFIG: join(state, 'kubeconfig'),
