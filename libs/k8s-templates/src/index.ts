@@ -19,6 +19,7 @@ export {
   BASE_IMAGE_FLAVORS,
   imageName,
   pythonPackageOf,
+  fittedPoolSize,
 } from './render';
 export type { TemplateInputs, TemplateName } from './render';
 export { KUBE_LINTER_DEFAULT_CHECKS, valuesTable } from './docs';
