@@ -69,7 +69,7 @@ function autoscalingMax(options: EnvGeneratorSchema, replicas: number, database:
   if (database === 'sqlite') throw new OptionError('--autoscaling with --database=sqlite: SQLite has one writer, so use --database=postgres to scale');
   if (replicas > cap) throw new OptionError(`--autoscaling with --replicas=${replicas}: the in-cluster PostgreSQL serves at most ${cap} API pods; lower --replicas or use --database=external`);
   const max = checkInteger('--max-replicas', options.maxReplicas ?? Math.min(Math.max(2 * replicas, replicas + 1), cap), replicas, cap,
-    database === 'postgres' ? ' (the in-cluster PostgreSQL: 2 x 8 connections per API pod of its 90)' : '');
+    database === 'postgres' ? '(the in-cluster PostgreSQL: 2 x 8 connections per API pod of its 90)' : '');
   return max;
 }
 
