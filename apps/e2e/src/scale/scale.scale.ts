@@ -8,7 +8,7 @@
  * the upgrade never touches the checkout). cluster-up gives every kind cluster a metrics API
  * (metrics-server); without it the HorizontalPodAutoscaler never acts and test 1 fails.
  *
- * This machine has 2 CPUs shared with other jobs, so the backend asks for little CPU (25m) and the HPA
+ * This machine has 2 CPUs shared with other jobs, so the backend asks for little CPU (40m; idle it uses a few, so it scales back to one) and the HPA
  * aims at 50% of it: a few dozen requests a second are enough to make it act. The HPA's scale-down
  * window is 15 s here (5 minutes by default). The app's pods tolerate the control-plane taint and
  * PostgreSQL is pinned to the control-plane node, so the worker can be drained while the app serves.
@@ -50,7 +50,7 @@ function values(minReplicas: number, maxReplicas: number): string {
     database: { postgres: { nodeSelector: { 'ingress-ready': 'true' }, tolerations: TOLERATE_CONTROL_PLANE } },
     services: {
       backend: {
-        resources: { requests: { cpu: '25m' } },
+        resources: { requests: { cpu: '40m' } },
         tolerations: TOLERATE_CONTROL_PLANE,
         autoscaling: {
           enabled: true,
@@ -298,7 +298,7 @@ test('4. a node drain under load: the PodDisruptionBudget holds and 0 requests f
 test('5. status-local prints each pod\'s CPU and memory and the HPA\'s replicas; loadtest-local drives the app through the ingress', async () => {
   const out = await eventually('status-local with metrics for every pod', async () => {
     const s = ok(await nx(['run', 'todo:status-local']));
-    const backendRow = /todo-backend-\S+\s+backend\s+\d+m\s+25m\s+\d+%\s+\d+Mi\s+\d+Mi\/512Mi/;
+    const backendRow = /todo-backend-\S+\s+backend\s+\d+m\s+40m\s+\d+%\s+\d+Mi\s+\d+Mi\/512Mi/;
     const hpaLine = /HPA todo-backend: 3 replicas, desired 3 \(min 3, max 3\); cpu \d+% of requests \(target 50%\)/;
     if (!backendRow.test(s) || !hpaLine.test(s)) throw new Error(s.slice(-3000));
     return s;
