@@ -211,7 +211,8 @@ describe('traffic', () => {
 
 describe('replicas and autoscaling', () => {
   it('HPA off: replicas from the values, no HPA; topology spread and soft anti-affinity', () => {
-    const objs = rendered('helm4', environments[environments.length - 1]).objects;
+    // local: one fixed replica per service (docs/scaling.md: a 2-CPU laptop and the dev loop).
+    const objs = rendered('helm4', environments.find((e) => e.name === 'env:local')!).objects;
     const d = find(objs, 'Deployment', 'todo-frontend');
     expect(d.spec.replicas).toBeGreaterThanOrEqual(1);
     expect(kinds(objs).some((k) => k.startsWith('HorizontalPodAutoscaler'))).toBe(false);
@@ -230,6 +231,16 @@ describe('replicas and autoscaling', () => {
       expect(hpa.apiVersion).toBe('autoscaling/v2');
       expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name } });
       expect(hpa.spec.metrics.map((m: any) => m.resource.name)).toEqual(['cpu', 'memory']);
+    }
+  });
+
+  it('dev autoscales every service from its 2 replicas to 4, out at once and in after 5 minutes', () => {
+    const objs = rendered('helm4', environments.find((e) => e.name === 'env:dev')!).objects;
+    for (const name of ['todo-backend', 'todo-frontend']) {
+      expect(find(objs, 'Deployment', name).spec.replicas).toBeUndefined();
+      const hpa = find(objs, 'HorizontalPodAutoscaler', name);
+      expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+      expect(hpa.spec.behavior).toMatchObject({ scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 300 } });
     }
   });
 
