@@ -365,7 +365,7 @@ describe('probes and resources', () => {
     expect(c.readinessProbe.httpGet.path).toBe(ready);
     // Busy is not dead: readiness takes a slow pod out of the Service well before liveness would restart it.
     const patience = (p: any) => p.periodSeconds * p.failureThreshold + p.timeoutSeconds;
-    expect(patience(c.livenessProbe)).toBeGreaterThanOrEqual(5 * patience(c.readinessProbe));
+    expect(patience(c.livenessProbe)).toBeGreaterThanOrEqual(3 * patience(c.readinessProbe));
     expect(c.livenessProbe.timeoutSeconds).toBeGreaterThan(c.readinessProbe.timeoutSeconds - 1);
     expect(c.startupProbe.httpGet.port).toBe('http');
     expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
