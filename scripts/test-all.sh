@@ -32,6 +32,9 @@ step npx nx run cluster:e2e --output-style=stream
 step npx nx run e2e:cluster --output-style=stream
 # The inner loop on its own cluster: nx run todo:dev-local, logs-local, port-forward-local (docs/dev-loop.md).
 step npx nx run e2e:dev-loop --output-style=stream
+# Scaling on its own cluster with a worker: autoscaling, balance, a rolling upgrade and a node drain
+# under load with no failed request, status-local's load, loadtest-local (docs/scaling.md).
+step npx nx run e2e:scale --output-style=stream
 
 echo
 node scripts/test-summary.mjs "$reports" || status=1

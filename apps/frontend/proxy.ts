@@ -15,5 +15,6 @@ export function proxy(request: NextRequest): NextResponse {
   return response;
 }
 
-// Everything but the health check (kubelet probes, the helm test: plain HTTP to the pod) and Next's own assets.
-export const config = { matcher: ['/((?!api/health$|_next/static/|_next/image).*)'] };
+// Everything but the health and readiness checks (kubelet probes, the helm test: plain HTTP to the pod) and
+// Next's own assets.
+export const config = { matcher: ['/((?!api/health$|api/ready$|_next/static/|_next/image).*)'] };

@@ -270,6 +270,12 @@ export async function proxy(request: Request): Promise<Response> {
     if (value !== null) headers.set(name, value);
   }
   headers.set('x-request-id', requestId);
+  // One connection per proxied request. The backend's Service balances connections, not requests
+  // (kube-proxy picks a pod when a connection opens): kept-alive connections stayed on the pods that
+  // existed when they opened, so pods the autoscaler added got little traffic, and a request sent on a
+  // pooled connection just as a terminating pod closed it failed during rollouts and node drains. A new
+  // connection inside the cluster costs well under a millisecond; see docs/scaling.md.
+  headers.set('connection', 'close');
   const token = sessionToken((name) => readCookie(request.headers.get('cookie'), name));
   const incomingAuth = request.headers.get('authorization');
   if (token) headers.set('authorization', `Bearer ${token}`);

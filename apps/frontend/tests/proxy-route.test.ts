@@ -7,6 +7,7 @@ import { AddressInfo } from 'node:net';
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import * as route from '@/app/api/[...path]/route';
 import * as health from '@/app/api/health/route';
+import * as ready from '@/app/api/ready/route';
 import { inflightBodyBytes } from '@/lib/proxy';
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE } from '@/lib/session';
 
@@ -120,6 +121,8 @@ describe('/api/[...path] proxy route', () => {
     expect(seen.headers['x-other']).toBeUndefined();
     expect(seen.headers.cookie).toBeUndefined();
     expect(seen.headers.authorization).toBeUndefined();
+    // One connection per request, so the Service spreads requests over every backend pod (docs/scaling.md).
+    expect(seen.headers.connection).toBe('close');
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     expect(res.headers.get('x-backend')).toBe('yes');
   });
@@ -446,5 +449,14 @@ describe('/api/health', () => {
     const res = health.GET();
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
+  });
+});
+
+describe('/api/ready', () => {
+  it('answers itself, without a backend (the readiness probe; /api/health is liveness)', async () => {
+    process.env.BACKEND_URL = 'http://127.0.0.1:1';
+    const res = ready.GET();
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready' });
   });
 });

@@ -44,10 +44,11 @@ describe('security headers', () => {
     expect(proxy(request('http://todo.example:3000/tasks')).status).toBe(308);
   });
 
-  it('the health check (kubelet probes, the helm test) is not routed through it', () => {
+  it('the health and readiness checks (kubelet probes, the helm test) are not routed through it', () => {
     const matcher = new RegExp(`^${config.matcher[0]}$`);
     expect(matcher.test('/api/health')).toBe(false);
+    expect(matcher.test('/api/ready')).toBe(false);
     expect(matcher.test('/_next/static/chunks/app.js')).toBe(false);
-    for (const path of ['/', '/tasks', '/login', '/api/tasks', '/api/auth/login', '/api/healthz']) expect(matcher.test(path)).toBe(true);
+    for (const path of ['/', '/tasks', '/login', '/api/tasks', '/api/auth/login', '/api/healthz', '/api/readyz']) expect(matcher.test(path)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
  * values and local cluster configs, behind a small typed API. Knows nothing about Nx.
  */
 export { render, renderChart, renderImage, renderApp, templatePath, serviceTemplates, SERVICE_TEMPLATES } from './render';
-export { TEMPLATE_NAMES } from './templates';
+export { TEMPLATE_NAMES, fittedPoolSize } from './templates';
 export type { TemplateInputs, TemplateName } from './templates';
 export {
   urlEnvVar,

@@ -71,6 +71,8 @@ export interface EnvironmentSpec {
   /** Ingress host. */
   host: string;
   replicas: number;
+  /** Autoscaling of every service on CPU between `replicas` and this; absent: a fixed `replicas`. */
+  maxReplicas?: number;
   database: DatabaseMode;
   ai: AiProvider;
   /** Extra chart values layered on top for this environment (free-form, JSON-compatible). */
@@ -245,6 +247,12 @@ export function checkEnvironment(value: unknown, field = 'environment'): Environ
   checkOneOf(`${field}.ai`, value.ai, AI_PROVIDERS);
   if (value.database === 'sqlite' && value.replicas !== 1)
     fail(`${field}.replicas`, value.replicas, '1 with database sqlite (one file, one writer)');
+  if (value.maxReplicas !== undefined) {
+    const max = value.maxReplicas as number;
+    if (!Number.isInteger(max) || max < (value.replicas as number) || max > 20)
+      fail(`${field}.maxReplicas`, value.maxReplicas, `an integer from replicas (${value.replicas}) to 20`);
+    if (value.database === 'sqlite') fail(`${field}.maxReplicas`, value.maxReplicas, 'absent with database sqlite (one file, one writer: no autoscaling)');
+  }
   if (value.values !== undefined) checkObject(`${field}.values`, value.values);
   return value as unknown as EnvironmentSpec;
 }

@@ -9,6 +9,7 @@ import {
   DATABASE_MODES,
   DockerfileInput,
   EnvValuesInput,
+  EnvironmentSpec,
   MinikubeProfileInput,
   NamespaceInput,
   ServiceSpec,
@@ -84,7 +85,7 @@ export interface TemplateDef<I> {
 
 const PROBES: Record<ServiceSpec['type'], { liveness: string; readiness: string; startup: string }> = {
   fastapi: { liveness: '/healthz', readiness: '/readyz', startup: '/healthz' },
-  nextjs: { liveness: '/api/health', readiness: '/api/health', startup: '/api/health' },
+  nextjs: { liveness: '/api/health', readiness: '/api/ready', startup: '/api/health' },
 };
 
 interface Resources {
@@ -197,12 +198,30 @@ function mergeOverrides(text: string, overrides: Record<string, unknown> | undef
   return doc.toString({ lineWidth: 0 });
 }
 
+/** The in-cluster PostgreSQL's connections for the API pods, and each pool's size unless it must shrink. */
+const POSTGRES_CONNECTIONS = 90;
+const DEFAULT_POOL_SIZE = 8;
+
+/**
+ * With autoscaling, each API service may run maxReplicas pods of 2 pools each, and all of them share the
+ * in-cluster PostgreSQL's 90 connections: the environment's pool shrinks to fit (undefined: the default
+ * of 8 fits). Computed here, from the services, so adding an API service re-renders a values file that
+ * still templates.
+ */
+export function fittedPoolSize(env: EnvironmentSpec, services: { type: string }[]): number | undefined {
+  if (env.database !== 'postgres' || !env.maxReplicas) return undefined;
+  const apiPods = services.filter((s) => s.type === 'fastapi').length * env.maxReplicas;
+  const fits = Math.floor(POSTGRES_CONNECTIONS / (2 * Math.max(apiPods, 1)));
+  return fits < DEFAULT_POOL_SIZE ? Math.max(fits, 1) : undefined;
+}
+
 const envValuesDef: TemplateDef<EnvValuesInput> = {
   check: checkEnvValuesInput,
   view: (input) => {
     const env = input.environment;
     return {
       ...chartView(input),
+      poolSize: fittedPoolSize(env, input.services) ?? false,
       environment: env,
       registry: env.registry ?? '',
       isExternalDatabase: env.database === 'external',

@@ -58,6 +58,8 @@ beforeAll(() => {
   kind = sh('bash', ['scripts/go-tool.sh', 'kind']);
   kubectl = join(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes']).split('\n').pop()!, 'kubectl');
   const traefik = /^TRAEFIK_VERSION=(\S+)/m.exec(readFileSync(join(ws, 'tools/offline-kind/versions.env'), 'utf8'))![1];
+  // metrics-server is not in the node image: built apart, and cluster-up loads it into the node.
+  const metricsServer = sh('bash', ['tools/offline-kind/scripts/build-images.sh', 'metrics-server']).split('\n').pop()!;
   env = {
     ...process.env,
     KIND_CLUSTER_NAME: name,
@@ -65,6 +67,8 @@ beforeAll(() => {
     KIND_BIN: kind,
     KUBECTL_BIN: kubectl,
     TRAEFIK_IMAGE: `offline-kind.local/traefik:${traefik}`,
+    METRICS_SERVER_IMAGE: metricsServer,
+    KIND_LOAD_IMAGES: metricsServer,
     KIND_HTTP_PORT: String(httpPort),
     KIND_HTTPS_PORT: '18443',
     CLUSTER_KUBECONFIG: kubeconfig,

@@ -6,7 +6,7 @@
  *        --cluster=kind|minikube|context:<name> (overrides the environment), --name=<cluster name> (default todo),
  *        --registry (kind: local registry), --http-port=N --https-port=N
  * Environment: KIND_CLUSTER_NAME, KIND_NODE_IMAGE, KIND_HTTP_PORT, KIND_HTTPS_PORT, KIND_REGISTRY, CLUSTER_KUBECONFIG,
- *        INGRESS_MANIFESTS, TRAEFIK_IMAGE, CLUSTER_STATE_DIR, TOOLS_MIRROR, <TOOL>_BIN, MINIKUBE_CPUS, MINIKUBE_MEMORY.
+ *        INGRESS_MANIFESTS, TRAEFIK_IMAGE, METRICS_SERVER_IMAGE, KIND_LOAD_IMAGES, CLUSTER_STATE_DIR, TOOLS_MIRROR, <TOOL>_BIN, MINIKUBE_CPUS, MINIKUBE_MEMORY.
  */
 import type { ClusterTarget } from './environments';
 import { ClusterError } from './errors';
@@ -29,7 +29,7 @@ export function parseFlags(argv: string[]): Record<string, string | true> {
 
 function printChecks(checks: StatusCheck[]): void {
   const w = Math.max(...checks.map((c) => c.check.length));
-  for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.check.padEnd(w)}  ${c.detail}\n`);
+  for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : c.optional ? 'warn' : 'FAIL'}  ${c.check.padEnd(w)}  ${c.detail}\n`);
 }
 
 async function main(argv: string[]): Promise<void> {

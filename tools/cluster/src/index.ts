@@ -24,6 +24,8 @@ export { findHelm, findHelmMajor, probeHelm, parseHelmVersion, rollbackOnFailure
 export type { Helm } from './helm';
 export { ingressManifests, deploymentsIn, httpStatus } from './ingress';
 export type { IngressManifests, HttpTarget } from './ingress';
+export { metricsApi, metricsServerManifest, imagesToLoad, METRICS_SERVER } from './metrics';
+export type { MetricsApi } from './metrics';
 export { kindOptions, kindUp, kindDown, kindStatus, kindClusters, assertHealthy } from './kind';
 export type { KindOptions, Tools, StatusCheck } from './kind';
 export { kindConfig, kindConfigYaml, INGRESS_NODE_PORTS } from './kind-config';

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { release } from 'node:os';
 import { ClusterError } from './errors';
 import { RunResult, Runner } from './exec';
@@ -72,6 +72,7 @@ describe('kindUp', () => {
       `kind create cluster --config ${cfgFile} --image ${versions.kindNodeImage} --retain --wait 3m`,
       'kubectl --context kind-demo apply -f - <stdin>',
       'kubectl --context kind-demo -n traefik rollout status deployment/traefik --timeout=180s',
+      'kubectl --context kind-demo apply -f - <stdin>',
       'kubectl --context kind-demo -n kube-system rollout status deployment/coredns --timeout=180s',
     ]);
     expect(asked).toEqual(['http://127.0.0.1:0/ (Host cluster-up.localhost)']);
@@ -92,6 +93,24 @@ describe('kindUp', () => {
     expect(calls).toContain('docker network connect kind kind-registry');
     expect(calls).toContain('docker exec -i demo-control-plane cp /dev/stdin /etc/containerd/certs.d/localhost:5001/hosts.toml <stdin>');
     expect(calls).toContain('kubectl --kubeconfig /tmp/kc --context kind-demo apply -f - <stdin>');
+  });
+
+  it('loads KIND_LOAD_IMAGES into the nodes and applies metrics-server with METRICS_SERVER_IMAGE (kind\'s self-signed kubelets: --kubelet-insecure-tls)', async () => {
+    process.env.KIND_LOAD_IMAGES = 'offline-kind.local/metrics-server:v0.8.1';
+    process.env.METRICS_SERVER_IMAGE = 'offline-kind.local/metrics-server:v0.8.1';
+    const inputs: string[] = [];
+    const { runner, calls } = recorder((cmd, args) => (args[0] === 'get' && args[1] === 'clusters' ? { stdout: 'demo\n' } : undefined));
+    const recording: Runner = (cmd, args, opts) => (opts?.input && inputs.push(opts.input), runner(cmd, args, opts));
+    await kindUp(kindOptions('demo', {}), t, recording, () => undefined, answered);
+    expect(calls).toContain('kind load docker-image offline-kind.local/metrics-server:v0.8.1 --name demo');
+    const ms = inputs.map((y) => parseAllDocuments(y).map((d) => d.toJS())).find((docs) => docs.some((d) => d?.kind === 'APIService'));
+    const deploy = ms?.find((d) => d.kind === 'Deployment');
+    const c = deploy.spec.template.spec.containers[0];
+    expect(c.image).toBe('offline-kind.local/metrics-server:v0.8.1');
+    expect(c.args).toContain('--kubelet-insecure-tls');
+    expect(c.resources.requests).toEqual({ cpu: '50m', memory: '64Mi' });
+    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(deploy.spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
   });
 
   it('a create that made no node names the node image', async () => {
@@ -188,6 +207,23 @@ describe('kindStatus / kindDown', () => {
     const checks = kindStatus(kindOptions('todo', {}), t, runner);
     expect(checks.filter((c) => !c.ok).map((c) => c.check)).toEqual(['ingress traefik/traefik']);
     expect(() => assertHealthy('todo', checks)).toThrow(/ingress traefik\/traefik \(0\/1 ready\)/);
+  });
+
+  it('reports a cluster without a metrics API, and still calls it healthy', () => {
+    const { runner } = recorder((cmd, args) => {
+      const a = args.join(' ');
+      if (a === 'get clusters') return { stdout: 'todo\n' };
+      if (a.includes('metrics.k8s.io')) return { status: 1, stderr: 'Error from server (NotFound): the server could not find the requested resource' };
+      if (a.includes('get nodes')) return { stdout: 'todo-control-plane=True ' };
+      if (a.includes('deployment traefik')) return { stdout: '1/1' };
+      if (a.includes('kube-apiserver')) return { stdout: '--encryption-provider-config' };
+      return { stdout: 'x' };
+    });
+    const checks = kindStatus(kindOptions('todo', {}), t, runner);
+    const m = checks.find((c) => c.check === 'metrics API');
+    expect(m).toMatchObject({ ok: false, optional: true });
+    expect(m?.detail).toMatch(/not available \(Error from server \(NotFound\)[^)]*\); `nx run cluster:cluster-up` installs metrics-server/);
+    expect(() => assertHealthy('todo', checks)).not.toThrow();
   });
 
   it('deletes the cluster and its key; a missing cluster is not an error', () => {

@@ -7,6 +7,7 @@ import { must, Runner } from './exec';
 import { HttpTarget, httpStatus, ingressManifests, waitForIngress } from './ingress';
 import { kindConfigYaml } from './kind-config';
 import { HostFacts, readHost } from './host';
+import { imagesToLoad, METRICS_SERVER, metricsApi, metricsServerManifest } from './metrics';
 import { kindCreateFailed, NodeLog } from './node-boot';
 import { checkDocker, checkHostRoom, checkPorts } from './preflight';
 import { containerdConfigVersion, hostsToml, localRegistryHostingConfigMap, nodeHostsCommands, registryDockerCommands, registryOptions } from './registry';
@@ -93,6 +94,11 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log,
   }
   const k = (step: string, fix: string, args: string[], input?: string, inherit?: boolean) => must(runner, step, fix, t.kubectl, kubectlArgs(o, args), { input, timeoutMs: 300_000, inherit });
 
+  // Images the nodes cannot pull (offline: the metrics-server built from the Go module proxy); kind skips
+  // an image a node already has.
+  for (const image of imagesToLoad()) {
+    must(runner, `kind load ${image}`, `docker image inspect ${image} (KIND_LOAD_IMAGES names images of the local Docker daemon)`, t.kind, ['load', 'docker-image', image, '--name', o.name], { timeoutMs: 300_000 });
+  }
   if (o.registry) setUpRegistry(o, t, runner, log, k);
 
   const ing = ingressManifests();
@@ -102,6 +108,10 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log,
     const [ns, name] = d.split('/');
     k(`ingress: wait for ${d}`, `kubectl -n ${ns} describe deployment/${name}; ImagePullBackOff means the image is unreachable: set TRAEFIK_IMAGE, or on a machine without a container registry npx nx run todo:deploy-local --offline (docs/troubleshooting.md)`, ['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s'], undefined, true);
   }
+  // The metrics API (kubectl top, the HPA, status-<env>). Not waited for: it answers ~20 s later, after its
+  // first scrape of the kubelets, and nothing in cluster-up needs it; cluster-status reports it.
+  log(`installing metrics-server (${METRICS_SERVER.namespace}/${METRICS_SERVER.deployment})`);
+  k('metrics-server: apply', 'check METRICS_SERVER_IMAGE; `kubectl -n kube-system describe deployment/metrics-server` shows what failed', ['apply', '-f', '-'], metricsServerManifest());
   // kubectl's own progress lines ("Waiting for deployment ... 0 of 1 updated replicas are available") stream.
   k('wait for CoreDNS', 'kubectl -n kube-system describe deployment/coredns', ['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=180s'], undefined, true);
   // Asked where a user would ask: the listen address, or loopback when it listens on every address;
@@ -174,6 +184,8 @@ export interface StatusCheck {
   check: string;
   ok: boolean;
   detail: string;
+  /** reported, but a cluster without it is still healthy (the metrics API) */
+  optional?: boolean;
 }
 
 export function kindStatus(o: KindOptions, t: Tools, runner: Runner): StatusCheck[] {
@@ -197,13 +209,15 @@ export function kindStatus(o: KindOptions, t: Tools, runner: Runner): StatusChec
   }
   const ic = k(['get', 'ingressclass', '-o', 'jsonpath={.items[*].metadata.name}']);
   add('IngressClass', ic.status === 0 && ic.stdout.trim() !== '', ic.stdout || ic.stderr || 'none');
+  const metrics = metricsApi(t.kubectl, kubectlArgs(o, []), runner);
+  checks.push({ check: 'metrics API', ok: metrics.available, detail: metrics.detail, optional: true });
   const apiArgs = k(['-n', 'kube-system', 'get', 'pods', '-l', 'component=kube-apiserver', '-o', 'jsonpath={.items[0].spec.containers[0].command}']);
   add('Secrets encrypted at rest', /encryption-provider-config/.test(apiArgs.stdout), /encryption-provider-config/.test(apiArgs.stdout) ? 'kube-apiserver --encryption-provider-config set' : 'not configured (cluster created without it: cluster-down + cluster-up)');
   return checks;
 }
 
 export function assertHealthy(name: string, checks: StatusCheck[]): void {
-  const bad = checks.filter((c) => !c.ok);
+  const bad = checks.filter((c) => !c.ok && !c.optional);
   if (bad.length) {
     throw new ClusterError('cluster-status', `cluster "${name}" is not healthy: ${bad.map((c) => `${c.check} (${c.detail})`).join('; ')}`, 'see docs/troubleshooting.md; `nx run cluster:cluster-up` repairs the ingress, cluster-down + cluster-up starts over');
   }

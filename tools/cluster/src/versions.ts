@@ -18,6 +18,7 @@ export interface ToolSpec {
 export interface Versions {
   kindNodeImage: string;
   traefik: { image: string };
+  metricsServer: { image: string };
   registry: { image: string; name: string; hostPort: number };
   minikube: { cpus: number; memoryMb: number; kubernetesVersion: string };
   tools: Record<ToolName, ToolSpec>;

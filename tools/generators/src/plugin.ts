@@ -1,7 +1,7 @@
 /**
  * Inferred targets: reads environments.json (the only list of environments) and adds, for each
  * environment, one target per verb of ENV_TARGET_VERBS (platform/config.ts: deploy, status, rollback,
- * uninstall, backup, restore, prune, dev, logs, port-forward), named <verb>-<env>, to the chart project
+ * uninstall, backup, restore, prune, dev, logs, port-forward, ui, loadtest), named <verb>-<env>, to the chart project
  * (charts/todo, project "todo"). All environments share the same executors; only the option differs.
  *
  * Registered in nx.json `plugins` as "@todo/generators"; Nx loads this TypeScript through the
@@ -30,6 +30,7 @@ const DESCRIPTIONS: Record<(typeof ENV_TARGET_VERBS)[number], string> = {
   logs: "the services' pod logs, followed across rollouts (--service, --since)",
   'port-forward': 'each service and the database on fixed local ports, kept across rollouts',
   ui: 'the dashboard on 127.0.0.1 (pods, images, the last deploy, logs; restart and deploy), until Ctrl-C',
+  loadtest: 'Locust users through the ingress (sign up, list, create, complete, search, chat; --users, --duration): req/s, p50/p95/p99 per route, errors by status',
 };
 
 export function environmentTargets(config: PlatformConfig, prefix = '@todo/generators'): Record<string, TargetConfiguration> {

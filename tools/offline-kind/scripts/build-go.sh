@@ -64,6 +64,11 @@ case "$component" in
   local-path-provisioner)
     install="$LOCAL_PATH_PROVISIONER_VERSION" pkgs=(github.com/rancher/local-path-provisioner) names=(local-path-provisioner)
     ldflags="-s -w -X main.VERSION=${LOCAL_PATH_PROVISIONER_VERSION}" ;;
+  metrics-server)
+    # Its go.mod has no replace directives, so `go install` builds it; the version variables are its Makefile's
+    # (client-go's, which `metrics-server --version` prints).
+    install="$METRICS_SERVER_VERSION" pkgs=(sigs.k8s.io/metrics-server/cmd/metrics-server) names=(metrics-server)
+    ldflags="-s -w -X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION} -X k8s.io/client-go/pkg/version.gitCommit=${METRICS_SERVER_VERSION} -X k8s.io/client-go/pkg/version.buildDate=1970-01-01T00:00:00Z" ;;
   kindnet-lite|testkit)
     # Our own small programs (go/kindnet-lite, go/testkit).
     module="$component" pkgs=(.) names=("$component") ;;

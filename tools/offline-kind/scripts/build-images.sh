@@ -7,6 +7,8 @@
 #
 #   scripts/build-images.sh            -> $OK_CACHE/images/components-<key>.tar
 #   scripts/build-images.sh testkit    -> builds only the test workload image, prints its tag
+#   scripts/build-images.sh metrics-server -> builds only the metrics-server image, prints its tag
+#                                         (not preloaded by the node: cluster-up loads it, KIND_LOAD_IMAGES)
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -44,10 +46,17 @@ testkit_tag() {
   echo "$tag"
 }
 
-if [ "${1:-}" = testkit ]; then
-  testkit_tag
-  exit 0
-fi
+metrics_server_tag() {
+  local bin tag="offline-kind.local/metrics-server:$METRICS_SERVER_VERSION"
+  bin="$("$S/build-go.sh" metrics-server)"
+  build_image "$tag" metrics-server "$bin/metrics-server"
+  echo "$tag"
+}
+
+case "${1:-}" in
+  testkit) testkit_tag; exit 0 ;;
+  metrics-server) metrics_server_tag; exit 0 ;;
+esac
 
 base="$("$S/build-base.sh")"
 k8s="$("$S/build-go.sh" kubernetes)"

@@ -48,12 +48,16 @@ fi
 
 # The cluster comes up through the user's code: tools/cluster (what `nx run cluster:cluster-up` and
 # deploy-<env> run: its kind configuration, encryption at rest, Traefik, waits), given the offline
-# node image and the offline Traefik build. Reuses an existing cluster of that name.
+# node image and the offline Traefik and metrics-server builds. Reuses an existing cluster of that name.
 traefik_image="offline-kind.local/traefik:$TRAEFIK_VERSION"
+# metrics-server is not in the node image (a version bump would rebuild all 1.4 GB of it): built apart,
+# and cluster-up loads it into the nodes.
+metrics_image="$("$OK_ROOT/scripts/build-images.sh" metrics-server)"
 log "cluster-up of $CLUSTER_NAME from $image (tools/cluster)"
 (
   cd "$OK_REPO"
   export KIND_CLUSTER_NAME="$CLUSTER_NAME" KIND_NODE_IMAGE="$image" TRAEFIK_IMAGE="$traefik_image" \
+    METRICS_SERVER_IMAGE="$metrics_image" KIND_LOAD_IMAGES="$metrics_image" \
     KIND_HTTP_PORT="$HTTP_PORT" KIND_HTTPS_PORT="$HTTPS_PORT" \
     CLUSTER_KUBECONFIG="$kubeconfig" KIND_BIN="$kind" KUBECTL="$kubectl" KUBECTL_BIN="$kubectl" DOCKER="$DOCKER"
   timed "cluster-up" node -r @swc-node/register tools/cluster/src/cli.ts up --cluster=kind >&2

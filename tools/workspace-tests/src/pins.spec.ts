@@ -1,7 +1,7 @@
 /**
  * One version per tool: what users install (tools/cluster/versions.json) and what the offline path
  * builds from the Go module proxy (scripts/go-tool.sh, tools/offline-kind/versions.env and its wrapper
- * module) must name the same kind, Helm 3, Traefik and kubectl, so the tests run what users get.
+ * module) must name the same kind, Helm 3, Traefik, metrics-server and kubectl, so the tests run what users get.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +37,11 @@ describe('pinned tool versions agree between the user path and the offline build
     const tag = /:(v[0-9.]+)$/.exec(clusterVersions.traefik.image)?.[1];
     expect({ 'offline-kind TRAEFIK_VERSION': offlineEnv.TRAEFIK_VERSION }).toEqual({ 'offline-kind TRAEFIK_VERSION': tag });
     expect(read('tools/offline-kind/go/traefik/go.mod')).toMatch(new RegExp(`^require github\\.com/traefik/traefik/v3 ${tag?.replace(/\./g, '\\.')}$`, 'm'));
+  });
+
+  it('metrics-server: the official image tag and offline-kind versions.env (a 0.8 release the Go module proxy serves)', () => {
+    const tag = /^registry\.k8s\.io\/metrics-server\/metrics-server:(v0\.8\.[0-9]+)$/.exec(clusterVersions.metricsServer.image)?.[1];
+    expect({ 'offline-kind METRICS_SERVER_VERSION': offlineEnv.METRICS_SERVER_VERSION }).toEqual({ 'offline-kind METRICS_SERVER_VERSION': tag ?? clusterVersions.metricsServer.image });
   });
 
   it('kubectl and the offline node: the same Kubernetes release', () => {

@@ -122,7 +122,7 @@ beforeAll(() => {
   // deploy-local --offline finds or builds the node image, Traefik, kind/kubectl/helm and the base
   // images itself, as for a user; none may come from the caller's environment.
   userEnv = copyEnv(ws, state, USER_CLUSTER, [USER_PORTS[0], USER_PORTS[1]]);
-  for (const v of ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES', 'KUBECTL', 'HELM', 'TODO_OFFLINE', 'KIND_REGISTRY']) delete userEnv[v];
+  for (const v of ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES', 'KUBECTL', 'HELM', 'TODO_OFFLINE', 'KIND_REGISTRY', 'METRICS_SERVER_IMAGE', 'KIND_LOAD_IMAGES']) delete userEnv[v];
 }, 3_600_000);
 
 afterAll(() => {

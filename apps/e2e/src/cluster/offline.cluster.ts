@@ -27,7 +27,7 @@ const HTTP_PORT = 18580;
 const NODE = `${CLUSTER}-control-plane`;
 const CONTEXT = `kind-${CLUSTER}`;
 /** What --offline must find or build by itself: none of these is given. */
-const STAND_IN_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES', 'KUBECTL', 'HELM', 'TODO_OFFLINE', 'TODO_KEEP_IMAGES'];
+const STAND_IN_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'METRICS_SERVER_IMAGE', 'KIND_LOAD_IMAGES', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES', 'KUBECTL', 'HELM', 'TODO_OFFLINE', 'TODO_KEEP_IMAGES'];
 
 let ws = '';
 let state = '';
@@ -103,8 +103,8 @@ afterAll(() => {
 test('1. from nothing with --offline: stand-ins found or built, kind and the rollouts stream, --wait reports progress; a browser signs up', async () => {
   const r = ok(deploy(['--offline', '--keep=2']));
   expect(r.out).toMatch(/offline: building or reusing the stand-ins the tests use/);
-  expect(r.out).toMatch(/offline \[1\/7\] kind node image: offline-kind\.local\/node:v[\d.]+-\w+/);
-  expect(r.out).toMatch(/offline \[7\/7\] postgres stand-in: todo-base\/postgres:/);
+  expect(r.out).toMatch(/offline \[1\/8\] kind node image: offline-kind\.local\/node:v[\d.]+-\w+/);
+  expect(r.out).toMatch(/offline \[8\/8\] postgres stand-in: todo-base\/postgres:/);
   // kind's own step lines and kubectl's rollout lines, as they happened (not a summary at the end).
   expect(r.out).toMatch(/Ensuring node image/);
   expect(r.out).toMatch(/Starting control-plane/);

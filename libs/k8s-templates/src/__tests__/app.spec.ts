@@ -12,7 +12,7 @@ describe('renderApp()', () => {
 
   it('nextjs: package.json pins the versions the workspace already uses', () => {
     const files = renderApp({ name: 'admin', type: 'nextjs', port: 3100, pkg: 'admin', asgiApp: '', versions });
-    expect(Object.keys(files).sort()).toEqual(['app/api/health/route.js', 'app/layout.js', 'app/page.js', 'next.config.js', 'package.json']);
+    expect(Object.keys(files).sort()).toEqual(['app/api/health/route.js', 'app/api/ready/route.js', 'app/layout.js', 'app/page.js', 'next.config.js', 'package.json']);
     expect(JSON.parse(files['package.json'])).toMatchObject({ name: 'admin', dependencies: { next: '16.4.6', react: '19.3.1', 'react-dom': '19.3.1' } });
   });
 

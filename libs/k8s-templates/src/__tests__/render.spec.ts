@@ -12,6 +12,7 @@ import {
   renderImage,
   templatePath,
   valuesTable,
+  fittedPoolSize,
 } from '../index';
 import { backend, chart, environments, frontend, worker } from './fixtures';
 
@@ -251,5 +252,17 @@ describe('Handlebars vs Helm: one mechanism, \\{{ ... }}', () => {
     const compile = (src: string) => hb.compile(src, { strict: true, knownHelpersOnly: true, noEscape: true })({});
     expect(() => compile('name: {{ include "platform.fullname" . }}')).toThrow();
     expect(compile('name: \\{{ include "platform.fullname" . }}')).toBe('name: {{ include "platform.fullname" . }}');
+  });
+});
+
+describe('fittedPoolSize: autoscaled API pods share the in-cluster PostgreSQL\'s 90 connections', () => {
+  const env = { name: 'dev', namespace: 'todo-dev', cluster: 'kind', host: 'dev.todo.localhost', replicas: 2, database: 'postgres' as const, ai: 'mock' as const };
+  it.each([
+    ['one API service, max 4: 2 x 8 x 4 = 64 fits, the default stays', { maxReplicas: 4 }, ['fastapi', 'nextjs'], undefined],
+    ['two API services, max 4: 8 pods, pools of 5', { maxReplicas: 4 }, ['fastapi', 'fastapi', 'nextjs'], 5],
+    ['no autoscaling: replicaCount is fixed, the chart checks it', {}, ['fastapi', 'fastapi'], undefined],
+    ['external database: not ours to budget', { maxReplicas: 4, database: 'external' as const }, ['fastapi', 'fastapi'], undefined],
+  ])('%s', (_label, over, types, pool) => {
+    expect(fittedPoolSize({ ...env, ...over }, types.map((type) => ({ type })))).toBe(pool);
   });
 });

@@ -250,7 +250,8 @@ describe('traffic', () => {
 
 describe('replicas and autoscaling', () => {
   it('HPA off: replicas from the values, no HPA; topology spread and soft anti-affinity', () => {
-    const objs = rendered('helm4', environments[environments.length - 1]).objects;
+    // local: one fixed replica per service (docs/scaling.md: a 2-CPU laptop and the dev loop).
+    const objs = rendered('helm4', environments.find((e) => e.name === 'env:local')!).objects;
     const d = find(objs, 'Deployment', 'todo-frontend');
     expect(d.spec.replicas).toBeGreaterThanOrEqual(1);
     expect(kinds(objs).some((k) => k.startsWith('HorizontalPodAutoscaler'))).toBe(false);
@@ -269,6 +270,16 @@ describe('replicas and autoscaling', () => {
       expect(hpa.apiVersion).toBe('autoscaling/v2');
       expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name } });
       expect(hpa.spec.metrics.map((m: any) => m.resource.name)).toEqual(['cpu', 'memory']);
+    }
+  });
+
+  it('dev autoscales every service from its 2 replicas to 4, out at once and in after 5 minutes', () => {
+    const objs = rendered('helm4', environments.find((e) => e.name === 'env:dev')!).objects;
+    for (const name of ['todo-backend', 'todo-frontend']) {
+      expect(find(objs, 'Deployment', name).spec.replicas).toBeUndefined();
+      const hpa = find(objs, 'HorizontalPodAutoscaler', name);
+      expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+      expect(hpa.spec.behavior).toMatchObject({ scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 300 } });
     }
   });
 
@@ -445,7 +456,7 @@ describe('helm test', () => {
     expect(t.metadata.annotations!['helm.sh/hook']).toBe('test');
     const c = container(t, 'check');
     expect(c.image).toBe(container(find(objs, 'Deployment', 'todo-backend'), 'backend').image);
-    expect(c.args).toEqual(['http://todo-backend:8000/readyz', 'http://todo-frontend:3000/api/health']);
+    expect(c.args).toEqual(['http://todo-backend:8000/readyz', 'http://todo-frontend:3000/api/ready']);
     expect(policies(objs)['todo-test'].egress.map((e: any) => e.ports[0].port)).toEqual([8000, 3000]);
     expect(kinds(objects(['tests.enabled=false'])).some((k) => k.startsWith('Pod/'))).toBe(false);
   });
@@ -454,11 +465,15 @@ describe('helm test', () => {
 describe('probes and resources', () => {
   it.each([
     ['todo-backend', '/healthz', '/readyz'],
-    ['todo-frontend', '/api/health', '/api/health'],
+    ['todo-frontend', '/api/health', '/api/ready'],
   ])('%s: startup, liveness %s, readiness %s; requests and a memory limit', (name, live, ready) => {
     const c = container(find(local(), 'Deployment', name), name.replace('todo-', ''));
     expect(c.livenessProbe.httpGet.path).toBe(live);
     expect(c.readinessProbe.httpGet.path).toBe(ready);
+    // Busy is not dead: readiness takes a slow pod out of the Service well before liveness would restart it.
+    const patience = (p: any) => p.periodSeconds * p.failureThreshold + p.timeoutSeconds;
+    expect(patience(c.livenessProbe)).toBeGreaterThanOrEqual(3 * patience(c.readinessProbe));
+    expect(c.livenessProbe.timeoutSeconds).toBeGreaterThan(c.readinessProbe.timeoutSeconds - 1);
     expect(c.startupProbe.httpGet.port).toBe('http');
     expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
     expect(c.resources.limits.memory).toBeDefined();

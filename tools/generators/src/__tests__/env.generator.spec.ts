@@ -50,6 +50,17 @@ describe('env generator', () => {
     expect(environmentTargets(readConfigJson(tree))['deploy-prod'].metadata?.description).toContain('context arn:aws:eks:eu-west-1:123:cluster/main');
   });
 
+  it('autoscaling where it fits: on from 2 replicas (max twice, at most 5 with the in-cluster PostgreSQL), off for one replica; both can be asked for', async () => {
+    await envGenerator(tree, { name: 'qa', replicas: 2 });
+    await envGenerator(tree, { name: 'big', replicas: 4 });
+    await envGenerator(tree, { name: 'one', autoscaling: true, maxReplicas: 3 });
+    await envGenerator(tree, { name: 'fixed', replicas: 2, autoscaling: false });
+    const envs = readConfigJson(tree).environments;
+    expect([envs.qa.maxReplicas, envs.big.maxReplicas, envs.one.maxReplicas, envs.fixed.maxReplicas, envs.local.maxReplicas, envs.dev.maxReplicas]).toEqual([4, 5, 3, undefined, undefined, 4]);
+    expect(parse(tree.read('charts/todo/values-qa.yaml', 'utf-8')!).services.backend).toEqual({ replicaCount: 2, autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 4 } });
+    expect(parse(tree.read('charts/todo/values-fixed.yaml', 'utf-8')!).services.backend).toEqual({ replicaCount: 2 });
+  });
+
   it('minikube writes the minikube profile; --force replaces and keeps extra values', async () => {
     const config = readConfigJson(tree);
     config.environments.dev.values = { config: { logLevel: 'debug' } };
@@ -85,6 +96,10 @@ describe('env generator', () => {
       ['replicas 1.5', { name: 'qa', replicas: 1.5 }, /Invalid --replicas=1\.5/],
       ['replicas not a number', { name: 'qa', replicas: 'two' as never }, /Invalid --replicas=two/],
       ['sqlite with 2 replicas', { name: 'qa', database: 'sqlite', replicas: 2 }, /^--replicas=2 with --database=sqlite: SQLite has one writer, so use --replicas=1 or --database=postgres$/],
+      ['autoscaling with sqlite', { name: 'qa', database: 'sqlite', autoscaling: true }, /^--autoscaling with --database=sqlite: SQLite has one writer/],
+      ['max-replicas below replicas', { name: 'qa', replicas: 3, maxReplicas: 2 }, /^Invalid --max-replicas=2: use a whole number from 3 to 5 \(the in-cluster PostgreSQL/],
+      ['max-replicas over the PostgreSQL budget', { name: 'qa', maxReplicas: 8 }, /^Invalid --max-replicas=8: use a whole number from 1 to 5/],
+      ['max-replicas without autoscaling', { name: 'qa', maxReplicas: 3, autoscaling: false }, /^--max-replicas=3 with --no-autoscaling: drop one of them$/],
       ['uppercase host', { name: 'qa', host: 'QA.example.com' }, /^Invalid host "QA\.example\.com": use a lowercase DNS name .*e\.g\. --host=/],
       ['host with scheme', { name: 'qa', host: 'http://qa.example.com' }, /Invalid host "http:\/\/qa\.example\.com"/],
       ['host with underscore', { name: 'qa', host: 'q_a.example.com' }, /Invalid host "q_a\.example\.com"/],

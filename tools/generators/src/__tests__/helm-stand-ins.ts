@@ -25,7 +25,16 @@ export function helmStandIns(dir: string): StandIns {
     return path;
   };
   const helm = fake('helm', `if [ "$1" = version ]; then printf '%s' "\${FAKE_HELM_VERSION:-v3.22.0}"; exit 0; fi\nexit "\${FAKE_HELM_EXIT:-0}"`);
-  const kubectl = fake('kubectl', 'exit 0');
+  // The metrics API answers only with FAKE_METRICS set (a cluster without metrics-server otherwise); lists are empty.
+  const kubectl = fake(
+    'kubectl',
+    `case "$*" in
+  *"get --raw /apis/metrics.k8s.io/v1beta1/nodes"*) [ -n "$FAKE_METRICS" ] || { echo 'Error from server (NotFound): the server could not find the requested resource' >&2; exit 1; } ;;
+  *"get --raw /apis/metrics.k8s.io"*) echo "$FAKE_METRICS" ;;
+  *"-o json"*) echo '{"items": []}' ;;
+esac
+exit 0`,
+  );
   return {
     helm,
     kubectl,

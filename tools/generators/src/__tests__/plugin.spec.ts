@@ -28,11 +28,11 @@ describe('createNodes', () => {
     const targets = results[0][1].projects!['charts/todo'].targets!;
     expect(Object.keys(targets)).toEqual([
       'deploy-local', 'status-local', 'rollback-local', 'uninstall-local', 'backup-local', 'restore-local', 'prune-local',
-      'dev-local', 'logs-local', 'port-forward-local', 'ui-local',
+      'dev-local', 'logs-local', 'port-forward-local', 'ui-local', 'loadtest-local',
       'deploy-dev', 'status-dev', 'rollback-dev', 'uninstall-dev', 'backup-dev', 'restore-dev', 'prune-dev',
-      'dev-dev', 'logs-dev', 'port-forward-dev', 'ui-dev',
+      'dev-dev', 'logs-dev', 'port-forward-dev', 'ui-dev', 'loadtest-dev',
       'deploy-qa', 'status-qa', 'rollback-qa', 'uninstall-qa', 'backup-qa', 'restore-qa', 'prune-qa',
-      'dev-qa', 'logs-qa', 'port-forward-qa', 'ui-qa',
+      'dev-qa', 'logs-qa', 'port-forward-qa', 'ui-qa', 'loadtest-qa',
     ]);
     expect(targets['deploy-qa']).toMatchObject({ executor: '@todo/generators:deploy', options: { environment: 'qa' }, cache: false });
     expect(targets['status-qa'].metadata?.description).toContain('context todo');

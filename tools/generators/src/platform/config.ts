@@ -25,6 +25,8 @@ export interface EnvironmentEntry {
   namespace: string;
   host: string;
   replicas: number;
+  /** autoscaling between replicas and this (absent: off) */
+  maxReplicas?: number;
   database: DatabaseMode;
   ai: AiProvider;
   registry?: string;
@@ -48,7 +50,7 @@ export interface PlatformConfig {
 
 /** Per-environment target verbs: deploy-<env>, status-<env>, ... */
 export const ENV_TARGET_VERBS = [
-  'deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore', 'prune', 'dev', 'logs', 'port-forward', 'ui',
+  'deploy', 'status', 'rollback', 'uninstall', 'backup', 'restore', 'prune', 'dev', 'logs', 'port-forward', 'ui', 'loadtest',
 ] as const;
 /** Target names reserved for later issues: no environment name or target may take them. */
 export const RESERVED_ENV_TARGET_VERBS: readonly string[] = [];
@@ -64,7 +66,7 @@ export function seedConfig(): PlatformConfig {
     },
     environments: {
       local: { cluster: 'kind', namespace: 'todo-local', host: 'todo.localhost', replicas: 1, database: 'postgres', ai: 'mock' },
-      dev: { cluster: 'kind', namespace: 'todo-dev', host: 'dev.todo.localhost', replicas: 2, database: 'postgres', ai: 'mock' },
+      dev: { cluster: 'kind', namespace: 'todo-dev', host: 'dev.todo.localhost', replicas: 2, maxReplicas: 4, database: 'postgres', ai: 'mock' },
     },
   };
 }

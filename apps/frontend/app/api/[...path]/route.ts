@@ -1,4 +1,4 @@
-// Every /api/* request except /api/health goes to the backend through lib/proxy.ts.
+// Every /api/* request except /api/health and /api/ready goes to the backend through lib/proxy.ts.
 // Dynamic on purpose: BACKEND_URL is read from process.env per request, never at build time.
 import { proxy } from '@/lib/proxy';
 

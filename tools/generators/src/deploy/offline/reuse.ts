@@ -44,7 +44,7 @@ export function reusable(root: string, key: string, docker = 'docker'): Record<s
   if (r.key !== key) return undefined;
   const v = r.values;
   for (const bin of ['KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES']) if (!v[bin] || !existsSync(v[bin])) return undefined;
-  const images = [v.KIND_NODE_IMAGE, v.TRAEFIK_IMAGE, v.KIND_REGISTRY_IMAGE, v.POSTGRES_IMAGE, ...baseImages(v.TODO_BASE_IMAGES)];
+  const images = [v.KIND_NODE_IMAGE, v.TRAEFIK_IMAGE, v.METRICS_SERVER_IMAGE, v.KIND_REGISTRY_IMAGE, v.POSTGRES_IMAGE, ...baseImages(v.TODO_BASE_IMAGES)];
   if (images.some((i) => !i) || capture(docker, ['image', 'inspect', '--format', '{{.Id}}', ...images]).status !== 0) return undefined;
   return v;
 }

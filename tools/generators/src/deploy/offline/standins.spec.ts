@@ -10,12 +10,13 @@ describe('prepareOffline', () => {
     const root = mkdtempSync(join(tmpdir(), 'offline-'));
     const images = join(root, 'images.json');
     writeFileSync(images, JSON.stringify({ postgres: { IMAGE: 'todo-base/postgres:15-bookworm-abc' } }));
-    const env: NodeJS.ProcessEnv = { KIND_NODE_IMAGE: 'n:1', TRAEFIK_IMAGE: 't:1', KIND_BIN: '/k', HELM_BIN: '/h', KUBECTL_BIN: '/c', TODO_BASE_IMAGES: images, KIND_REGISTRY_IMAGE: 'r:1', TODO_CACHE_DIR: root };
+    const env: NodeJS.ProcessEnv = { KIND_NODE_IMAGE: 'n:1', TRAEFIK_IMAGE: 't:1', METRICS_SERVER_IMAGE: 'm:1', KIND_BIN: '/k', HELM_BIN: '/h', KUBECTL_BIN: '/c', TODO_BASE_IMAGES: images, KIND_REGISTRY_IMAGE: 'r:1', TODO_CACHE_DIR: root };
     const lines: string[] = [];
     const r = await prepareOffline(root, (l) => lines.push(l), env);
     expect(r.set).toEqual({});
     expect(env.KIND_NODE_IMAGE).toBe('n:1');
     expect(lines).toContain('offline: KIND_NODE_IMAGE given: n:1');
+    expect(env.KIND_LOAD_IMAGES).toBe('m:1'); // metrics-server is not in the node image: cluster-up loads it
     expect(lines[0]).toMatch(/first run on this machine: about 20-25 minutes/);
     expect(readFileSync(r.valuesFile, 'utf8')).toContain('repository: todo-base/postgres\n      tag: "15-bookworm-abc"');
   });
@@ -28,7 +29,7 @@ describe('prepareOffline', () => {
     const root = mkdtempSync(join(tmpdir(), 'offline-'));
     const images = join(root, 'images.json');
     writeFileSync(images, '{}');
-    const env: NodeJS.ProcessEnv = { KIND_NODE_IMAGE: 'n', TRAEFIK_IMAGE: 't', KIND_BIN: 'k', HELM_BIN: 'h', KUBECTL_BIN: 'c', TODO_BASE_IMAGES: images, KIND_REGISTRY_IMAGE: 'r' };
+    const env: NodeJS.ProcessEnv = { KIND_NODE_IMAGE: 'n', TRAEFIK_IMAGE: 't', METRICS_SERVER_IMAGE: 'm', KIND_BIN: 'k', HELM_BIN: 'h', KUBECTL_BIN: 'c', TODO_BASE_IMAGES: images, KIND_REGISTRY_IMAGE: 'r' };
     await expect(prepareOffline(root, () => undefined, env)).rejects.toThrow(/names no postgres\.IMAGE/);
   });
 });
@@ -42,7 +43,7 @@ describe('reuse of the last resolution', () => {
     writeFileSync(bin, '');
     const images = join(root, 'images.json');
     writeFileSync(images, JSON.stringify({ postgres: { IMAGE: 'pg:1' } }));
-    const values = { KIND_NODE_IMAGE: 'n:1', TRAEFIK_IMAGE: 't:1', KIND_BIN: bin, HELM_BIN: bin, KUBECTL_BIN: bin, TODO_BASE_IMAGES: images, KIND_REGISTRY_IMAGE: 'r:1', POSTGRES_IMAGE: 'pg:1' };
+    const values = { KIND_NODE_IMAGE: 'n:1', TRAEFIK_IMAGE: 't:1', METRICS_SERVER_IMAGE: 'm:1', KIND_BIN: bin, HELM_BIN: bin, KUBECTL_BIN: bin, TODO_BASE_IMAGES: images, KIND_REGISTRY_IMAGE: 'r:1', POSTGRES_IMAGE: 'pg:1' };
     const key = recipesKey(root, '/cache');
     storeResolution(root, key, values);
     expect(reusable(root, key, '/bin/true')).toEqual(values); // /bin/true: "docker image inspect" finds every image

@@ -5,6 +5,8 @@
  *
  *   KIND_NODE_IMAGE   the offline kind node image       tools/offline-kind/scripts/build-node.sh
  *   TRAEFIK_IMAGE     its Traefik build                 offline-kind.local/traefik:<TRAEFIK_VERSION>
+ *   METRICS_SERVER_IMAGE  metrics-server, built apart    tools/offline-kind/scripts/build-images.sh metrics-server
+ *                     (and KIND_LOAD_IMAGES, unless set: cluster-up loads it into the nodes)
  *   KIND_BIN/HELM_BIN kind, Helm 3 from the Go proxy    scripts/go-tool.sh kind|helm3
  *   KUBECTL_BIN       kubectl of the offline node       tools/offline-kind/scripts/build-go.sh kubernetes
  *   TODO_BASE_IMAGES  Debian-based Python/Node bases    tools/base-images/scripts/build.sh
@@ -19,7 +21,7 @@ import { join } from 'node:path';
 import { ClusterError, streamAndCapture } from '@todo/cluster';
 import { recipesKey, reusable, storeResolution } from './reuse';
 
-export const OFFLINE_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES', 'KIND_REGISTRY_IMAGE'] as const;
+export const OFFLINE_VARIABLES = ['KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'METRICS_SERVER_IMAGE', 'KIND_BIN', 'HELM_BIN', 'KUBECTL_BIN', 'TODO_BASE_IMAGES', 'KIND_REGISTRY_IMAGE'] as const;
 
 /** --offline, else TODO_OFFLINE=1/true/yes. */
 export function offlineRequested(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -74,6 +76,7 @@ export async function prepareOffline(root: string, log: Log = console.log, env: 
   const hit = before.length ? undefined : reusable(root, key, env.DOCKER || 'docker');
   if (hit) {
     for (const k of OFFLINE_VARIABLES) env[k] = set[k] = hit[k];
+    loadIntoNodes(env);
     log(`offline: reusing the stand-ins resolved before (recipes unchanged; images and tools present): ${hit.KIND_NODE_IMAGE}, ${hit.POSTGRES_IMAGE}`);
     return { set, valuesFile: postgresValues(root, hit.POSTGRES_IMAGE) };
   }
@@ -83,29 +86,36 @@ export async function prepareOffline(root: string, log: Log = console.log, env: 
   };
   const estimate = firstRunEstimate(env);
   log(`offline: building or reusing the stand-ins the tests use${estimate ? `; ${estimate}` : ' (cached: seconds)'}`);
-  const n = 7;
+  const n = 8;
   await give('KIND_NODE_IMAGE', () => script(root, 'kind node image', ['tools/offline-kind/scripts/build-node.sh'], log, 1, n));
   await give('TRAEFIK_IMAGE', () => {
     const v = /^TRAEFIK_VERSION=([^\s#]+)/m.exec(readFileSync(join(root, 'tools/offline-kind/versions.env'), 'utf8'))?.[1];
     if (!v) throw new ClusterError('offline: traefik', 'tools/offline-kind/versions.env has no TRAEFIK_VERSION', 'restore tools/offline-kind/versions.env from git');
     return `offline-kind.local/traefik:${v}`; // built with the node image
   });
-  await give('KIND_BIN', () => script(root, 'kind', ['scripts/go-tool.sh', 'kind'], log, 2, n));
-  await give('HELM_BIN', () => script(root, 'helm', ['scripts/go-tool.sh', 'helm3'], log, 3, n));
-  await give('KUBECTL_BIN', async () => `${await script(root, 'kubectl', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'], log, 4, n)}/kubectl`);
+  await give('METRICS_SERVER_IMAGE', () => script(root, 'metrics-server image', ['tools/offline-kind/scripts/build-images.sh', 'metrics-server'], log, 2, n));
+  loadIntoNodes(env);
+  await give('KIND_BIN', () => script(root, 'kind', ['scripts/go-tool.sh', 'kind'], log, 3, n));
+  await give('HELM_BIN', () => script(root, 'helm', ['scripts/go-tool.sh', 'helm3'], log, 4, n));
+  await give('KUBECTL_BIN', async () => `${await script(root, 'kubectl', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'], log, 5, n)}/kubectl`);
   await give('TODO_BASE_IMAGES', async () => {
-    await script(root, 'base images', ['tools/base-images/scripts/build.sh'], log, 5, n);
+    await script(root, 'base images', ['tools/base-images/scripts/build.sh'], log, 6, n);
     return join(root, 'dist/base-images/images.json');
   });
-  await give('KIND_REGISTRY_IMAGE', () => script(root, 'local registry', ['tools/cluster/scripts/registry-image.sh'], log, 6, n));
+  await give('KIND_REGISTRY_IMAGE', () => script(root, 'local registry', ['tools/cluster/scripts/registry-image.sh'], log, 7, n));
   const images = JSON.parse(readFileSync(env.TODO_BASE_IMAGES!, 'utf8')) as { postgres?: { IMAGE?: string } };
   const pg = images.postgres?.IMAGE;
   if (!pg) throw new ClusterError('offline: postgres', `${env.TODO_BASE_IMAGES} names no postgres.IMAGE`, 'npx nx run base-images:build writes it (dist/base-images/images.json)');
   const valuesFile = postgresValues(root, pg);
-  log(`offline [7/${n}] postgres stand-in: ${pg} (values: ${valuesFile})`);
+  log(`offline [8/${n}] postgres stand-in: ${pg} (values: ${valuesFile})`);
   // Only a resolution made entirely here is reused (a variable given once must not stick).
   if (!before.length) storeResolution(root, key, { ...set, POSTGRES_IMAGE: pg });
   return { set, valuesFile };
+}
+
+/** The metrics-server image is not in the node image: cluster-up copies it in (unless KIND_LOAD_IMAGES is set). */
+function loadIntoNodes(env: NodeJS.ProcessEnv): void {
+  if (!env.KIND_LOAD_IMAGES && env.METRICS_SERVER_IMAGE) env.KIND_LOAD_IMAGES = env.METRICS_SERVER_IMAGE;
 }
 
 /** dist/deploy/offline-values.yaml: the chart's database image replaced by the local PostgreSQL stand-in. */

@@ -3,7 +3,8 @@
  * without a session, which only the backend answers with 401 (the frontend's proxy reached it). The
  * database is already proven by the backend pods being Ready (their readiness probe runs SELECT 1).
  */
-import { ClusterError, httpStatus, minikubeOptions } from '@todo/cluster';
+import { ClusterError, httpStatus, kindOptions, minikubeOptions } from '@todo/cluster';
+import type { ClusterTarget, KindOptions } from '@todo/cluster';
 import { smokeAttempt } from '../progress';
 import type { DeployRun } from '../run';
 import type { Step } from '../step';
@@ -15,12 +16,20 @@ export const SMOKE_CHECKS: { path: string; expect: number }[] = [
 
 /** Where the ingress listens: kind and minikube publish it on the host (cluster-up); a real cluster at its host name. */
 export function ingressAddress(run: DeployRun): { address: string; port: number } {
-  if (run.cluster.type === 'kind') return { address: run.kind!.listenAddress, port: run.kind!.httpPort };
-  if (run.cluster.type === 'minikube') {
-    const o = minikubeOptions(run.cluster.name);
+  return ingressAddressFor(run.cluster, run.env.host, run.kind);
+}
+
+/** The same for any environment's cluster (the load test); kind's from its options (KIND_HTTP_PORT...). */
+export function ingressAddressFor(cluster: ClusterTarget, host: string, kind?: KindOptions): { address: string; port: number } {
+  if (cluster.type === 'kind') {
+    const o = kind ?? kindOptions(cluster.name);
+    return { address: ['0.0.0.0', '::'].includes(o.listenAddress) ? '127.0.0.1' : o.listenAddress, port: o.httpPort };
+  }
+  if (cluster.type === 'minikube') {
+    const o = minikubeOptions(cluster.name);
     return { address: o.listenAddress, port: o.httpPort };
   }
-  return { address: run.env.host, port: 80 };
+  return { address: host, port: 80 };
 }
 
 export function appUrl(run: DeployRun): string {

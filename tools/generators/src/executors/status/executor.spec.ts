@@ -5,14 +5,27 @@ import statusExecutor from './executor';
 
 const t = standInSuite();
 
-it('status: helm status, then the pods', async () => {
+it('status: helm status, then the pods, then their load and the autoscalers', async () => {
   await expect(statusExecutor({ environment: 'dev' }, t.ws.context)).resolves.toEqual({ success: true });
   expect(t.tools.calls()).toEqual(
     expect.arrayContaining([
       'helm status todo --kube-context kind-todo --namespace todo-dev',
       'kubectl --context kind-todo --namespace todo-dev get pods -l app.kubernetes.io/instance=todo -o wide',
+      'kubectl --context kind-todo --namespace todo-dev get pods -l app.kubernetes.io/instance=todo -o json',
+      'kubectl --context kind-todo --namespace todo-dev get hpa -l app.kubernetes.io/instance=todo -o json',
     ]),
   );
+});
+
+it("status on a cluster without a metrics API: says so, still succeeds; with one, asks it for the release's pods", async () => {
+  const printed: string[] = [];
+  jest.spyOn(console, 'log').mockImplementation((l: string) => void printed.push(l));
+  await expect(statusExecutor({ environment: 'dev' }, t.ws.context)).resolves.toEqual({ success: true });
+  expect(printed.join('\n')).toMatch(/no metrics API on this cluster/);
+  expect(t.tools.calls().some((c) => c.includes('/namespaces/todo-dev/pods?'))).toBe(false);
+  process.env.FAKE_METRICS = '{"items": []}';
+  await statusExecutor({ environment: 'dev' }, t.ws.context);
+  expect(t.tools.calls()).toContain('kubectl --context kind-todo --namespace todo-dev get --raw /apis/metrics.k8s.io/v1beta1/namespaces/todo-dev/pods?labelSelector=app.kubernetes.io%2Finstance%3Dtodo');
 });
 
 it('CLUSTER_KUBECONFIG (where cluster-up keeps the kind context) reaches helm and kubectl of kind environments only', async () => {

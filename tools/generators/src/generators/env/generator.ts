@@ -45,12 +45,32 @@ export function normalizeOptions(tree: Tree, options: EnvGeneratorSchema): Norma
   const replicas = checkInteger('--replicas', options.replicas ?? 1, 1, 20, '');
   if (database === 'sqlite' && replicas !== 1)
     throw new OptionError(`--replicas=${replicas} with --database=sqlite`, `SQLite has one writer, so use --replicas=1 or --database=postgres`);
+  const maxReplicas = autoscalingMax(options, replicas, database);
   const ai = checkChoice('--ai', options.ai ?? 'mock', ['mock', 'groq'] as const, 'mock is offline, groq needs the Secret todo-groq');
-  const entry: EnvironmentEntry = { cluster, namespace, host, replicas, database, ai, ...(registry ? { registry } : {}) };
+  const entry: EnvironmentEntry = { cluster, namespace, host, replicas, ...(maxReplicas ? { maxReplicas } : {}), database, ai, ...(registry ? { registry } : {}) };
   // A replaced environment keeps its extra chart values.
   const previous = config.environments[name];
   if (previous?.values) entry.values = previous.values;
   return { name, entry, config, replaced: exists };
+}
+
+/**
+ * Autoscaling "where it fits": on for an environment of two or more replicas (meant to scale), off for
+ * one replica (a laptop's local environment: one pod per service, and the dev loop syncs into it) and
+ * for SQLite (one writer). The in-cluster PostgreSQL takes 2 x 8 connections per API pod out of 90.
+ */
+function autoscalingMax(options: EnvGeneratorSchema, replicas: number, database: string): number | undefined {
+  const cap = database === 'postgres' ? 5 : 20;
+  const on = options.autoscaling ?? (options.maxReplicas !== undefined || (replicas >= 2 && replicas < cap && database !== 'sqlite'));
+  if (!on) {
+    if (options.maxReplicas !== undefined) throw new OptionError(`--max-replicas=${options.maxReplicas} with --no-autoscaling`, 'drop one of them');
+    return undefined;
+  }
+  if (database === 'sqlite') throw new OptionError('--autoscaling with --database=sqlite', 'SQLite has one writer, so use --database=postgres to scale');
+  if (replicas > cap) throw new OptionError(`--autoscaling with --replicas=${replicas}: the in-cluster PostgreSQL serves at most ${cap} API pods`, 'lower --replicas or use --database=external');
+  const max = checkInteger('--max-replicas', options.maxReplicas ?? Math.min(Math.max(2 * replicas, replicas + 1), cap), replicas, cap,
+    database === 'postgres' ? '(the in-cluster PostgreSQL: 2 x 8 connections per API pod of its 90)' : '');
+  return max;
 }
 
 export async function envGenerator(tree: Tree, options: EnvGeneratorSchema) {

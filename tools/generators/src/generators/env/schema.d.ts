@@ -11,6 +11,10 @@ export interface EnvGeneratorSchema {
   host?: string;
   /** Replicas of every service; default 1. */
   replicas?: number;
+  /** Autoscale between replicas and maxReplicas; default: on with 2+ replicas (not with sqlite). */
+  autoscaling?: boolean;
+  /** Most replicas with autoscaling; default 2 x replicas (at most 5 with postgres). */
+  maxReplicas?: number;
   database?: 'postgres' | 'sqlite' | 'external';
   ai?: 'mock' | 'groq';
   /** Replace an existing environment. */
