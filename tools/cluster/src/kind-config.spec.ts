@@ -18,12 +18,12 @@ describe('kind config', () => {
     ]);
   });
 
-  it('mounts the encryption directory and hands it to the API server (kubeadm v1beta3 map form)', () => {
+  it('mounts the encryption directory and hands it to the API server (kubeadm v1beta3 map form); aggregated APIs by their endpoints', () => {
     const cfg = kindConfig(base) as { nodes: Array<{ extraMounts: unknown[] }>; kubeadmConfigPatches: string[] };
     expect(cfg.nodes[0].extraMounts).toEqual([{ hostPath: base.encryptionDir, containerPath: '/etc/kubernetes/encryption', readOnly: true }]);
     const patch = parse(cfg.kubeadmConfigPatches[0]);
     expect(patch.kind).toBe('ClusterConfiguration');
-    expect(patch.apiServer.extraArgs).toEqual({ 'encryption-provider-config': '/etc/kubernetes/encryption/config.yaml' });
+    expect(patch.apiServer.extraArgs).toEqual({ 'encryption-provider-config': '/etc/kubernetes/encryption/config.yaml', 'enable-aggregator-routing': 'true' });
     expect(patch.apiServer.extraVolumes).toEqual([
       { name: 'encryption-config', hostPath: '/etc/kubernetes/encryption', mountPath: '/etc/kubernetes/encryption', readOnly: true, pathType: 'DirectoryOrCreate' },
     ]);

@@ -29,7 +29,15 @@ export function kindConfig(o: KindConfigOptions): Record<string, unknown> {
   const apiServerPatch = {
     kind: 'ClusterConfiguration',
     apiServer: {
-      extraArgs: { 'encryption-provider-config': `${NODE_ENCRYPTION_DIR}/${ENCRYPTION_FILE}` },
+      extraArgs: {
+        'encryption-provider-config': `${NODE_ENCRYPTION_DIR}/${ENCRYPTION_FILE}`,
+        // The API server calls aggregated APIs (metrics-server's metrics.k8s.io) at their endpoints, not at
+        // their Service IP: from the control plane's host network a Service IP is first routed to the node's
+        // default gateway, and the offline node's egress guard rejects that route before kube-proxy's DNAT
+        // counts (the metrics API stayed "FailedDiscoveryCheck ... connection refused"). Kubernetes' own
+        // advice where the API server's host has no working kube-proxy path; same result online.
+        'enable-aggregator-routing': 'true',
+      },
       extraVolumes: [
         { name: 'encryption-config', hostPath: NODE_ENCRYPTION_DIR, mountPath: NODE_ENCRYPTION_DIR, readOnly: true, pathType: 'DirectoryOrCreate' },
       ],
