@@ -3,6 +3,8 @@
  * (GET /api/tasks mostly, a task created now and then), counting every outcome on the client side:
  * status codes, and requests that got no HTTP answer (refused, reset, timed out). Keep-alive to the
  * ingress, as browsers do. Each request is stamped, so windows (at 1 replica, at 3) can be measured.
+ * A user's session is its cookie, as a browser's: the frontend's proxy keeps the token out of the
+ * sign-up's answer and sets it as the session cookie (lib/proxy.ts).
  */
 import { Agent, request } from 'node:http';
 
@@ -18,7 +20,7 @@ export interface Sample {
   error?: string;
 }
 
-export function call(t: Target, agent: Agent | undefined, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: string; ms: number; error?: string }> {
+export function call(t: Target, agent: Agent | undefined, method: string, path: string, session?: string, body?: unknown): Promise<{ status: number; body: string; ms: number; error?: string; cookie?: string }> {
   const data = body === undefined ? undefined : JSON.stringify(body);
   const start = performance.now();
   return new Promise((resolve) => {
@@ -32,7 +34,7 @@ export function call(t: Target, agent: Agent | undefined, method: string, path: 
         timeout: 30_000,
         headers: {
           host: t.host,
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(session ? { cookie: session } : {}),
           ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}),
         },
       },
@@ -40,7 +42,7 @@ export function call(t: Target, agent: Agent | undefined, method: string, path: 
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ms: performance.now() - start }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ms: performance.now() - start, cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }));
         res.on('error', (e) => resolve({ status: 0, body: '', ms: performance.now() - start, error: (e as NodeJS.ErrnoException).code ?? e.message }));
       },
     );
@@ -50,11 +52,11 @@ export function call(t: Target, agent: Agent | undefined, method: string, path: 
   });
 }
 
-/** Signs up a user of its own (retried on 429/5xx while the app warms up); returns its token. */
+/** Signs up a user of its own (retried on 429/5xx while the app warms up); returns its session cookie ("name=value"). */
 export async function signUp(t: Target, tag: string): Promise<string> {
   for (let i = 0; i < 20; i++) {
     const r = await call(t, undefined, 'POST', '/api/auth/signup', undefined, { email: `scale-${tag}-${Date.now()}-${i}@example.com`, password: `pw-${tag}-${Math.random()}` });
-    if (r.status === 201) return (JSON.parse(r.body) as { access_token: string }).access_token;
+    if (r.status === 201 && r.cookie) return r.cookie;
     await new Promise((res) => setTimeout(res, 1000));
   }
   throw new Error('sign-up through the ingress kept failing');
@@ -68,7 +70,8 @@ export class Load {
 
   constructor(
     private readonly t: Target,
-    private readonly tokens: string[],
+    /** session cookies, one per user */
+    private readonly sessions: string[],
     /** client loops (requests in flight at most) */
     private readonly concurrency: number,
     /** pause of each loop between its requests */
@@ -82,13 +85,13 @@ export class Load {
   }
 
   private async loop(i: number): Promise<void> {
-    const token = this.tokens[i % this.tokens.length];
+    const session = this.sessions[i % this.sessions.length];
     let n = 0;
     while (this.running) {
       const create = n++ % 10 === 9;
       const r = create
-        ? await call(this.t, this.agent, 'POST', '/api/tasks', token, { title: `load ${i}-${n}` })
-        : await call(this.t, this.agent, 'GET', '/api/tasks?limit=20', token);
+        ? await call(this.t, this.agent, 'POST', '/api/tasks', session, { title: `load ${i}-${n}` })
+        : await call(this.t, this.agent, 'GET', '/api/tasks?limit=20', session);
       this.samples.push({ at: Date.now(), ms: r.ms, status: r.status, error: r.error });
       if (this.pauseMs) await new Promise((res) => setTimeout(res, this.pauseMs));
     }

@@ -24,9 +24,9 @@ HOST_HEADER = os.environ.get("LOADTEST_HOST_HEADER", "")
 SUMMARY = os.environ.get("LOADTEST_SUMMARY", "")
 statuses: Counter = Counter()
 throttled: Counter = Counter()
-# Tokens of the users that signed up: a user whose sign-up the backend throttled (10 an hour per client
+# Sessions of the users that signed up: a user whose sign-up the backend throttled (10 an hour per client
 # address, when the client's address is known) shares one of them instead of running without a session.
-tokens: list[str] = []
+sessions: list[dict] = []
 started = time.monotonic()
 
 WORDS = ["milk", "report", "dentist", "garden", "invoice", "train", "birthday", "laundry", "email", "plan"]
@@ -40,13 +40,20 @@ class TodoUser(HttpUser):
             self.client.headers["Host"] = HOST_HEADER
         email = f"load-{uuid.uuid4().hex[:12]}@example.com"
         r = self._call("POST", "/api/auth/signup", "signup", json={"email": email, "password": f"pw-{uuid.uuid4().hex}"})
-        token = r.json().get("access_token") if r is not None and r.status_code == 201 else None
-        if token:
-            tokens.append(token)
-        elif tokens:
-            token = random.choice(tokens)
-        if token:
-            self.client.headers["Authorization"] = f"Bearer {token}"
+        session = None
+        if r is not None and r.status_code == 201:
+            # Through the frontend (the ingress) the token is not in the answer: its proxy sets the session
+            # cookie, which the client's cookie jar now holds. Straight at a backend (--url) it is in the answer.
+            token = r.json().get("access_token")
+            session = {"token": token} if token else {"cookies": self.client.cookies.get_dict()}
+            sessions.append(session)
+        elif sessions:
+            session = random.choice(sessions)
+            if "cookies" in session:
+                for name, value in session["cookies"].items():
+                    self.client.cookies.set(name, value)
+        if session and session.get("token"):
+            self.client.headers["Authorization"] = f"Bearer {session['token']}"
         self.task_ids: list[int] = []
 
     def _call(self, method: str, path: str, name: str, ok=(200, 201, 204), **kw):
