@@ -9,6 +9,7 @@
  * inside the etcd static pod), the clear errors for a busy port and a missing cluster, cluster-down.
  * The local registry (--registry) runs a stand-in for registry:3 built from the Go module proxy
  * (scripts/registry-image.sh, KIND_REGISTRY_IMAGE) on 127.0.0.1:15001: an image pushed there runs in a pod.
+ * The metrics API answers (metrics-server, built offline and loaded into the node by cluster-up).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -172,6 +173,21 @@ test('local registry: an image pushed to localhost:15001 runs in a pod; local-re
   }
   expect(k(['-n', 'kube-public', 'get', 'configmap', 'local-registry-hosting', '-o', 'jsonpath={.data.localRegistryHosting\\.v1}'])).toContain(`host: "localhost:${registryPort}"`);
   k(['-n', 'default', 'delete', 'pod', pod, '--wait=false']);
+});
+
+test('the metrics API answers (metrics-server, loaded into the node by cluster-up): kubectl top, and cluster-status says ok', async () => {
+  // Not waited for by cluster-up: it answers after its first scrape of the kubelets (15 s resolution).
+  const t = Date.now();
+  let top = '';
+  while (Date.now() - t < 180_000) {
+    const r = spawnSync(kubectl, ['--kubeconfig', kubeconfig, '--context', `kind-${name}`, 'top', 'nodes', '--no-headers'], { encoding: 'utf8', timeout: 60_000 });
+    top = `${r.stdout}${r.stderr}`;
+    if (r.status === 0) break;
+    await new Promise((res) => setTimeout(res, 5_000));
+  }
+  timings['metrics API answering'] = (Date.now() - t) / 1000;
+  expect(top).toMatch(new RegExp(`^${name}-control-plane\\s+\\d+m\\s+\\d+%\\s+\\d+Mi`, 'm'));
+  expect(cli(['status']).out).toMatch(/ok\s+metrics API\s+metrics\.k8s\.io answers/);
 });
 
 test('the same cluster as an existing context (--cluster=context:<name>) answers; down refuses it', () => {
