@@ -174,3 +174,49 @@ def test_prune_keeps_what_still_limits(instances):
         assert prune(conn, now, 3600, 100) == 2
         left = set(conn.execute(select(Limit.key)).scalars())
     assert left == {"addr-new", "acct:locked"}
+
+
+def _address_failures(client: TestClient) -> int:
+    """The failed sign-ins counted against the client's address (the `login-addr:` rows)."""
+    with client.app.state.engine.connect() as conn:
+        rows = conn.execute(select(Limit.hits).where(Limit.key.startswith("login-addr:"))).scalars()
+        return sum(rows)
+
+
+def _failing_checks(client: TestClient, failures: int) -> None:
+    """The next `failures` password checks on this instance raise (a broken hash pool, say)."""
+    passwords = client.app.state.passwords
+    verify = passwords.verify_now
+    left = [failures]
+
+    def broken_verify(password_hash, password):  # type: ignore[no-untyped-def]
+        if left[0] > 0:
+            left[0] -= 1
+            raise RuntimeError("the hash pool broke")
+        return verify(password_hash, password)
+
+    passwords.verify_now = broken_verify
+
+
+def test_a_sign_in_that_errors_before_its_verdict_gives_its_reservation_back(instances):
+    # One free failure: from the second reservation on, each holds the account (HOLD_SECONDS)
+    # until its outcome is known.
+    client = instances(login_free_failures=1, login_failures_per_address=3)
+    ApiUser(client, "victim@example.test")
+    _failing_checks(client, 5)
+    for _ in range(5):
+        assert _login(client, "victim@example.test", PASSWORD).status_code == 500
+    # Neither the account's hold nor the address's budget (3) kept the errors.
+    assert _address_failures(client) == 0
+    assert _login(client, "victim@example.test", PASSWORD).status_code == 200
+
+
+def test_a_password_change_that_errors_before_its_verdict_gives_its_reservation_back(instances):
+    client = instances(login_free_failures=1, login_failures_per_address=3)
+    user = ApiUser(client, "victim@example.test")
+    _failing_checks(client, 4)
+    change = {"current_password": PASSWORD, "new_password": "an entirely new passphrase 42"}
+    for _ in range(4):
+        assert client.post("/api/auth/password", json=change, headers=user.headers).status_code == 500
+    assert _address_failures(client) == 0
+    assert client.post("/api/auth/password", json=change, headers=user.headers).status_code == 200

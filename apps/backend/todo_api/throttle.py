@@ -13,7 +13,9 @@ counted as a failure up front, and the attempt that goes past the free failures 
 most `free + 1` password checks, whatever N. A success deletes the account's row; a failure sets the
 back-off from the count (1, 2, 4, … s up to the maximum), and from `lockout_failures` consecutive
 failures on a cool-down of `lockout_seconds`: after it, one attempt per cool-down, and the account's
-own correct password clears the count (the reset path; a password change does too).
+own correct password clears the count (the reset path; a password change does too). An attempt
+that ends with neither verdict (an error, a cancelled request) gives its reservation back
+(`LoginLimits.abandoned`, `Window.give_back`), so errors never pile up into a lock.
 
 Windows are fixed (the count restarts when `window` seconds have passed since the window's first
 event), so a key may see up to twice its limit across a window boundary. The clock (wall-clock
@@ -167,6 +169,20 @@ class LoginLimits:
     @staticmethod
     def succeeded(conn: Connection, key: str) -> None:
         conn.execute(delete(_limits).where(_limits.c.key == key))
+
+    @staticmethod
+    def abandoned(conn: Connection, key: str, failures: int, now: float) -> None:
+        """The reserved attempt ended without a verdict (an error between the reservation and the
+        outcome): uncount it and lift its hold. Only while it is still the latest reservation; a later
+        one holds the account now, and its outcome sets the lock."""
+        conn.execute(
+            update(_limits)
+            .where(_limits.c.key == key, _limits.c.hits == failures)
+            .values(
+                hits=_limits.c.hits - 1,
+                blocked_until=_case(_limits.c.blocked_until > now, now, _limits.c.blocked_until),
+            )
+        )
 
 
 ACCOUNT_PREFIX = "acct:"

@@ -12,7 +12,10 @@ counted (app.state.password_checks), so a test can count them.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError
@@ -158,6 +161,31 @@ def _login_succeeded(conn: Connection, account: str, address_key: str) -> None:
     Window.give_back(conn, _failures_key(address_key))
 
 
+def _login_abandoned(
+    conn: Connection, limits: SharedLimits, account: str, failures: int, address_key: str, now: float
+) -> None:
+    limits.login.abandoned(conn, ACCOUNT_PREFIX + account, failures, now)
+    Window.give_back(conn, _failures_key(address_key))
+
+
+@asynccontextmanager
+async def _reserved(
+    request: Request, limits: SharedLimits, account: str, address_key: str, failures: int
+) -> AsyncIterator[None]:
+    """Around a reserved attempt's check and verdict: when anything fails before the verdict is
+    recorded (the hash pool, the database, a cancelled request), the reservation is given back, so
+    the address's failure and the account's hold do not outlive it. Shielded: a cancelled request
+    still gives it back."""
+    try:
+        yield
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_statements(
+                request, _login_abandoned, limits, account, failures, address_key, limits.clock()
+            )
+        raise
+
+
 def _store_hash(session: Session, user_id: int, password_hash: str) -> None:
     user = session.get(User, user_id)
     if user is not None:
@@ -187,15 +215,19 @@ async def login(body: LoginIn, request: Request, response: Response) -> TokenOut
     )
     if wait is not None:
         raise _too_many(wait)
-    password_hash = user.password_hash if user else None
-    if not await _check_password(request, password_hash, body.password) or user is None:
-        await run_statements(request, _login_failed, limits, body.account, failures, limits.clock())
+    async with _reserved(request, limits, body.account, address_key, failures):
+        password_hash = user.password_hash if user else None
+        matched = await _check_password(request, password_hash, body.password) and user is not None
+        if matched:
+            await run_statements(request, _login_succeeded, body.account, address_key)
+        else:
+            await run_statements(request, _login_failed, limits, body.account, failures, limits.clock())
+    if not matched or user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "Wrong email or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    await run_statements(request, _login_succeeded, body.account, address_key)
     passwords = state.passwords
     if passwords.needs_rehash(user.password_hash):  # e.g. hashed with older argon2 parameters
         await run_db(request, _store_hash, user.id, await passwords.hash(body.password))
@@ -287,9 +319,16 @@ async def change_password(
     )
     if wait is not None:
         raise _too_many(wait)
-    if not await _check_password(request, user.password_hash, body.current_password):
-        await run_statements(request, _login_failed, limits, user.email, failures, limits.clock())
+    async with _reserved(request, limits, user.email, address_key, failures):
+        if not await _check_password(request, user.password_hash, body.current_password):
+            await run_statements(request, _login_failed, limits, user.email, failures, limits.clock())
+            wrong = True
+        else:
+            wrong = False
+            password_hash = await state.passwords.hash(body.new_password)
+            key = await run_statements(
+                request, _password_changed, caller, user.email, address_key, password_hash
+            )
+    if wrong:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "The current password is wrong")
-    password_hash = await state.passwords.hash(body.new_password)
-    key = await run_statements(request, _password_changed, caller, user.email, address_key, password_hash)
     return _token_response(request, response, user, session_key=key)

@@ -585,8 +585,12 @@ test('9. backup and restore round-trip the data, from a dump of an older schema 
   const restore = ok(nx(['run', 'todo:restore-local']));
   expect(restore.out).toMatch(/stopping the writers: deployment\/todo-backend \d+ -> 0/);
   expect(restore.out).toMatch(/starting the writers: deployment\/todo-backend -> \d+/);
+  // Migrated in a Job while the writers were stopped: no pod served the older schema.
+  const migrated = restore.out.search(/migrating the restored database before backend serves again \(job\/todo-backend-migrate-/);
+  expect(migrated).toBeGreaterThan(restore.out.search(/restoring the newest dump/));
+  expect(migrated).toBeLessThan(restore.out.search(/starting the writers/));
   expect(await userTasks()).toEqual(titles);
-  expect(revision()).toBe(head); // the migrate init container brought the older dump up to the code's
+  expect(revision()).toBe(head); // the migrate Job brought the older dump up to the code's
 }, 900_000);
 
 test('10. uninstall-local removes the release but keeps the data, and says so; a reinstall finds it', async () => {

@@ -20,6 +20,8 @@ const WORKSPACE = join(__dirname, '../../../..');
 const dir = mkdtempSync(join(tmpdir(), 'backup-restore-'));
 const log = join(dir, 'calls.log');
 const created = join(dir, 'created.yaml');
+/** The second `kubectl create -f -` of a restore: the migrate Job. */
+const migrateCreated = join(dir, 'created-migrate.yaml');
 const values = join(dir, 'release-values.yaml');
 
 function fake(name: string, body: string): string {
@@ -40,7 +42,7 @@ esac`,
 const kubectl = fake(
   'kubectl',
   `case "$*" in
-  *"create -f -"*) cat > "${created}" ;;
+  *"create -f -"*) if [ -s "${created}" ]; then cat > "${migrateCreated}"; else cat > "${created}"; fi ;;
   *"create job"*) exit "\${FAKE_CREATE_EXIT:-0}" ;;
   *"get job"*) echo "\${FAKE_JOB_STATUS:-1/}" ;;
   *"get deployment"*) printf 2 ;;
@@ -70,6 +72,7 @@ beforeAll(async () => {
 beforeEach(() => {
   writeFileSync(log, '');
   writeFileSync(created, '');
+  writeFileSync(migrateCreated, '');
   releaseValues(true);
   process.env.HELM = helm;
   process.env.KUBECTL = kubectl;
@@ -111,7 +114,7 @@ describe('restore', () => {
     expect(job.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
   });
 
-  it('stops the writers (scale to 0, pods gone) before the restore, then scales them back, waits for the rollout and migrates the restored database (the pods may skip their migrate init container)', async () => {
+  it('stops the writers (scale to 0, pods gone) before the restore, migrates the restored database in a Job while they are stopped, then scales them back and waits for the rollout', async () => {
     await expect(restoreExecutor({ environment: 'local' }, context)).resolves.toEqual({ success: true });
     const scope = 'kubectl --context kind-todo --namespace todo-local';
     const c = calls().filter((l) => l.startsWith('kubectl') && !l.includes(' get job') && !l.includes(' logs '));
@@ -120,10 +123,37 @@ describe('restore', () => {
       `${scope} scale deployment todo-backend --replicas=0`,
       `${scope} wait --for=delete pod -l app.kubernetes.io/instance=todo,app.kubernetes.io/component=backend --timeout=180s`,
       `${scope} create -f -`,
+      `${scope} create -f -`,
       `${scope} scale deployment todo-backend --replicas=2`,
       `${scope} rollout status deployment/todo-backend --timeout=600s`,
-      `${scope} exec deployment/todo-backend -c backend -- python -m todo_api.migrate`,
     ]);
+    // The backend's Deployment rendered with the release's values (no lookup: the init containers are in).
+    expect(calls()).toContainEqual(expect.stringMatching(/^helm template todo \S+\/charts\/todo --namespace todo-local --kube-version 1\.34\.0 -f \S+\/values\.yaml --show-only templates\/backend\/deployment\.yaml$/));
+    const job = parse(readFileSync(migrateCreated, 'utf8'));
+    expect(job).toMatchObject({ kind: 'Job', metadata: { name: expect.stringMatching(/^todo-backend-migrate-\d{8}-\d{6}$/) }, spec: { backoffLimit: 0 } });
+    const pod = job.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.initContainers.map((i: any) => i.name)).toEqual(['wait-for-database']);
+    expect(pod.containers).toHaveLength(1);
+    expect(pod.containers[0]).toMatchObject({ name: 'migrate', image: 'todo-backend:content-abc123', command: ['python', '-m', 'todo_api.migrate'] });
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    // The backend's labels, so the database's NetworkPolicy admits it; marked as the migration.
+    expect(job.spec.template.metadata.labels).toMatchObject({ 'app.kubernetes.io/component': 'backend', 'todo.dev/operation': 'migrate' });
+  });
+
+  it('a migration that fails: the writers still come back, and the run fails saying so', async () => {
+    const kubectlFailingMigrate = fake('kubectl-migrate-fails', `case "$*" in
+  *"create -f -"*) cat > /dev/null ;;
+  *"get job todo-backend-migrate-"*) echo "/1" ;;
+  *"get job"*) echo "1/" ;;
+  *"get deployment"*) printf 2 ;;
+esac`);
+    process.env.KUBECTL = kubectlFailingMigrate;
+    const printed: string[] = [];
+    (console.log as jest.Mock).mockImplementation((line: string) => printed.push(String(line)));
+    await expect(restoreExecutor({ environment: 'local' }, context)).resolves.toEqual({ success: false });
+    expect(printed.join('\n')).toMatch(/the restored database was not migrated/);
+    expect(calls().at(-1)).toContain('rollout status deployment/todo-backend');
   });
 
   it('--file restores that dump', async () => {

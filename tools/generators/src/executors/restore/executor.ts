@@ -9,9 +9,10 @@
  *
  * The writers are stopped first: every Deployment of an API service (the database's clients) is scaled
  * to 0 and its pods waited for, so no request writes between the dump's state and the restore (and none
- * holds a lock the restore needs). Afterwards, restore failed or not, each is scaled back to its
- * replicas; its pods' migrate init container brings the restored schema (a dump of an older revision)
- * up to the code's before the server starts, and the rollout is waited for.
+ * holds a lock the restore needs). After a restore, each service with migrations migrates the restored
+ * schema (a dump of an older revision) up to the code's in a one-off Job (migrate-job.ts) while its
+ * writers are still stopped, so no pod serves the older schema. Then, restore failed or not, each writer
+ * is scaled back to its replicas and its rollout waited for.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { ClusterError, capture, commandLine, execOrPrint } from '@todo/cluster';
 import { EnvContext, envContext, requireKubectl } from '../../platform/scope';
 import { OptionError } from '../../platform/validate';
 import { releaseFullname, runId, waitForJob } from '../../release/jobs';
+import { migrateJobYaml } from './migrate-job';
 import type { RestoreExecutorSchema } from './schema';
 
 export const RESTORE_TEMPLATE = 'templates/backup/restore-job.yaml';
@@ -63,34 +65,56 @@ function stopWriters(ctx: EnvContext, kubectl: string, names: string[]): Map<str
   return stopped;
 }
 
+/** The API service a writer Deployment runs (its name after the release's fullname). */
+function serviceOf(ctx: EnvContext, name: string): string {
+  return name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
+}
+
+/** helm's arguments that render a service's Deployment with the release's values (init containers included). */
+export function deploymentTemplateArgs(ctx: EnvContext, valuesFile: string, service: string): string[] {
+  return [
+    'template', ctx.release, ctx.chartDir,
+    '--namespace', ctx.namespace,
+    '--kube-version', ctx.config.chart.kubernetesVersion,
+    '-f', valuesFile,
+    '--show-only', `templates/${service}/deployment.yaml`,
+  ];
+}
+
 /**
- * Scales each writer back, waits for its rollout, then migrates the restored database up to the code's
- * revision in one of its pods. The pods' own migrate init container cannot be relied on here: a deploy
- * whose migrations did not change renders the Deployment without it (the chart's migrate skip), and
- * scaling back reuses that template, so an older dump would otherwise stay at its older revision.
+ * Migrates the restored database up to the code's revision, one Job per stopped writer whose service
+ * has migrations, before any writer starts (migrate-job.ts). Returns whether every one succeeded.
  */
-function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<string, number>, restored: boolean): boolean {
+function migrateRestored(ctx: EnvContext, kubectl: string, valuesFile: string, stopped: Map<string, number>, id: string): boolean {
+  const scope = ctx.target.kubectlScope;
+  for (const name of stopped.keys()) {
+    const service = serviceOf(ctx, name);
+    if (!ctx.config.services[service]?.migrateModule) continue;
+    const rendered = capture(ctx.tools.helm.bin, deploymentTemplateArgs(ctx, valuesFile, service));
+    if (rendered.status !== 0) {
+      console.log(`rendering deployment/${name} for its migration failed: ${rendered.stderr.trim()}`);
+      return false;
+    }
+    const job = `${name}-migrate-${id}`.slice(0, 63).replace(/-+$/, '');
+    const manifest = migrateJobYaml(rendered.stdout, job);
+    if (!manifest) continue;
+    console.log(`migrating the restored database before ${service} serves again (job/${job})`);
+    if (!(execOrPrint(false, kubectl, [...scope, 'create', '-f', '-'], manifest) && waitForJob(ctx, kubectl, job, 600))) return false;
+  }
+  return true;
+}
+
+/** Scales each writer back and waits for its rollout. */
+function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<string, number>): boolean {
   const scope = ctx.target.kubectlScope;
   let ok = true;
   for (const [name, replicas] of stopped) {
     console.log(`starting the writers: deployment/${name} -> ${replicas}`);
     ok = execOrPrint(false, kubectl, [...scope, 'scale', 'deployment', name, `--replicas=${replicas}`]) && ok;
     ok = execOrPrint(false, kubectl, [...scope, 'rollout', 'status', `deployment/${name}`, '--timeout=600s']) && ok;
-    const migrate = migrateArgs(ctx, name);
-    if (restored && ok && migrate && replicas > 0) {
-      console.log(`migrating the restored database: ${migrate.at(-1)} in deployment/${name}`);
-      ok = execOrPrint(false, kubectl, migrate) && ok;
-    }
   }
   if (!ok) console.log(`the API did not come back: kubectl ${scope.join(' ')} get pods; kubectl ${scope.join(' ')} logs deployment/<name>`);
   return ok;
-}
-
-/** kubectl's arguments (after the binary) that migrate through a writer's pod; undefined for a service without migrations. */
-function migrateArgs(ctx: EnvContext, name: string): string[] | undefined {
-  const service = name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
-  const module = ctx.config.services[service]?.migrateModule;
-  return module ? [...ctx.target.kubectlScope, 'exec', `deployment/${name}`, '-c', service, '--', 'python', '-m', module] : undefined;
 }
 
 export default async function restoreExecutor(options: RestoreExecutorSchema, context: ExecutorContext) {
@@ -111,9 +135,12 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
       console.log(`$ ${commandLine(ctx.tools.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
       const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
       for (const name of writerDeployments(ctx)) {
-        const migrate = migrateArgs(ctx, name);
-        console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}${migrate ? ` && ${commandLine(kubectl, migrate)}` : ''}  (dry run)`);
+        const service = serviceOf(ctx, name);
+        if (ctx.config.services[service]?.migrateModule)
+          console.log(`$ ${commandLine(ctx.tools.helm.bin, deploymentTemplateArgs(ctx, valuesFile, service))} | <its pod as job/${name}-migrate-${id}> | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
       }
+      for (const name of writerDeployments(ctx))
+        console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}  (dry run)`);
       return { success: ok };
     }
     const values = capture(ctx.tools.helm.bin, getValues);
@@ -129,9 +156,14 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
     try {
       console.log(`restoring ${file === 'latest' ? 'the newest dump' : file} into ${ctx.name} (job/${job}): schema public replaced by the dump's, in one transaction`);
       ok = execOrPrint(false, kubectl, [...ctx.target.kubectlScope, 'create', '-f', '-'], rendered.stdout) && waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
+      // Only a restore that succeeded changed the schema (a failed one rolled back: the data is as before).
+      if (ok && !migrateRestored(ctx, kubectl, valuesFile, stopped, id)) {
+        ok = false;
+        console.log(`the restored database was not migrated: the writers start on its older schema; fix what the job's output names, then npx nx run ${ctx.config.chart.name}:restore-${ctx.name} again`);
+      }
     } finally {
-      // Restore failed or not, the app comes back (a failed restore rolled back: the data is as before).
-      ok = startWriters(ctx, kubectl, stopped, ok) && ok;
+      // Restore failed or not, the app comes back.
+      ok = startWriters(ctx, kubectl, stopped) && ok;
     }
     if (ok) console.log('restored, migrated and serving again.');
     return { success: ok };
