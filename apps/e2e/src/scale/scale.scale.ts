@@ -203,6 +203,7 @@ test('1. scales out under load to at least 3 replicas and back in without it: no
   }
   expect(three).toBeGreaterThan(0);
   await sleep(10_000); // a window at three or more replicas
+  const readyAtScale = (await readyBackends()).length;
   const atScale = load.window(three, Date.now());
   const atOne = load.window(t0, firstExtra);
   const underLoad = await load.stop();
@@ -221,7 +222,7 @@ test('1. scales out under load to at least 3 replicas and back in without it: no
     secondsToThreeReady: (three - t0) / 1000,
     secondsToScaleInAfterLoadStopped: scaledIn ? (scaledIn - stopped) / 1000 : 'not within 240 s',
     atOneReplica: { rps: atOne.rps, p50: atOne.p50, p99: atOne.p99, requests: atOne.requests },
-    atThreeOrMore: { rps: atScale.rps, p50: atScale.p50, p99: atScale.p99, requests: atScale.requests, replicas: timeline[timeline.length - 1]?.ready },
+    atThreeOrMore: { rps: atScale.rps, p50: atScale.p50, p99: atScale.p99, requests: atScale.requests, replicas: readyAtScale },
     replicasOverTime: timeline,
     restarts: totalRestarts(),
   };
@@ -307,13 +308,13 @@ test('4. a node drain under load: the PodDisruptionBudget holds and 0 requests f
 test('5. status-local prints each pod\'s CPU and memory and the HPA\'s replicas; loadtest-local drives the app through the ingress', async () => {
   const out = await eventually('status-local with metrics for every pod', async () => {
     const s = ok(await nx(['run', 'todo:status-local']));
-    const backendRow = /todo-backend-\S+\s+backend\s+\d+m\s+40m\s+\d+%\s+\d+Mi\s+\d+Mi\/512Mi/;
+    // Every pod's row has its CPU and memory: a pod the drain just moved gets its first sample within ~15-30 s.
+    const backendRows = s.match(/todo-backend-\S+\s+backend\s+\d+m\s+40m\s+\d+%\s+\d+Mi\s+\d+Mi\/512Mi/g) ?? [];
     const hpaLine = /HPA todo-backend: 3 replicas, desired 3 \(min 3, max 3\); cpu \d+% of requests \(target 50%\)/;
-    if (!backendRow.test(s) || !hpaLine.test(s)) throw new Error(s.slice(-3000));
+    if (backendRows.length !== 3 || !hpaLine.test(s)) throw new Error(s.slice(-3000));
     return s;
   }, 120_000, 5_000);
   expect(out).toMatch(/todo-frontend-\S+\s+frontend\s+\d+m\s+\d+m\s+\d+%\s+\d+Mi/);
-  expect(out.match(/todo-backend-\S+\s+backend\s+\d+m/g)).toHaveLength(3);
   figures.metricsServer = (await k(['top', 'pod', '-n', 'kube-system', '-l', 'k8s-app=metrics-server', '--no-headers'])).trim();
 
   const summary = join(state, 'loadtest.json');
