@@ -81,6 +81,14 @@ describe('classify', () => {
     expect([...plan('package-lock.json').rebuild.keys()]).toEqual(['frontend']);
   });
 
+  it("installs a changed requirements.txt into that service's pods first; other dependency files only rebuild", () => {
+    expect([...plan('apps/backend/requirements.txt').install]).toEqual([['backend', 'apps/backend/requirements.txt']]);
+    expect([...plan('apps/backend/requirements.txt').rebuild.keys()]).toEqual(['backend']); // the image still gets it
+    for (const file of ['apps/backend/pyproject.toml', 'apps/frontend/package.json', 'package-lock.json', 'apps/backend-image/Dockerfile', 'apps/backend/todo_api/main.py']) expect(plan(file).install.size).toBe(0);
+    // A removed requirements file has nothing to install: the rebuild says what it means.
+    expect(classifier().classify(new Map([['apps/backend/requirements.txt', 'delete' as const]])).install.size).toBe(0);
+  });
+
   it('a rebuild takes the synced files of its service with it', () => {
     const p = plan('apps/backend/todo_api/main.py', 'apps/backend/requirements.txt', 'apps/frontend/app/page.tsx');
     expect([...p.rebuild.keys()]).toEqual(['backend']);
