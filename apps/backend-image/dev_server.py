@@ -146,7 +146,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="FastAPI dev server: preloaded forks, reload on change.")
     parser.add_argument("app", help="the ASGI app, <module>:<attribute>")
     parser.add_argument("--root", default="/app", help="the folder whose changes reload the app")
-    parser.add_argument("--watch", action="append", default=[], help="another folder whose changes reload the app")
+    parser.add_argument("--watch", action="append", default=[], help="another folder that reloads the app")
     parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - in a pod: the Service and probes reach it
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
@@ -166,7 +166,8 @@ def main(argv: list[str]) -> int:
     # workers. None of ours does; say so if one ever does.
     if threading.active_count() > 1:
         log(f"a preloaded module started a thread ({threading.active_count()} in all): forks copy only one")
-    log(f"serving {args.app} on {args.host}:{args.port}; {preloaded} modules preloaded; watching {', '.join(roots)}")
+    watching = ", ".join(roots)
+    log(f"serving {args.app} on {args.host}:{args.port}; {preloaded} modules preloaded; watching {watching}")
 
     while not stopping:
         time.sleep(POLL_SECONDS)
@@ -178,7 +179,8 @@ def main(argv: list[str]) -> int:
             continue
         before, seen = seen, settled(roots, current)
         changed = sorted(p for p in seen.keys() | before.keys() if seen.get(p) != before.get(p))
-        shown = ", ".join(os.path.relpath(p, args.root) if p.startswith(args.root.rstrip(os.sep) + os.sep) else p for p in changed[:3])
+        inside = args.root.rstrip(os.sep) + os.sep
+        shown = ", ".join(os.path.relpath(p, args.root) if p.startswith(inside) else p for p in changed[:3])
         if len(changed) > 3:
             shown += f" and {len(changed) - 3} more"
         started = time.monotonic()
