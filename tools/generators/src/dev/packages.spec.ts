@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stepSuite } from '../__tests__/deploy-workspace';
+import { kubectlStandIn } from '../__tests__/kubectl-stand-in';
 import { Children } from './children';
 import type { ChangePlan, Classifier } from './classify';
 import { DevLoop } from './loop';
@@ -49,22 +50,8 @@ describe('a requirements.txt pass', () => {
   const podRoot = join(root, 'pod');
   const podPackages = join(podRoot, DEV_PACKAGES_DIR);
   const log = join(root, 'calls.log');
-  const kubectl = join(root, 'kubectl');
+  const kubectl = kubectlStandIn(root, podRoot, log, ['/opt/dev/']);
   const wheels = join(root, 'wheels');
-  // One running backend pod; `exec … -- <command>` runs here with the pod's packages folder moved under podRoot.
-  writeFileSync(
-    kubectl,
-    `#!/usr/bin/env bash
-echo "$*" >> "${log}"
-case "$*" in
-  *"get pods"*) echo '{"items":[{"metadata":{"name":"todo-backend-1","uid":"u1","labels":{"app.kubernetes.io/component":"backend"},"annotations":{}},"status":{"phase":"Running"}}]}' ;;
-  *" exec "*) while [ "$1" != "--" ]; do shift; done; shift
-    args=(); for a in "$@"; do case "$a" in /opt/dev/*) args+=("${podRoot}$a") ;; *) args+=("$a") ;; esac; done
-    exec "\${args[@]}" ;;
-esac
-`,
-  );
-  chmodSync(kubectl, 0o755);
   /** A pure-Python wheel, made here: nothing is downloaded. */
   const wheel = (name: string, version: string) => {
     mkdirSync(wheels, { recursive: true });
@@ -82,20 +69,15 @@ esac
   const rules = new Map([['backend', syncRule('backend', { type: 'fastapi', asgiApp: 'todo_api.main:app' })]]);
   /** The classifier's plan for a changed requirements.txt: rebuild the backend, its pods get the file's packages first. */
   const requirementsChange = { classify: (): ChangePlan => ({ sync: new Map(), rebuild: new Map([['backend', 'apps/backend/requirements.txt']]), install: new Map([['backend', 'apps/backend/requirements.txt']]), upgrade: [], ignored: [] }) } as unknown as Classifier;
-  const saved = { PIP_NO_INDEX: process.env.PIP_NO_INDEX, PIP_FIND_LINKS: process.env.PIP_FIND_LINKS };
-
   beforeAll(() => {
     wheel('todo_dev_pkg_a', '1.0');
     wheel('todo_dev_pkg_a', '2.0');
     wheel('todo_dev_pkg_b', '1.0');
-    Object.assign(process.env, { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
   });
-  afterAll(() => {
-    for (const [key, value] of Object.entries(saved)) if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
   beforeEach(() => {
+    // Off the network: only the wheels made here (stepSuite restores the environment after each test).
+    Object.assign(process.env, { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
     rmSync(podRoot, { recursive: true, force: true });
     mkdirSync(podPackages, { recursive: true });
     writeFileSync(log, '');
@@ -135,7 +117,7 @@ esac
     said.length = 0;
     requirements('todo_dev_pkg_a==2.0\ntodo_dev_pkg_b==1.0\n');
     await loop.pass(new Map([['apps/backend/requirements.txt', 'update']]));
-    expect(said.some((l) => l.includes('installed todo_dev_pkg_a==2.0, todo_dev_pkg_b==1.0 into todo-backend-1'))).toBe(true);
+    expect(said).toEqual(expect.arrayContaining([expect.stringContaining('installed todo_dev_pkg_a==2.0, todo_dev_pkg_b==1.0 into todo-backend-1')]));
     expect(readFileSync(join(podPackages, 'todo_dev_pkg_a.py'), 'utf8')).toBe('VERSION = "2.0"\n');
     expect(readdirSync(podPackages).filter((f) => f.endsWith('.dist-info')).sort()).toEqual(['todo_dev_pkg_a-2.0.dist-info', 'todo_dev_pkg_b-1.0.dist-info']);
     await loop.stop();
@@ -146,7 +128,7 @@ esac
     requirements('pip>=1\n'); // the stand-in pod is this machine's python3, which has pip
     await loopOn(said).pass(new Map([['apps/backend/requirements.txt', 'update']]));
     expect(said).toContain('  backend: nothing to install into the pods for apps/backend/requirements.txt (the pods already have every requirement); the rebuild brings the change');
-    expect(said.some((l) => l.startsWith('  rebuild backend (apps/backend/requirements.txt)'))).toBe(true);
+    expect(said).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}rebuild backend \(apps\/backend\/requirements\.txt\)/)]));
     expect(readdirSync(podPackages)).toEqual([]);
   });
 
@@ -154,8 +136,8 @@ esac
     const said: string[] = [];
     requirements('todo_dev_pkg_missing==1.0\n');
     await loopOn(said).pass(new Map([['apps/backend/requirements.txt', 'update']]));
-    expect(said.some((l) => /^ {2}backend: not installed into the pods \(pip on this machine failed: .*todo_dev_pkg_missing.*\): the rebuild alone brings apps\/backend\/requirements\.txt$/.test(l))).toBe(true);
-    expect(said.some((l) => l.startsWith('  rebuild backend (apps/backend/requirements.txt)'))).toBe(true);
+    expect(said).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}backend: not installed into the pods \(pip on this machine failed: .*todo_dev_pkg_missing.*\): the rebuild alone brings apps\/backend\/requirements\.txt$/)]));
+    expect(said).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}rebuild backend \(apps\/backend\/requirements\.txt\)/)]));
     expect(readFileSync(log, 'utf8')).not.toContain('annotate');
 
     said.length = 0;
