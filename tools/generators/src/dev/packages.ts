@@ -20,6 +20,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import type { Children } from './children';
 import { KubeScope, kube, listPods } from './kube';
 import { syncIntoPods } from './sync';
@@ -163,11 +164,15 @@ export class PackageInstaller {
       const timedOut = new Promise<undefined>((r) => deadline.addEventListener('abort', () => r(undefined), { once: true }));
       const pip = await Promise.race([timedOut, this.children.run(
         this.python,
-        ['-m', 'pip', 'install', '--quiet', '--no-input', '--disable-pip-version-check', '--root-user-action=ignore', '--no-compile', '--target', join(staging, 'site'), '--timeout', '10', '--retries', '1', ...index, ...targetArgs(python), '-c', constraints, ...wanted.map((r) => r.line)],
+        ['-m', 'pip', 'install', '--quiet', '--no-input', '--disable-pip-version-check', '--no-color', '--root-user-action=ignore', '--no-compile', '--target', join(staging, 'site'), '--timeout', '10', '--retries', '1', ...index, ...targetArgs(python), '-c', constraints, ...wanted.map((r) => r.line)],
         { signal: deadline },
       )]);
       if (!pip || deadline.aborted) return { kind: 'fallback', reason: `pip on this machine did not finish within ${this.timeoutMs / 1000}s (is the package index reachable? TODO_DEV_PIP_TIMEOUT changes the limit)` };
-      if (pip.status !== 0) return { kind: 'fallback', reason: `pip on this machine failed: ${pip.stderr.split('\n').find((l) => l.startsWith('ERROR: ')) ?? (lastLine(pip.stderr) || `exit ${pip.status}`)}` };
+      if (pip.status !== 0) {
+        // Its own error line (colours off: FORCE_COLOR, which Nx sets, turns them on even without --color).
+        const said = stripVTControlCharacters(pip.stderr);
+        return { kind: 'fallback', reason: `pip on this machine failed: ${said.split('\n').find((l) => l.startsWith('ERROR: ')) ?? (lastLine(said) || `exit ${pip.status}`)}` };
+      }
       // Console scripts name this machine's interpreter: of no use in the pod (the image drops them too).
       rmSync(join(staging, 'site', 'bin'), { recursive: true, force: true });
       mergeInstalled(join(staging, 'site'), dir);
