@@ -1,5 +1,6 @@
 /*
- * A kubectl stand-in for the dev loop's specs: one running pod of the asked component (todo-<component>-1);
+ * A kubectl stand-in for the dev loop's specs: one running pod of the asked component (todo-<component>-1),
+ * of one Deployment (todo-<component>; rollout commands succeed);
  * `exec … -- <command>` runs the command here, with each argument under one of `containerPaths` moved under
  * `podRoot` (the rules' real python3, tar and rm commands write into a folder of the test's); every call is
  * appended to `log` (annotate included).
@@ -16,6 +17,7 @@ export function kubectlStandIn(dir: string, podRoot: string, log: string, contai
 echo "$*" >> "${log}"
 case "$*" in
   *"get pods"*) all="$*"; c="\${all##*component=}"; c="\${c%% *}"; echo '{"items":[{"metadata":{"name":"todo-'$c'-1","uid":"u1","labels":{"app.kubernetes.io/component":"'$c'"}},"status":{"phase":"Running"}}]}' ;;
+  *"get deployments"*) all="$*"; c="\${all##*component=}"; c="\${c%% *}"; echo "deployment.apps/todo-$c" ;;
   *" exec "*) while [ "$1" != "--" ]; do shift; done; shift
     args=(); for a in "$@"; do case "$a" in ${containerPaths.map((p) => `${p}*`).join('|')}) args+=("${podRoot}$a") ;; *) args+=("$a") ;; esac; done
     exec "\${args[@]}" ;;

@@ -120,6 +120,14 @@ describe('a requirements.txt pass', () => {
     expect(said).toEqual(expect.arrayContaining([expect.stringContaining('installed todo_dev_pkg_a==2.0, todo_dev_pkg_b==1.0 into todo-backend-1')]));
     expect(readFileSync(join(podPackages, 'todo_dev_pkg_a.py'), 'utf8')).toBe('VERSION = "2.0"\n');
     expect(readdirSync(podPackages).filter((f) => f.endsWith('.dist-info')).sort()).toEqual(['todo_dev_pkg_a-2.0.dist-info', 'todo_dev_pkg_b-1.0.dist-info']);
+
+    // New pods from the image (the dashboard's restart; a rollout alike) get the same packages.
+    said.length = 0;
+    rmSync(podPackages, { recursive: true, force: true });
+    mkdirSync(podPackages, { recursive: true });
+    expect(await loop.request({ kind: 'restart', service: 'backend' })).toBe(true);
+    expect(said).toContain('  backend: new pods todo-backend-1 got the packages installed since its image was built');
+    expect(readFileSync(join(podPackages, 'todo_dev_pkg_a.py'), 'utf8')).toBe('VERSION = "2.0"\n');
     await loop.stop();
   });
 

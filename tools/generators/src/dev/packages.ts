@@ -153,8 +153,6 @@ export class PackageInstaller {
       const wanted = missingIn(python, requirements);
       if (wanted.length === 0) return { kind: 'nothing', reason: 'the pods already have every requirement' };
 
-      const dir = this.dirs.get(service) ?? mkdtempSync(join(tmpdir(), `todo-dev-packages-${service}-`));
-      this.dirs.set(service, dir);
       staging = mkdtempSync(join(tmpdir(), `todo-dev-pip-${service}-`));
       // The file's exact pins constrain what the wanted lines pull in (extras and markers are not allowed in a constraints file).
       const constraints = join(staging, 'constraints.txt');
@@ -175,6 +173,8 @@ export class PackageInstaller {
       }
       // Console scripts name this machine's interpreter: of no use in the pod (the image drops them too).
       rmSync(join(staging, 'site', 'bin'), { recursive: true, force: true });
+      const dir = this.dirs.get(service) ?? mkdtempSync(join(tmpdir(), `todo-dev-packages-${service}-`));
+      this.dirs.set(service, dir);
       mergeInstalled(join(staging, 'site'), dir);
       const pods = await this.copyInto(service, rule, packages, dir);
       return { kind: 'installed', pods, requirements: wanted.map((r) => r.line), target: `Python ${python.python} ${python.libc[0] || 'musl'} ${python.machine}` };
