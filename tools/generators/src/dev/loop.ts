@@ -192,7 +192,7 @@ export class DevLoop {
           if (outcome.pods.length) this.d.events?.synced(service);
           this.d.say(
             outcome.pods.length
-              ? `  ${service}: installed ${list(outcome.requirements)} into ${outcome.pods.join(', ')} in ${secs(t0)} (pip on this machine, for the pods' ${outcome.target}): importable now; the image is rebuilt behind it`
+              ? `  ${service}: installed ${list(outcome.requirements)} into ${outcome.pods.join(', ')} in ${secs(t0)} (${outcome.phases}; pip on this machine, for the pods' ${outcome.target}): importable now; the image is rebuilt behind it`
               : `  ${service}: no running pod to install ${list(outcome.requirements)} into; it gets them with its next image`,
           );
         } else if (outcome.kind === 'nothing') this.d.say(`  ${service}: nothing to install into the pods for ${file} (${outcome.reason}); the rebuild brings the change`);

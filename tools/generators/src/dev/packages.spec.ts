@@ -98,7 +98,7 @@ describe('a requirements.txt pass', () => {
     const loop = loopOn(said);
     requirements('todo_dev_pkg_a==1.0\n');
     await loop.pass(new Map([['apps/backend/requirements.txt', 'update']]));
-    const installed = said.findIndex((l) => /^ {2}backend: installed todo_dev_pkg_a==1\.0 into todo-backend-1 in [\d.]+s \(pip on this machine, for the pods' Python 3\.\d+ \w+ \w+\): importable now; the image is rebuilt behind it$/.test(l));
+    const installed = said.findIndex((l) => /^ {2}backend: installed todo_dev_pkg_a==1\.0 into todo-backend-1 in [\d.]+s \(ask [\d.]+s, pip [\d.]+s, copy [\d.]+s; pip on this machine, for the pods' Python 3\.\d+ \w+ \w+\): importable now; the image is rebuilt behind it$/.test(l));
     const rebuild = said.findIndex((l) => l.startsWith('  rebuild backend (apps/backend/requirements.txt)'));
     expect(installed).toBeGreaterThanOrEqual(0);
     expect(rebuild).toBeGreaterThan(installed); // in the pods first, then the rebuild

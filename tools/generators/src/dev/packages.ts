@@ -112,7 +112,7 @@ export function mergeInstalled(staging: string, dir: string): void {
 }
 
 export type InstallOutcome =
-  | { kind: 'installed'; pods: string[]; requirements: string[]; target: string }
+  | { kind: 'installed'; pods: string[]; requirements: string[]; target: string; /** Seconds of each phase: "ask 0.6s, pip 2.1s, copy 0.9s". */ phases: string }
   | { kind: 'nothing'; reason: string }
   | { kind: 'fallback'; reason: string };
 
@@ -142,6 +142,13 @@ export class PackageInstaller {
     if (!packages) return { kind: 'fallback', reason: `${service} has no packages folder in its dev pods` };
     const deadline = AbortSignal.timeout(this.timeoutMs);
     let staging: string | undefined;
+    let t = Date.now();
+    /** Seconds since the last phase ended. */
+    const phase = () => {
+      const seconds = ((Date.now() - t) / 1000).toFixed(1);
+      t = Date.now();
+      return `${seconds}s`;
+    };
     try {
       const requirementsFile = join(workspaceRoot, packages.requirements);
       const requirements = parseRequirements(readFileSync(requirementsFile, 'utf8'));
@@ -150,6 +157,7 @@ export class PackageInstaller {
       const probe = await kube(this.children, this.k, ['exec', pod.name, '-c', rule.container, '--', 'python3', '-c', PROBE]);
       if (probe.status !== 0) return { kind: 'fallback', reason: `asking ${pod.name} for its Python failed: ${lastLine(probe.stderr) || `exit ${probe.status}`}` };
       const python = JSON.parse(probe.stdout) as PodPython;
+      const asked = phase();
       const wanted = missingIn(python, requirements);
       if (wanted.length === 0) return { kind: 'nothing', reason: 'the pods already have every requirement' };
 
@@ -171,13 +179,14 @@ export class PackageInstaller {
         const said = stripVTControlCharacters(pip.stderr);
         return { kind: 'fallback', reason: `pip on this machine failed: ${said.split('\n').find((l) => l.startsWith('ERROR: ')) ?? (lastLine(said) || `exit ${pip.status}`)}` };
       }
+      const installed = phase();
       // Console scripts name this machine's interpreter: of no use in the pod (the image drops them too).
       rmSync(join(staging, 'site', 'bin'), { recursive: true, force: true });
       const dir = this.dirs.get(service) ?? mkdtempSync(join(tmpdir(), `todo-dev-packages-${service}-`));
       this.dirs.set(service, dir);
       mergeInstalled(join(staging, 'site'), dir);
       const pods = await this.copyInto(service, rule, packages, dir);
-      return { kind: 'installed', pods, requirements: wanted.map((r) => r.line), target: `Python ${python.python} ${python.libc[0] || 'musl'} ${python.machine}` };
+      return { kind: 'installed', pods, requirements: wanted.map((r) => r.line), target: `Python ${python.python} ${python.libc[0] || 'musl'} ${python.machine}`, phases: `ask ${asked}, pip ${installed}, copy ${phase()}` };
     } catch (e) {
       return { kind: 'fallback', reason: deadline.aborted ? `not done within ${this.timeoutMs / 1000}s` : (e as Error).message };
     } finally {
