@@ -13,7 +13,11 @@ reload waits in the backlog and is answered by the new worker instead of being r
 A worker that fails (a syntax error in the app) is reported with its traceback; the server keeps
 waiting for the next change. SIGTERM or SIGINT stops the worker gracefully, then the server.
 
-Usage: python3 dev_server.py <module>:<attribute> [--root DIR] [--host HOST] [--port PORT]
+Folders given with --watch (the dev loop's packages folder) reload the worker too: a package installed
+there while the image is rebuilt is importable in the next worker. A package the server itself preloaded
+keeps its old version until the rebuilt image replaces the pod.
+
+Usage: python3 dev_server.py <module>:<attribute> [--root DIR] [--watch DIR]... [--host HOST] [--port PORT]
 """
 
 from __future__ import annotations
@@ -38,10 +42,10 @@ def log(message: str) -> None:
     print(f"dev-server: {message}", file=sys.stderr, flush=True)
 
 
-def snapshot(root: str) -> dict[str, int]:
-    """Every file under root (byte-code and hidden folders left out) -> its mtime in ns."""
+def snapshot(roots: list[str]) -> dict[str, int]:
+    """Every file under the roots (byte-code and hidden folders left out) -> its mtime in ns."""
     files: dict[str, int] = {}
-    for folder, subfolders, names in os.walk(root):
+    for folder, subfolders, names in (entry for root in roots for entry in os.walk(root)):
         subfolders[:] = [d for d in subfolders if d != "__pycache__" and not d.startswith(".")]
         for name in names:
             if name.endswith((".pyc", ".pyo")):
@@ -52,11 +56,11 @@ def snapshot(root: str) -> dict[str, int]:
     return files
 
 
-def settled(root: str, current: dict[str, int]) -> dict[str, int]:
-    """The tree once a burst of writes (the dev loop's tar stream) has ended, from a first `current` scan."""
+def settled(roots: list[str], current: dict[str, int]) -> dict[str, int]:
+    """The trees once a burst of writes (the dev loop's tar stream) has ended, from a first `current` scan."""
     while True:
         time.sleep(POLL_SECONDS / 2)
-        after = snapshot(root)
+        after = snapshot(roots)
         if after == current:
             return current
         current = after
@@ -71,6 +75,8 @@ def start_worker(app: str, listener: socket.socket, report_fd: int | None) -> in
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # The server's import caches predate a package the dev loop installed since.
+        importlib.invalidate_caches()
         import uvicorn
 
         module = app.split(":", 1)[0]
@@ -140,6 +146,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="FastAPI dev server: preloaded forks, reload on change.")
     parser.add_argument("app", help="the ASGI app, <module>:<attribute>")
     parser.add_argument("--root", default="/app", help="the folder whose changes reload the app")
+    parser.add_argument("--watch", action="append", default=[], help="another folder that reloads the app")
     parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - in a pod: the Service and probes reach it
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
@@ -149,7 +156,8 @@ def main(argv: list[str]) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda signum, _frame: stopping.append(signum))
 
-    seen = snapshot(args.root)
+    roots = [args.root, *args.watch]
+    seen = snapshot(roots)
     report_read, report_write = os.pipe()
     worker: int | None = start_worker(args.app, listener, report_write)
     os.close(report_write)
@@ -158,19 +166,21 @@ def main(argv: list[str]) -> int:
     # workers. None of ours does; say so if one ever does.
     if threading.active_count() > 1:
         log(f"a preloaded module started a thread ({threading.active_count()} in all): forks copy only one")
-    log(f"serving {args.app} on {args.host}:{args.port}; {preloaded} modules preloaded; watching {args.root}")
+    watching = ", ".join(roots)
+    log(f"serving {args.app} on {args.host}:{args.port}; {preloaded} modules preloaded; watching {watching}")
 
     while not stopping:
         time.sleep(POLL_SECONDS)
         if worker is not None and os.waitpid(worker, os.WNOHANG)[0]:
             log("the worker exited (its error is above): waiting for a change")
             worker = None
-        current = snapshot(args.root)
+        current = snapshot(roots)
         if current == seen:
             continue
-        before, seen = seen, settled(args.root, current)
+        before, seen = seen, settled(roots, current)
         changed = sorted(p for p in seen.keys() | before.keys() if seen.get(p) != before.get(p))
-        shown = ", ".join(os.path.relpath(p, args.root) for p in changed[:3])
+        inside = args.root.rstrip(os.sep) + os.sep
+        shown = ", ".join(os.path.relpath(p, args.root) if p.startswith(inside) else p for p in changed[:3])
         if len(changed) > 3:
             shown += f" and {len(changed) - 3} more"
         started = time.monotonic()

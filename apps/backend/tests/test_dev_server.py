@@ -1,7 +1,7 @@
 """The dev stage's server (apps/backend-image/dev_server.py, rendered from libs/k8s-templates) as a real
 process over a copy of this app, as the chart's dev mode runs it: a change under --root is served by a
-new worker, no request is refused while it reloads, a syntax error is reported and survived, SIGTERM
-stops everything."""
+new worker, no request is refused while it reloads, a syntax error is reported and survived, a package
+the dev loop installs into the --watch folder is imported by the next worker, SIGTERM stops everything."""
 
 from __future__ import annotations
 
@@ -48,18 +48,20 @@ def eventually(check, seconds: float = 30):
 def dev_server(tmp_path):
     root = tmp_path / "app"
     shutil.copytree(BACKEND / "todo_api", root / "todo_api", ignore=shutil.ignore_patterns("__pycache__"))
+    packages = tmp_path / "packages"  # the dev loop's packages folder (an emptyDir in the chart's dev mode)
+    packages.mkdir()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     env.update(
         APP_ENV="dev",
         DATABASE_URL=f"sqlite:///{tmp_path / 'dev.db'}",
         AI_PROVIDER="mock",
-        PYTHONPATH=str(root),
+        PYTHONPATH=os.pathsep.join([str(root), str(packages)]),
         PYTHONDONTWRITEBYTECODE="1",
     )
     log = open(tmp_path / "server.log", "w+b")  # noqa: SIM115 - read by the test, closed below
     cmd = [sys.executable, str(DEV_SERVER), "todo_api.main:app", "--root", str(root), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port)]
+    cmd += ["--watch", str(packages), "--port", str(port)]
     server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
 
@@ -71,6 +73,7 @@ def dev_server(tmp_path):
         eventually(lambda: answer(base))
         # The first worker answers at once; reloads are fast once the server has preloaded its modules.
         eventually(lambda: must("modules preloaded" in output(), output()))
+        server.packages = packages
         yield server, base, root / "todo_api" / "deps.py", output
     finally:
         if server.poll() is None:
@@ -124,6 +127,20 @@ def test_a_syntax_error_is_reported_and_the_fix_recovers(dev_server):
     assert server.poll() is None  # the server survives its worker
     deps.write_text(deps.read_text().replace("\ndef broken(:\n", "\n"))
     eventually(lambda: must("(broken)" in answer(base), answer(base)))
+
+
+def test_a_package_installed_into_the_watched_folder_is_imported_by_the_next_worker(dev_server):
+    server, base, deps, output = dev_server
+    # Code that needs a package the pods do not have yet: its worker fails, the server waits.
+    edit(deps, '"Not authenticated: send', 'f"Not authenticated ({todo_dev_pkg.WORD}): send')
+    deps.write_text(deps.read_text() + "\nimport todo_dev_pkg  # noqa: E402\n")
+    failed = "No module named 'todo_dev_pkg'"
+    eventually(lambda: must(failed in output() and "waiting for a change" in output(), output()))
+    # The dev loop's install: files appear in the packages folder, nothing under --root changes.
+    (server.packages / "todo_dev_pkg.py").write_text('WORD = "installed"\n')
+    eventually(lambda: must("(installed)" in answer(base), answer(base)))
+    assert f"reloaded for {server.packages / 'todo_dev_pkg.py'}" in output()
+    assert server.poll() is None
 
 
 def test_sigterm_stops_the_worker_and_the_server(dev_server):

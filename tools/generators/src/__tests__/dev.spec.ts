@@ -1,7 +1,7 @@
 /* The dev loop's decisions without a cluster: what each changed file asks for (the real workspace's
  * Dockerfile ignore files and a project graph shaped like ours), the sync marker, and the coalescing
  * of bursts into passes. The loop against a real cluster: apps/e2e/src/dev-loop. */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectGraph } from '@nx/devkit';
@@ -16,6 +16,7 @@ import { SYNC_ANNOTATION, syncedPods, workloadsOf } from '../release/sync-marker
 import { syncIntoPods } from '../dev/sync';
 import { syncRule } from '../dev/sync-rules';
 import { StartUpWatcher } from '../dev/watch';
+import { kubectlStandIn } from './kubectl-stand-in';
 import { runSteps } from '../deploy/step';
 
 const WORKSPACE = join(__dirname, '../../../..');
@@ -79,6 +80,14 @@ describe('classify', () => {
     expect([...plan('apps/backend-image/Dockerfile').rebuild.keys()]).toEqual(['backend']);
     // The root lockfile belongs to no project: it reaches the images whose context holds it (the frontend's).
     expect([...plan('package-lock.json').rebuild.keys()]).toEqual(['frontend']);
+  });
+
+  it("installs a changed requirements.txt into that service's pods first; other dependency files only rebuild", () => {
+    expect([...plan('apps/backend/requirements.txt').install]).toEqual([['backend', 'apps/backend/requirements.txt']]);
+    expect([...plan('apps/backend/requirements.txt').rebuild.keys()]).toEqual(['backend']); // the image still gets it
+    for (const file of ['apps/backend/pyproject.toml', 'apps/frontend/package.json', 'package-lock.json', 'apps/backend-image/Dockerfile', 'apps/backend/todo_api/main.py']) expect(plan(file).install.size).toBe(0);
+    // A removed requirements file has nothing to install: the rebuild says what it means.
+    expect(classifier().classify(new Map([['apps/backend/requirements.txt', 'delete' as const]])).install.size).toBe(0);
   });
 
   it('a rebuild takes the synced files of its service with it', () => {
@@ -237,20 +246,7 @@ describe('sync through kubectl exec', () => {
   const root = mkdtempSync(join(tmpdir(), 'dev-sync-'));
   const podRoot = join(root, 'pod');
   const log = join(root, 'calls.log');
-  const kubectl = join(root, 'kubectl');
-  writeFileSync(
-    kubectl,
-    `#!/usr/bin/env bash
-echo "$*" >> "${log}"
-case "$*" in
-  *"get pods"*) all="$*"; c="\${all##*component=}"; c="\${c%% *}"; echo '{"items":[{"metadata":{"name":"todo-'$c'-1","uid":"u1","labels":{"app.kubernetes.io/component":"'$c'"}},"status":{"phase":"Running"}}]}' ;;
-  *" exec "*) while [ "$1" != "--" ]; do shift; done; shift
-    args=(); for a in "$@"; do case "$a" in /app/*|/repo/*) args+=("${podRoot}$a") ;; *) args+=("$a") ;; esac; done
-    exec "\${args[@]}" ;;
-esac
-`,
-  );
-  chmodSync(kubectl, 0o755);
+  const kubectl = kubectlStandIn(root, podRoot, log, ['/app/', '/repo/']);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it.each([

@@ -6,7 +6,7 @@ import { DevLoop } from './loop';
 const t = stepSuite();
 
 /** Every file of a batch is a chart change. */
-const chartOnly = { classify: (batch: Map<string, string>): ChangePlan => ({ sync: new Map(), rebuild: new Map(), upgrade: [...batch.keys()], ignored: [] }) } as unknown as Classifier;
+const chartOnly = { classify: (batch: Map<string, string>): ChangePlan => ({ sync: new Map(), rebuild: new Map(), install: new Map(), upgrade: [...batch.keys()], ignored: [] }) } as unknown as Classifier;
 
 it('chart changes: each pass upgrades the release on the session\'s run, keeping its synced pods; a failed pass is reported and the next one runs', async () => {
   const run = t.run('local');

@@ -1,7 +1,9 @@
 /**
  * The inner loop: file events -> coalesced batches -> one pass per batch, each doing the least work
  * (classify.ts): sync into the pods, rebuild one service's image (build, load, release), or upgrade
- * the release. Passes never overlap: changes that arrive during a pass wait for it to end and form the
+ * the release. A changed requirements.txt is installed into the running pods first (packages.ts), so
+ * the new package is importable in seconds; the same pass then rebuilds the image, whose rollout replaces
+ * those pods (or, when the install cannot be done here, the rebuild alone brings it, and the line says so). Passes never overlap: changes that arrive during a pass wait for it to end and form the
  * next batch, so none is lost. A failure is reported and the loop goes on; a service whose rebuild
  * failed is rebuilt again on the next pass.
  */
@@ -10,7 +12,9 @@ import type { ChangePlan, Classifier } from './classify';
 import type { StepTiming } from '../deploy';
 import { DeployRun, appUrl, describeError, rebuildAndUpgrade } from './bridge';
 import type { DevEvents, LoopAction } from './events';
-import type { KubeScope } from './kube';
+import { KubeScope, listPods } from './kube';
+import { SYNC_ANNOTATION } from '../release/sync-marker';
+import { InstallerOptions, PackageInstaller } from './packages';
 import { restartService } from './restart';
 import { syncIntoPods } from './sync';
 import type { SyncRule } from './sync-rules';
@@ -31,6 +35,8 @@ export interface LoopDeps {
   debounceMs: number;
   /** Whoever watches the passes (the dashboard); see events.ts. */
   events?: DevEvents;
+  /** The machine's pip for the pods' packages (packages.ts); defaults from the environment. */
+  pip?: InstallerOptions;
 }
 
 const secs = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
@@ -47,9 +53,13 @@ export class DevLoop {
   private readonly rebuildFailed = new Map<string, string>();
   /** Files synced into a service since its image was built: re-synced into pods a rollout creates. */
   private readonly syncedSinceImage = new Map<string, Set<string>>();
+  /** Packages installed into a service's pods since its image was built (packages.ts). */
+  private readonly installer: PackageInstaller;
   passes = 0;
 
-  constructor(private readonly d: LoopDeps) {}
+  constructor(private readonly d: LoopDeps) {
+    this.installer = new PackageInstaller(d.children, d.kube, d.pip);
+  }
 
   private get run(): DeployRun {
     return this.d.run;
@@ -86,6 +96,7 @@ export class DevLoop {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    this.installer.dispose();
   }
 
   /** Runs `action` as the next pass (after the running one); resolves with its success. */
@@ -108,7 +119,7 @@ export class DevLoop {
     if (action.kind === 'restart') ok = await this.restart(action.service);
     else {
       const services = action.kind === 'deploy' ? this.run.images.map((i) => i.service) : [action.service];
-      const plan: ChangePlan = { sync: new Map(), rebuild: new Map(services.map((s) => [s, 'asked from the dashboard'])), upgrade: action.kind === 'deploy' ? ['asked from the dashboard'] : [], ignored: [] };
+      const plan: ChangePlan = { sync: new Map(), rebuild: new Map(services.map((s) => [s, 'asked from the dashboard'])), install: new Map(), upgrade: action.kind === 'deploy' ? ['asked from the dashboard'] : [], ignored: [] };
       // An explicit rebuild builds even an image the daemon already has under its content tag.
       ok = await this.rebuildOrUpgrade(plan, action.kind === 'rebuild' ? 'asked from the dashboard' : undefined);
     }
@@ -141,6 +152,7 @@ export class DevLoop {
     this.d.say(`pass ${n}: ${files.length} changed file${files.length === 1 ? '' : 's'} (${list(files)})`);
     if (plan.ignored.length) this.d.say(`  nothing to do for ${list(plan.ignored)}: no image or chart uses ${plan.ignored.length === 1 ? 'it' : 'them'}`);
     await this.syncAll(plan);
+    await this.installAll(plan);
     if (plan.rebuild.size || plan.upgrade.length) await this.rebuildOrUpgrade(plan);
     if (plan.sync.size + plan.rebuild.size + plan.upgrade.length) this.d.say(`pass ${n} done in ${secs(t0)}: ${appUrl(this.run)}`);
     this.d.events?.passEnded(plan.sync.size + plan.rebuild.size + plan.upgrade.length > 0);
@@ -170,6 +182,25 @@ export class DevLoop {
     );
   }
 
+  /** Changed requirements files into the running pods, before the rebuild that brings them for good. */
+  private async installAll(plan: ChangePlan): Promise<void> {
+    await Promise.all(
+      [...plan.install.entries()].map(async ([service, file]) => {
+        const t0 = Date.now();
+        const outcome = await this.installer.install(service, this.d.rules.get(service)!, this.run.workspaceRoot);
+        if (outcome.kind === 'installed') {
+          if (outcome.pods.length) this.d.events?.synced(service);
+          this.d.say(
+            outcome.pods.length
+              ? `  ${service}: installed ${list(outcome.requirements)} into ${outcome.pods.join(', ')} in ${secs(t0)} (${outcome.phases}; pip on this machine, for the pods' ${outcome.target}): importable now; the image is rebuilt behind it`
+              : `  ${service}: no running pod to install ${list(outcome.requirements)} into; it gets them with its next image`,
+          );
+        } else if (outcome.kind === 'nothing') this.d.say(`  ${service}: nothing to install into the pods for ${file} (${outcome.reason}); the rebuild brings the change`);
+        else this.d.say(`  ${service}: not installed into the pods (${outcome.reason}): the rebuild alone brings ${file}`);
+      }),
+    );
+  }
+
   /** Returns whether it succeeded. */
   private async rebuildOrUpgrade(plan: ChangePlan, forceBuild?: string): Promise<boolean> {
     const services = [...plan.rebuild.keys()];
@@ -186,6 +217,7 @@ export class DevLoop {
       for (const s of services) {
         this.rebuildFailed.delete(s);
         this.syncedSinceImage.delete(s);
+        this.installer.forget(s);
       }
       const ran = result.steps.filter((s) => s.outcome === 'ran').map((s) => s.name);
       this.d.say(`  ${ran.length ? `${ran.join(', ')}: done` : 'nothing needed (the cluster already had it)'} in ${secs(t0)}${services.length ? `; other services untouched` : '; no image work'}`);
@@ -201,13 +233,21 @@ export class DevLoop {
     }
   }
 
-  /** Pods a rollout created start from their image: give them what was synced since it was built. */
+  /** Pods a rollout created start from their image: give them what was synced and installed since it was built. */
   private async resyncNewPods(rebuilt: string[]): Promise<void> {
-    for (const [service, set] of this.syncedSinceImage) {
-      if (rebuilt.includes(service) || set.size === 0) continue;
+    for (const [service, rule] of this.d.rules) {
+      const files = [...(this.syncedSinceImage.get(service) ?? [])];
+      if (rebuilt.includes(service) || (files.length === 0 && !this.installer.has(service))) continue;
       try {
-        const pods = await syncIntoPods(this.d.children, this.d.kube, { service, rule: this.d.rules.get(service)!, workspaceRoot: this.run.workspaceRoot, files: [...set], deleted: [], unmarkedOnly: true });
-        if (pods.length) this.d.say(`  ${service}: new pods ${pods.join(', ')} got the ${set.size} file(s) synced since its image was built`);
+        // Found before the first copy marks them.
+        const fresh = (await listPods(this.d.children, this.d.kube, service)).filter((p) => !p.deleting && p.phase === 'Running' && p.annotations[SYNC_ANNOTATION] === undefined).map((p) => p.name);
+        if (fresh.length === 0) continue;
+        if (files.length) {
+          const pods = await syncIntoPods(this.d.children, this.d.kube, { service, rule, workspaceRoot: this.run.workspaceRoot, files, deleted: [], onlyPods: fresh });
+          if (pods.length) this.d.say(`  ${service}: new pods ${pods.join(', ')} got the ${files.length} file(s) synced since its image was built`);
+        }
+        const pods = await this.installer.resync(service, rule, fresh);
+        if (pods.length) this.d.say(`  ${service}: new pods ${pods.join(', ')} got the packages installed since its image was built`);
       } catch (e) {
         this.d.say(`  ✗ ${service}: re-sync into new pods failed: ${(e as Error).message}`);
       }

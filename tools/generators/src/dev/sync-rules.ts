@@ -17,6 +17,18 @@ export interface SyncRule {
   extract: string[];
   /** Removes the container paths appended to it; a path already gone is no error. */
   remove: string[];
+  /** Where a changed dependency file can be installed into the running pods first (packages.ts); none: rebuild only. */
+  packages?: PackagesRule;
+}
+
+/** A Python service's dependency file, and the dev pods' folder (an emptyDir on PYTHONPATH) its packages go to. */
+export interface PackagesRule {
+  /** Workspace-relative requirements file the image installs, e.g. apps/backend/requirements.txt. */
+  requirements: string;
+  /** The container folder, e.g. /opt/dev/packages/. */
+  to: string;
+  /** Replaces the folder's content with a tar stream from stdin (so a package removed since is gone too). */
+  extract: string[];
 }
 
 /**
@@ -28,6 +40,16 @@ const PYTHON_EXTRACT = `import sys, tarfile, time
 now = time.time()
 with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as archive:
     archive.extractall(sys.argv[1], filter=lambda member, dest: tarfile.data_filter(member, dest).replace(mtime=now, deep=False))`;
+/** As PYTHON_EXTRACT, into a folder emptied first (its own entries only: the folder is a mount point). */
+const PYTHON_REPLACE = `import os, shutil, sys, tarfile, time
+now = time.time()
+for name in os.listdir(sys.argv[1]):
+    path = os.path.join(sys.argv[1], name)
+    shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.remove(path)
+with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as archive:
+    archive.extractall(sys.argv[1], filter=lambda member, dest: tarfile.data_filter(member, dest).replace(mtime=now, deep=False))`;
+/** The dev image's packages folder: libs/k8s-templates docker/fastapi.Dockerfile.hbs (PYTHONPATH, --watch) and the chart's dev-packages emptyDir. */
+export const DEV_PACKAGES_DIR = '/opt/dev/packages/';
 const PYTHON_REMOVE = `import contextlib, os, sys
 for path in sys.argv[1:]:
     with contextlib.suppress(FileNotFoundError):
@@ -38,7 +60,14 @@ export function syncRule(service: string, spec: Pick<ServiceEntry, 'type' | 'asg
     const pkg = (spec.asgiApp ?? '').split(/[.:]/)[0];
     if (!pkg) throw new ClusterError('sync', `service ${service} (fastapi) has no asgiApp in environments.json, so its Python package is unknown`, `re-create it with \`npx nx g service ${service} --force --asgiApp=<module:app>\``);
     const to = `/app/${pkg}/`;
-    return { from: `apps/${service}/${pkg}/`, to, container: service, extract: ['python3', '-c', PYTHON_EXTRACT, to], remove: ['python3', '-c', PYTHON_REMOVE] };
+    return {
+      from: `apps/${service}/${pkg}/`,
+      to,
+      container: service,
+      extract: ['python3', '-c', PYTHON_EXTRACT, to],
+      remove: ['python3', '-c', PYTHON_REMOVE],
+      packages: { requirements: `apps/${service}/requirements.txt`, to: DEV_PACKAGES_DIR, extract: ['python3', '-c', PYTHON_REPLACE, DEV_PACKAGES_DIR] },
+    };
   }
   // The Next.js dev image is the builder base, which has tar and rm.
   const to = `/repo/apps/${service}/`;

@@ -18,8 +18,8 @@ export interface SyncRequest {
   /** Workspace-relative files under rule.from to copy, and to remove. */
   files: string[];
   deleted: string[];
-  /** Only pods without the marker (pods that started after the last sync: a rollout's new pods). */
-  unmarkedOnly?: boolean;
+  /** Only these pods (a rollout's new pods, found unmarked before a first copy marked them). */
+  onlyPods?: string[];
 }
 
 /** A tar archive of `files` (workspace-relative, under rule.from), paths relative to rule.from. */
@@ -33,7 +33,7 @@ export function tarOf(workspaceRoot: string, rule: SyncRule, files: string[]): B
 
 /** Returns the pods written to. Throws with kubectl's or tar's message. */
 export async function syncIntoPods(children: Children, k: KubeScope, req: SyncRequest): Promise<string[]> {
-  const pods = (await listPods(children, k, req.service)).filter((p) => !p.deleting && p.phase === 'Running' && (!req.unmarkedOnly || p.annotations[SYNC_ANNOTATION] === undefined));
+  const pods = (await listPods(children, k, req.service)).filter((p) => !p.deleting && p.phase === 'Running' && (!req.onlyPods || req.onlyPods.includes(p.name)));
   if (pods.length === 0) return [];
   const archive = req.files.length ? tarOf(req.workspaceRoot, req.rule, req.files) : undefined;
   await Promise.all(
