@@ -101,6 +101,13 @@ describe('configuration that cannot be weakened by accident', () => {
     expect(templateError('helm4', withValues(['limits.login.lockoutFailures=500']))).toMatch(/lockoutFailures/);
   });
 
+  it("limits.proxyInflightBytes is the frontend proxy's in-flight body budget (PROXY_MAX_INFLIGHT_BYTES), not the API's; a tiny one is refused", () => {
+    expect(find(local(), 'ConfigMap', 'todo-frontend').data!.PROXY_MAX_INFLIGHT_BYTES).toBe('16777216');
+    expect(find(objects(['limits.proxyInflightBytes=4194304']), 'ConfigMap', 'todo-frontend').data!.PROXY_MAX_INFLIGHT_BYTES).toBe('4194304');
+    expect(find(local(), 'ConfigMap', 'todo-backend').data!.PROXY_MAX_INFLIGHT_BYTES).toBeUndefined();
+    expect(templateError('helm4', withValues(['limits.proxyInflightBytes=1000']))).toMatch(/proxyInflightBytes/);
+  });
+
   it('APP_ENV production (the default, or said again in extraEnv) renders', () => {
     expect(find(objects(['services.backend.extraEnv.APP_ENV=production']), 'ConfigMap', 'todo-backend').data!.APP_ENV).toBe('production');
   });
