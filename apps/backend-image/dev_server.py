@@ -36,6 +36,7 @@ import traceback
 
 POLL_SECONDS = 0.1  # how often --root is scanned for changes
 STOP_SECONDS = 5.0  # a worker still finishing requests after this is killed
+READ_ACCEPTED_SECONDS = 0.5  # at most this long, a stopping worker reads the requests it accepted
 
 
 def log(message: str) -> None:
@@ -87,13 +88,38 @@ def start_worker(app: str, listener: socket.socket, report_fd: int | None) -> in
                 os.write(report_fd, "\n".join(sys.modules).encode())
                 os.close(report_fd)
         config = uvicorn.Config(app, server_header=False, timeout_graceful_shutdown=int(STOP_SECONDS) - 1)
-        uvicorn.Server(config).run(sockets=[listener])
+        draining_server(uvicorn)(config).run(sockets=[listener])
         status = 0
     except BaseException:  # the worker reports any failure and exits; the server stays
         traceback.print_exc()
     finally:
         sys.stderr.flush()
         os._exit(status)
+
+
+def draining_server(uvicorn):  # type: ignore[no-untyped-def] - uvicorn is imported in the worker
+    """uvicorn.Server whose shutdown first stops accepting, then reads the requests it already accepted.
+
+    uvicorn's own shutdown closes every connection without a request in progress, including one it
+    accepted a moment ago whose request it has not read yet: that client sees "Server disconnected"
+    in the middle of a reload. Here the worker stops accepting (later connections wait in the shared
+    backlog for the next worker), waits until each accepted connection's request is under way
+    (bounded: an idle kept-alive connection never starts one), then shuts down as uvicorn does, which
+    finishes those requests."""
+
+    class DrainingServer(uvicorn.Server):
+        async def shutdown(self, sockets=None):  # type: ignore[no-untyped-def]
+            import asyncio
+
+            for server in self.servers:
+                server.close()
+            for _ in range(int(READ_ACCEPTED_SECONDS / 0.01)):
+                if all(getattr(c, "cycle", True) is not None for c in self.server_state.connections):
+                    break
+                await asyncio.sleep(0.01)
+            await super().shutdown(sockets)
+
+    return DrainingServer
 
 
 def stop_worker(pid: int | None) -> None:
