@@ -3,7 +3,7 @@
  * balances over three replicas, takes a rolling upgrade and loses a node to a drain, with failed
  * requests counted on the client side. Then status-local shows the load, and loadtest-local runs.
  *
- * Its own kind cluster "todo-scale-e2e" with one worker (KIND_WORKERS=1) on ports 18380/18743, made by
+ * Its own kind cluster "todo-scale-e2e" with one worker (KIND_WORKERS=1) on ports 18780/19143, made by
  * `nx run todo:deploy-local --offline` in a temporary copy of the workspace (the changed backend file of
  * the upgrade never touches the checkout). cluster-up gives every kind cluster a metrics API
  * (metrics-server); without it the HorizontalPodAutoscaler never acts and test 1 fails.
@@ -26,7 +26,7 @@ import { WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from '../cluster/work
 import { Load, Outcome, Target, failed, signUp } from './load';
 
 const CLUSTER = 'todo-scale-e2e';
-const HTTP_PORT = 18380;
+const HTTP_PORT = 18780;
 const CONTEXT = `kind-${CLUSTER}`;
 const NS = 'todo-local';
 const WORKER = `${CLUSTER}-worker`;
@@ -140,7 +140,7 @@ beforeAll(async () => {
   kubectlBin = join(lastLine(sh('bash', ['tools/offline-kind/scripts/build-go.sh', 'kubernetes'])), 'kubectl');
   ({ ws, state } = copyWorkspace('scale-e2e'));
   writeFileSync(join(state, 'scale-values.yaml'), values(1, 4));
-  env = { ...copyEnv(ws, state, CLUSTER, [HTTP_PORT, 18743]), KIND_WORKERS: '1', KIND_BIN: kindBin, KUBECTL_BIN: kubectlBin, HELM_BIN: lastLine(sh('bash', ['scripts/go-tool.sh', 'helm3'])) };
+  env = { ...copyEnv(ws, state, CLUSTER, [HTTP_PORT, 19143]), KIND_WORKERS: '1', KIND_BIN: kindBin, KUBECTL_BIN: kubectlBin, HELM_BIN: lastLine(sh('bash', ['scripts/go-tool.sh', 'helm3'])) };
   // --offline finds or builds these itself (metrics-server included); none may come from the caller.
   for (const v of ['HELM', 'KUBECTL', 'KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'METRICS_SERVER_IMAGE', 'KIND_LOAD_IMAGES', 'TODO_BASE_IMAGES', 'TODO_OFFLINE']) delete env[v];
   removeCluster(); // a leftover from an aborted run
