@@ -50,9 +50,9 @@ DOCKER="${DOCKER:-/usr/bin/docker}"
 say() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 
-case "$NAME" in todo | todo-test | todo-cluster-e2e | todo-deploy-e2e | todo-offline-e2e | todo-both-orders) die "cluster name $NAME belongs to the app or the tests; pick another BENCH_CLUSTER_NAME" ;; esac
+case "$NAME" in todo | todo-test | todo-cluster-e2e | todo-deploy-e2e | todo-offline-e2e | todo-both-orders | todo-scale-e2e) die "cluster name $NAME belongs to the app or the tests; pick another BENCH_CLUSTER_NAME" ;; esac
 for p in "$HTTP_PORT" "$HTTPS_PORT"; do
-  case "$p" in 80 | 443 | 18080 | 18180 | 18280 | 18443 | 18543 | 18580 | 18643 | 18943) die "port $p is used by the app or the tests; pick another BENCH_HTTP_PORT/BENCH_HTTPS_PORT" ;; esac
+  case "$p" in 80 | 443 | 18080 | 18180 | 18280 | 18443 | 18543 | 18580 | 18643 | 18680 | 18780 | 18943 | 19043 | 19143) die "port $p is used by the app or the tests; pick another BENCH_HTTP_PORT/BENCH_HTTPS_PORT" ;; esac
 done
 
 bench_started=$(date +%s%N)
