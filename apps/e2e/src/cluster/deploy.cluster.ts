@@ -24,7 +24,7 @@ import { launchBrowser } from '../browser';
 import { firstUserJourney, secondUserSeesNothing } from '../user-journey';
 import { eventually } from '@todo/test-utils';
 import { appHttp } from './app-http';
-import { WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from './workspace';
+import { KUBECTL_OUTPUT_BYTES, RELEASE_LABELS, WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from './workspace';
 
 const CLUSTER = 'todo-deploy-e2e';
 const HTTP_PORT = 18280;
@@ -70,9 +70,9 @@ const values = () => `--values=${join(state, 'e2e-values.yaml')}`;
 const deploy = (envName = 'local', extra: string[] = [], xenv: NodeJS.ProcessEnv = {}) => nx(['run', `todo:deploy-${envName}`, '--offline', values(), ...extra], xenv);
 
 function k(args: string[], input?: string): string {
-  return execFileSync(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', input, timeout: 300_000, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', input, timeout: 300_000, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: KUBECTL_OUTPUT_BYTES });
 }
-const kTry = (args: string[], input?: string) => spawnSync(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', input, timeout: 300_000 });
+const kTry = (args: string[], input?: string) => spawnSync(kubectlBin, ['--context', CONTEXT, ...args], { env, encoding: 'utf8', input, timeout: 300_000, maxBuffer: KUBECTL_OUTPUT_BYTES });
 
 /** Steps of the last deploy of an environment, from dist/deploy/<env>.json in the copy. */
 function steps(envName = 'local'): Record<string, { outcome: string; seconds: number }> {
@@ -81,9 +81,10 @@ function steps(envName = 'local'): Record<string, { outcome: string; seconds: nu
 }
 
 function helmRevision(ns = 'todo-local'): { revision: number; status: string } {
-  const items = JSON.parse(k(['-n', ns, 'get', 'secret', '-l', 'owner=helm,name=todo', '-o', 'json'])).items as { metadata: { labels: Record<string, string> } }[];
-  const newest = items.map((i) => i.metadata.labels).sort((a, b) => Number(b.version) - Number(a.version))[0];
-  return { revision: Number(newest.version), status: newest.status };
+  // The labels only: the release Secrets hold the whole chart, megabytes after a few revisions.
+  const rows = k(['-n', ns, 'get', 'secret', '-l', 'owner=helm,name=todo', '-o', RELEASE_LABELS]).trim().split('\n');
+  const [version, status] = rows.map((r) => r.split(' ')).sort((a, b) => Number(b[0]) - Number(a[0]))[0];
+  return { revision: Number(version), status };
 }
 
 function podsOf(component: string, ns = 'todo-local'): { name: string; uid: string; image: string }[] {

@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { launchBrowser } from '../browser';
 import { firstUserJourney } from '../user-journey';
-import { WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from './workspace';
+import { KUBECTL_OUTPUT_BYTES, WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from './workspace';
 
 const CLUSTER = 'todo-offline-e2e';
 const HTTP_PORT = 18580;
@@ -36,7 +36,7 @@ let kindBin = '';
 let kubectlBin = '';
 let runId = '';
 
-const k = (args: string[], input?: string) => execFileSync(kubectlBin, ['--kubeconfig', join(state, 'kubeconfig'), '--context', CONTEXT, ...args], { encoding: 'utf8', input, timeout: 120_000 });
+const k = (args: string[], input?: string) => execFileSync(kubectlBin, ['--kubeconfig', join(state, 'kubeconfig'), '--context', CONTEXT, ...args], { encoding: 'utf8', input, timeout: 120_000, maxBuffer: KUBECTL_OUTPUT_BYTES });
 
 /** Each deploy's whole output is kept in reports/e2e-cluster/ (the progress lines, for a reader of a CI run). */
 const REPORTS = join(WORKSPACE, 'reports', 'e2e-cluster');

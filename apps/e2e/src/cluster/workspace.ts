@@ -14,6 +14,10 @@ export const sh = (cmd: string, args: string[], opts: { cwd?: string } = {}) =>
   execFileSync(cmd, args, { cwd: opts.cwd ?? WORKSPACE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 3_600_000 }).trim();
 /** The last line of a script's output (the build scripts print their result there). */
 export const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+/** Output a test's kubectl may print (Node's default, 1 MiB, fails with ENOBUFS on a few pods' or Secrets' JSON). */
+export const KUBECTL_OUTPUT_BYTES = 64 * 1024 * 1024;
+/** kubectl's output of Helm's release Secrets, one line per revision: "<version> <status>". */
+export const RELEASE_LABELS = 'jsonpath={range .items[*]}{.metadata.labels.version} {.metadata.labels.status}{"\\n"}{end}';
 
 const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
 

@@ -19,7 +19,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eventually } from '@todo/test-utils';
 import { launchBrowser } from '../browser';
-import { WORKSPACE, copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
+import { KUBECTL_OUTPUT_BYTES, WORKSPACE, copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
 
 const CLUSTER = 'todo-dev-e2e';
 const HTTP_PORT = 18480;
@@ -52,7 +52,7 @@ function nx(args: string[]): string {
   if (r.status !== 0) throw new Error(`nx ${args.join(' ')}: exit ${r.status}\n${`${r.stdout}${r.stderr}`.slice(-6000)}`);
   return r.stdout;
 }
-const k = (args: string[]) => execFileSync(kubectlBin, ['--context', CONTEXT, '-n', 'todo-local', ...args], { env, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
+const k = (args: string[]) => execFileSync(kubectlBin, ['--context', CONTEXT, '-n', 'todo-local', ...args], { env, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: KUBECTL_OUTPUT_BYTES });
 const podUids = (component: string) =>
   (JSON.parse(k(['get', 'pods', '-l', `app.kubernetes.io/component=${component}`, '-o', 'json'])).items as { metadata: { uid: string; deletionTimestamp?: string } }[])
     .filter((p) => !p.metadata.deletionTimestamp)

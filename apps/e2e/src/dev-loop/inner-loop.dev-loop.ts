@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { launchBrowser } from '../browser';
 import { eventually } from '@todo/test-utils';
-import { copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
+import { KUBECTL_OUTPUT_BYTES, RELEASE_LABELS, copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
 
 const CLUSTER = 'todo-dev-e2e';
 const HTTP_PORT = 18480;
@@ -61,12 +61,13 @@ function ok(r: { status: number | null; out: string }) {
   if (r.status !== 0) throw new Error(`exit ${r.status}:\n${r.out.slice(-6000)}`);
   return r;
 }
-const k = (args: string[]) => execFileSync(kubectlBin, ['--context', CONTEXT, '-n', 'todo-local', ...args], { env, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] });
+const k = (args: string[]) => execFileSync(kubectlBin, ['--context', CONTEXT, '-n', 'todo-local', ...args], { env, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: KUBECTL_OUTPUT_BYTES });
 
 function helmRevision(): { revision: number; status: string } {
-  const items = JSON.parse(k(['get', 'secret', '-l', 'owner=helm,name=todo', '-o', 'json'])).items as { metadata: { labels: Record<string, string> } }[];
-  const newest = items.map((i) => i.metadata.labels).sort((a, b) => Number(b.version) - Number(a.version))[0];
-  return { revision: Number(newest.version), status: newest.status };
+  // The labels only: the release Secrets hold the whole chart, megabytes after a few revisions.
+  const rows = k(['get', 'secret', '-l', 'owner=helm,name=todo', '-o', RELEASE_LABELS]).trim().split('\n');
+  const [version, status] = rows.map((r) => r.split(' ')).sort((a, b) => Number(b[0]) - Number(a[0]))[0];
+  return { revision: Number(version), status };
 }
 
 function pods(component: string): { name: string; uid: string; synced: boolean }[] {
