@@ -24,7 +24,7 @@ import { launchBrowser } from '../browser';
 import { firstUserJourney, secondUserSeesNothing } from '../user-journey';
 import { eventually } from '@todo/test-utils';
 import { appHttp } from './app-http';
-import { KUBECTL_OUTPUT_BYTES, RELEASE_LABELS, WORKSPACE, copyEnv, copyWorkspace, lastLine, sh } from './workspace';
+import { KUBECTL_OUTPUT_BYTES, WORKSPACE, copyEnv, copyWorkspace, lastLine, releaseRevision, sh } from './workspace';
 
 const CLUSTER = 'todo-deploy-e2e';
 const HTTP_PORT = 18280;
@@ -80,12 +80,7 @@ function steps(envName = 'local'): Record<string, { outcome: string; seconds: nu
   return Object.fromEntries(report.steps.map((s) => [s.name, { outcome: s.outcome, seconds: s.seconds }]));
 }
 
-function helmRevision(ns = 'todo-local'): { revision: number; status: string } {
-  // The labels only: the release Secrets hold the whole chart, megabytes after a few revisions.
-  const rows = k(['-n', ns, 'get', 'secret', '-l', 'owner=helm,name=todo', '-o', RELEASE_LABELS]).trim().split('\n');
-  const [version, status] = rows.map((r) => r.split(' ')).sort((a, b) => Number(b[0]) - Number(a[0]))[0];
-  return { revision: Number(version), status };
-}
+const helmRevision = (ns = 'todo-local') => releaseRevision(k, ['-n', ns]);
 
 function podsOf(component: string, ns = 'todo-local'): { name: string; uid: string; image: string }[] {
   const items = JSON.parse(k(['-n', ns, 'get', 'pods', '-l', `app.kubernetes.io/component=${component}`, '-o', 'json'])).items as {

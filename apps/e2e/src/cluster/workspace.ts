@@ -17,7 +17,17 @@ export const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 /** Output a test's kubectl may print (Node's default, 1 MiB, fails with ENOBUFS on a few pods' or Secrets' JSON). */
 export const KUBECTL_OUTPUT_BYTES = 64 * 1024 * 1024;
 /** kubectl's output of Helm's release Secrets, one line per revision: "<version> <status>". */
-export const RELEASE_LABELS = 'jsonpath={range .items[*]}{.metadata.labels.version} {.metadata.labels.status}{"\\n"}{end}';
+const RELEASE_LABELS = 'jsonpath={range .items[*]}{.metadata.labels.version} {.metadata.labels.status}{"\\n"}{end}';
+
+/**
+ * Helm's newest revision of the release `todo` and its status, read through `kubectl` (with `scope`, e.g.
+ * a namespace). The Secrets' labels only: each Secret holds the whole chart, megabytes after a few revisions.
+ */
+export function releaseRevision(kubectl: (args: string[]) => string, scope: string[] = []): { revision: number; status: string } {
+  const rows = kubectl([...scope, 'get', 'secret', '-l', 'owner=helm,name=todo', '-o', RELEASE_LABELS]).trim().split('\n');
+  const [version, status] = rows.map((r) => r.split(' ')).sort((a, b) => Number(b[0]) - Number(a[0]))[0];
+  return { revision: Number(version), status };
+}
 
 const EXCLUDE = ['node_modules', '.git', '.venv', '.next', '.nx', 'dist', 'tmp', 'reports', 'coverage', '.pytest_cache', '__pycache__', '.tools'];
 

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { launchBrowser } from '../browser';
 import { eventually } from '@todo/test-utils';
-import { KUBECTL_OUTPUT_BYTES, RELEASE_LABELS, copyEnv, copyWorkspace, editFile, lastLine, sh } from '../cluster/workspace';
+import { KUBECTL_OUTPUT_BYTES, copyEnv, copyWorkspace, editFile, lastLine, releaseRevision, sh } from '../cluster/workspace';
 
 const CLUSTER = 'todo-dev-e2e';
 const HTTP_PORT = 18480;
@@ -63,12 +63,7 @@ function ok(r: { status: number | null; out: string }) {
 }
 const k = (args: string[]) => execFileSync(kubectlBin, ['--context', CONTEXT, '-n', 'todo-local', ...args], { env, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: KUBECTL_OUTPUT_BYTES });
 
-function helmRevision(): { revision: number; status: string } {
-  // The labels only: the release Secrets hold the whole chart, megabytes after a few revisions.
-  const rows = k(['get', 'secret', '-l', 'owner=helm,name=todo', '-o', RELEASE_LABELS]).trim().split('\n');
-  const [version, status] = rows.map((r) => r.split(' ')).sort((a, b) => Number(b[0]) - Number(a[0]))[0];
-  return { revision: Number(version), status };
-}
+const helmRevision = () => releaseRevision(k);
 
 function pods(component: string): { name: string; uid: string; synced: boolean }[] {
   const items = JSON.parse(k(['get', 'pods', '-l', `app.kubernetes.io/component=${component}`, '-o', 'json'])).items as {
