@@ -48,6 +48,11 @@ export function writerDeployments(ctx: EnvContext): string[] {
     .map(([name]) => `${fullname}-${name}`.slice(0, 63).replace(/-+$/, ''));
 }
 
+/** The API service a writer Deployment runs (its name after the release's fullname). */
+function serviceOf(ctx: EnvContext, name: string): string {
+  return name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
+}
+
 /** Scales the writers to 0 and waits for their pods to go; returns each one's replicas to scale back to. */
 function stopWriters(ctx: EnvContext, kubectl: string, names: string[]): Map<string, number> {
   const scope = ctx.target.kubectlScope;
@@ -59,15 +64,9 @@ function stopWriters(ctx: EnvContext, kubectl: string, names: string[]): Map<str
     console.log(`stopping the writers: deployment/${name} ${replicas} -> 0`);
     if (!execOrPrint(false, kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])) throw new ClusterError('restore', `could not scale deployment/${name} to 0`, `kubectl ${scope.join(' ')} describe deployment/${name}`);
     stopped.set(name, replicas);
-    const component = name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
-    execOrPrint(false, kubectl, [...scope, 'wait', '--for=delete', 'pod', '-l', `app.kubernetes.io/instance=${ctx.release},app.kubernetes.io/component=${component}`, '--timeout=180s']);
+    execOrPrint(false, kubectl, [...scope, 'wait', '--for=delete', 'pod', '-l', `app.kubernetes.io/instance=${ctx.release},app.kubernetes.io/component=${serviceOf(ctx, name)}`, '--timeout=180s']);
   }
   return stopped;
-}
-
-/** The API service a writer Deployment runs (its name after the release's fullname). */
-function serviceOf(ctx: EnvContext, name: string): string {
-  return name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
 }
 
 /** helm's arguments that render a service's Deployment with the release's values (init containers included). */
