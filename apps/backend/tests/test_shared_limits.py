@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -220,3 +221,52 @@ def test_a_password_change_that_errors_before_its_verdict_gives_its_reservation_
         assert client.post("/api/auth/password", json=change, headers=user.headers).status_code == 500
     assert _address_failures(client) == 0
     assert client.post("/api/auth/password", json=change, headers=user.headers).status_code == 200
+
+
+def _run_check_and_record(monkeypatch, cancel_while: str) -> list[str]:
+    """auth._check_and_record in a task cancelled while the password is checked, or while the verdict
+    is written; returns the statements it ran (the database stubbed: only the order matters here)."""
+    import anyio
+
+    from todo_api.routes import auth
+
+    calls: list[str] = []
+    checking, writing = anyio.Event(), anyio.Event()
+
+    async def statements(request, fn, *args):  # type: ignore[no-untyped-def]
+        calls.append(fn.__name__)
+
+    async def check(request, password_hash, password):  # type: ignore[no-untyped-def]
+        checking.set()
+        await anyio.sleep(0.05)
+        return True
+
+    async def record() -> bool:
+        writing.set()
+        await anyio.sleep(0.05)  # the verdict's statement, still running when the cancel comes
+        calls.append("verdict recorded")
+        return True
+
+    monkeypatch.setattr(auth, "run_statements", statements)
+    monkeypatch.setattr(auth, "_check_password", check)
+    limits = SimpleNamespace(clock=lambda: 0.0)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(
+                auth._check_and_record, None, limits, ("a@example.test", "addr:x", 1), "h", "pw", record
+            )
+            await (checking if cancel_while == "check" else writing).wait()
+            tasks.cancel_scope.cancel()
+
+    anyio.run(main)
+    return calls
+
+
+def test_a_request_cancelled_during_its_password_check_gives_the_reservation_back(monkeypatch):
+    assert _run_check_and_record(monkeypatch, "check") == ["_login_abandoned"]
+
+
+def test_a_request_cancelled_while_its_verdict_is_written_keeps_the_verdict(monkeypatch):
+    # The verdict completes, and the reservation is not given back on top of it.
+    assert _run_check_and_record(monkeypatch, "verdict") == ["verdict recorded"]

@@ -12,8 +12,8 @@ counted (app.state.password_checks), so a test can count them.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -32,6 +32,7 @@ from todo_api.throttle import ACCOUNT_PREFIX, LoginLimits, SharedLimits, Window
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=MALFORMED_JSON)
 log = logging.getLogger("todo_api.auth")
 _throttled = {429: {"model": ErrorOut, "description": "too many attempts; see Retry-After"}}
+T = TypeVar("T")
 _USER_COLUMNS = (User.id, User.email, User.password_hash, User.created_at, User.session_key)
 
 
@@ -168,21 +169,39 @@ def _login_abandoned(
     Window.give_back(conn, _failures_key(address_key))
 
 
-@asynccontextmanager
-async def _reserved(
-    request: Request, limits: SharedLimits, account: str, address_key: str, failures: int
-) -> AsyncIterator[None]:
-    """Around a reserved attempt's check and verdict: when anything fails before the verdict is
-    recorded (the hash pool, the database, a cancelled request), the reservation is given back, so
-    the address's failure and the account's hold do not outlive it. Shielded: a cancelled request
-    still gives it back."""
+async def _check_and_record(
+    request: Request,
+    limits: SharedLimits,
+    reservation: tuple[str, str, int],
+    password_hash: str | None,
+    password: str,
+    record_success: Callable[[], Awaitable[T]],
+) -> T | None:
+    """Checks a reserved attempt's password and records the verdict: a wrong one counts as the
+    account's failure (None); a right one runs `record_success` and returns its result.
+    `reservation` is (account, address key, the account's failures counting this one).
+
+    The verdict is written shielded, so a cancelled request keeps it. Anything that fails before the
+    verdict is recorded (the hash pool, the database, a cancelled request) gives the reservation
+    back, shielded too, so the address's failure and the account's hold do not outlive it."""
+    account, address_key, failures = reservation
+    recorded = False
     try:
-        yield
-    except BaseException:
+        matched = await _check_password(request, password_hash, password)
         with anyio.CancelScope(shield=True):
-            await run_statements(
-                request, _login_abandoned, limits, account, failures, address_key, limits.clock()
-            )
+            if matched:
+                result: T | None = await record_success()
+            else:
+                await run_statements(request, _login_failed, limits, account, failures, limits.clock())
+                result = None
+            recorded = True
+        return result
+    except BaseException:
+        if not recorded:
+            with anyio.CancelScope(shield=True):
+                await run_statements(
+                    request, _login_abandoned, limits, account, failures, address_key, limits.clock()
+                )
         raise
 
 
@@ -215,14 +234,20 @@ async def login(body: LoginIn, request: Request, response: Response) -> TokenOut
     )
     if wait is not None:
         raise _too_many(wait)
-    async with _reserved(request, limits, body.account, address_key, failures):
-        password_hash = user.password_hash if user else None
-        matched = await _check_password(request, password_hash, body.password) and user is not None
-        if matched:
-            await run_statements(request, _login_succeeded, body.account, address_key)
-        else:
-            await run_statements(request, _login_failed, limits, body.account, failures, limits.clock())
-    if not matched or user is None:
+
+    async def sign_in() -> bool:
+        await run_statements(request, _login_succeeded, body.account, address_key)
+        return True
+
+    signed_in = await _check_and_record(
+        request,
+        limits,
+        (body.account, address_key, failures),
+        user.password_hash if user else None,
+        body.password,
+        sign_in,
+    )
+    if user is None or signed_in is None:  # no such account never matches (Passwords.verify_now)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "Wrong email or password",
@@ -319,16 +344,21 @@ async def change_password(
     )
     if wait is not None:
         raise _too_many(wait)
-    async with _reserved(request, limits, user.email, address_key, failures):
-        if not await _check_password(request, user.password_hash, body.current_password):
-            await run_statements(request, _login_failed, limits, user.email, failures, limits.clock())
-            wrong = True
-        else:
-            wrong = False
-            password_hash = await state.passwords.hash(body.new_password)
-            key = await run_statements(
-                request, _password_changed, caller, user.email, address_key, password_hash
-            )
-    if wrong:
+
+    async def change() -> str:
+        password_hash = await state.passwords.hash(body.new_password)
+        return await run_statements(
+            request, _password_changed, caller, user.email, address_key, password_hash
+        )
+
+    key = await _check_and_record(
+        request,
+        limits,
+        (user.email, address_key, failures),
+        user.password_hash,
+        body.current_password,
+        change,
+    )
+    if key is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "The current password is wrong")
     return _token_response(request, response, user, session_key=key)
