@@ -21,6 +21,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { lastLine } from '@todo/cluster';
 import type { Children } from './children';
 import { KubeScope, kube, listPods } from './kube';
 import { syncIntoPods } from './sync';
@@ -122,8 +123,6 @@ export interface InstallerOptions {
   /** The whole install's bound; past it the rebuild alone brings the change (default: $TODO_DEV_PIP_TIMEOUT seconds or 60 s). */
   timeoutMs?: number;
 }
-
-const lastLine = (s: string) => s.trim().split('\n').filter(Boolean).pop() ?? '';
 
 export class PackageInstaller {
   /** Per service: the folder here that holds what its pods' packages folder holds (everything installed since its image). */
