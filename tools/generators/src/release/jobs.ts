@@ -5,9 +5,12 @@
 import { capture, commandLine } from '@todo/cluster';
 import type { EnvContext } from '../platform/scope';
 
+/** A resource name as the chart's helpers cut it: at most 63 characters, no trailing hyphen. */
+export const k8sName = (name: string): string => name.slice(0, 63).replace(/-+$/, '');
+
 /** The chart's fullname helper: <release>, or <release>-<chart> when the release name lacks the chart name. */
 export function releaseFullname(release: string, chart: string): string {
-  return (release.includes(chart) ? release : `${release}-${chart}`).slice(0, 63).replace(/-+$/, '');
+  return k8sName(release.includes(chart) ? release : `${release}-${chart}`);
 }
 
 /** A suffix for Job names: UTC date and time, e.g. 20261126-101500. */

@@ -21,80 +21,76 @@ import type { ExecutorContext } from '@nx/devkit';
 import { ClusterError, capture, commandLine, execOrPrint } from '@todo/cluster';
 import { EnvContext, envContext, requireKubectl } from '../../platform/scope';
 import { OptionError } from '../../platform/validate';
-import { releaseFullname, runId, waitForJob } from '../../release/jobs';
+import { k8sName, releaseFullname, runId, waitForJob } from '../../release/jobs';
 import { migrateJobYaml } from './migrate-job';
 import type { RestoreExecutorSchema } from './schema';
 
 export const RESTORE_TEMPLATE = 'templates/backup/restore-job.yaml';
 const FILE = /^(latest|[A-Za-z0-9._-]+\.dump)$/;
 
-export function restoreTemplateArgs(ctx: EnvContext, valuesFile: string, file: string, id: string): string[] {
+/** helm's arguments that render one template of the chart with the release's values (`valuesFile`). */
+function templateArgs(ctx: EnvContext, valuesFile: string, showOnly: string, sets: string[] = []): string[] {
   return [
     'template', ctx.release, ctx.chartDir,
     '--namespace', ctx.namespace,
     '--kube-version', ctx.config.chart.kubernetesVersion,
     '-f', valuesFile,
-    '--set', `backup.restore.file=${file}`,
-    '--set', `backup.restore.runId=${id}`,
-    '--show-only', RESTORE_TEMPLATE,
+    ...sets.flatMap((set) => ['--set', set]),
+    '--show-only', showOnly,
   ];
 }
 
-/** The Deployments that write to the database: one per API service, named like the chart's components. */
-export function writerDeployments(ctx: EnvContext): string[] {
+export function restoreTemplateArgs(ctx: EnvContext, valuesFile: string, file: string, id: string): string[] {
+  return templateArgs(ctx, valuesFile, RESTORE_TEMPLATE, [`backup.restore.file=${file}`, `backup.restore.runId=${id}`]);
+}
+
+/** helm's arguments that render a service's Deployment with the release's values (init containers included). */
+export function deploymentTemplateArgs(ctx: EnvContext, valuesFile: string, service: string): string[] {
+  return templateArgs(ctx, valuesFile, `templates/${service}/deployment.yaml`);
+}
+
+/** A Deployment that writes to the database: an API service and its Deployment's name. */
+export type Writer = { service: string; deployment: string };
+
+/** The writers: one per API service, its Deployment named like the chart's components. */
+export function writers(ctx: EnvContext): Writer[] {
   const fullname = releaseFullname(ctx.release, ctx.config.chart.name);
   return Object.entries(ctx.config.services)
     .filter(([, svc]) => svc.type === 'fastapi')
-    .map(([name]) => `${fullname}-${name}`.slice(0, 63).replace(/-+$/, ''));
-}
-
-/** The API service a writer Deployment runs (its name after the release's fullname). */
-function serviceOf(ctx: EnvContext, name: string): string {
-  return name.slice(releaseFullname(ctx.release, ctx.config.chart.name).length + 1);
+    .map(([service]) => ({ service, deployment: k8sName(`${fullname}-${service}`) }));
 }
 
 /** Scales the writers to 0 and waits for their pods to go; returns each one's replicas to scale back to. */
-function stopWriters(ctx: EnvContext, kubectl: string, names: string[]): Map<string, number> {
+function stopWriters(ctx: EnvContext, kubectl: string, all: Writer[]): Map<Writer, number> {
   const scope = ctx.target.kubectlScope;
-  const stopped = new Map<string, number>();
-  for (const name of names) {
+  const stopped = new Map<Writer, number>();
+  for (const writer of all) {
+    const name = writer.deployment;
     const r = capture(kubectl, [...scope, 'get', 'deployment', name, '-o', 'jsonpath={.spec.replicas}']);
     if (r.status !== 0) continue; // not deployed (service disabled)
     const replicas = Number(r.stdout.trim() || '1');
     console.log(`stopping the writers: deployment/${name} ${replicas} -> 0`);
     if (!execOrPrint(false, kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])) throw new ClusterError('restore', `could not scale deployment/${name} to 0`, `kubectl ${scope.join(' ')} describe deployment/${name}`);
-    stopped.set(name, replicas);
-    execOrPrint(false, kubectl, [...scope, 'wait', '--for=delete', 'pod', '-l', `app.kubernetes.io/instance=${ctx.release},app.kubernetes.io/component=${serviceOf(ctx, name)}`, '--timeout=180s']);
+    stopped.set(writer, replicas);
+    execOrPrint(false, kubectl, [...scope, 'wait', '--for=delete', 'pod', '-l', `app.kubernetes.io/instance=${ctx.release},app.kubernetes.io/component=${writer.service}`, '--timeout=180s']);
   }
   return stopped;
-}
-
-/** helm's arguments that render a service's Deployment with the release's values (init containers included). */
-export function deploymentTemplateArgs(ctx: EnvContext, valuesFile: string, service: string): string[] {
-  return [
-    'template', ctx.release, ctx.chartDir,
-    '--namespace', ctx.namespace,
-    '--kube-version', ctx.config.chart.kubernetesVersion,
-    '-f', valuesFile,
-    '--show-only', `templates/${service}/deployment.yaml`,
-  ];
 }
 
 /**
  * Migrates the restored database up to the code's revision, one Job per stopped writer whose service
  * has migrations, before any writer starts (migrate-job.ts). Returns whether every one succeeded.
  */
-function migrateRestored(ctx: EnvContext, kubectl: string, valuesFile: string, stopped: Map<string, number>, id: string): boolean {
+function migrateRestored(ctx: EnvContext, kubectl: string, valuesFile: string, stopped: Map<Writer, number>, id: string): boolean {
   const scope = ctx.target.kubectlScope;
-  for (const name of stopped.keys()) {
-    const service = serviceOf(ctx, name);
+  for (const { service, deployment: name } of stopped.keys()) {
     if (!ctx.config.services[service]?.migrateModule) continue;
     const rendered = capture(ctx.tools.helm.bin, deploymentTemplateArgs(ctx, valuesFile, service));
     if (rendered.status !== 0) {
       console.log(`rendering deployment/${name} for its migration failed: ${rendered.stderr.trim()}`);
       return false;
     }
-    const job = `${name}-migrate-${id}`.slice(0, 63).replace(/-+$/, '');
+    const job = k8sName(`${name}-migrate-${id}`);
     const manifest = migrateJobYaml(rendered.stdout, job);
     if (!manifest) continue;
     console.log(`migrating the restored database before ${service} serves again (job/${job})`);
@@ -104,10 +100,10 @@ function migrateRestored(ctx: EnvContext, kubectl: string, valuesFile: string, s
 }
 
 /** Scales each writer back and waits for its rollout. */
-function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<string, number>): boolean {
+function startWriters(ctx: EnvContext, kubectl: string, stopped: Map<Writer, number>): boolean {
   const scope = ctx.target.kubectlScope;
   let ok = true;
-  for (const [name, replicas] of stopped) {
+  for (const [{ deployment: name }, replicas] of stopped) {
     console.log(`starting the writers: deployment/${name} -> ${replicas}`);
     ok = execOrPrint(false, kubectl, [...scope, 'scale', 'deployment', name, `--replicas=${replicas}`]) && ok;
     ok = execOrPrint(false, kubectl, [...scope, 'rollout', 'status', `deployment/${name}`, '--timeout=600s']) && ok;
@@ -122,7 +118,7 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
   const ctx = envContext(options, context);
   const kubectl = requireKubectl(ctx, 'restore');
   const id = runId();
-  const job = `${releaseFullname(ctx.release, ctx.config.chart.name)}-restore-${id}`.slice(0, 63).replace(/-+$/, '');
+  const job = k8sName(`${releaseFullname(ctx.release, ctx.config.chart.name)}-restore-${id}`);
   const getValues = ['get', 'values', ctx.release, ...ctx.target.helmScope, '--all', '--output', 'yaml'];
   const tmp = mkdtempSync(join(tmpdir(), 'todo-restore-'));
   const valuesFile = join(tmp, 'values.yaml');
@@ -130,15 +126,14 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
     if (ctx.dryRun) {
       console.log(`$ ${commandLine(ctx.tools.helm.bin, getValues)} > ${valuesFile}  (dry run)`);
       const scope = ctx.target.kubectlScope;
-      for (const name of writerDeployments(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])}  (dry run)`);
+      for (const { deployment: name } of writers(ctx)) console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=0'])}  (dry run)`);
       console.log(`$ ${commandLine(ctx.tools.helm.bin, restoreTemplateArgs(ctx, valuesFile, file, id))} | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
       const ok = waitForJob(ctx, kubectl, job, options.timeout ?? 1800);
-      for (const name of writerDeployments(ctx)) {
-        const service = serviceOf(ctx, name);
+      for (const { service, deployment: name } of writers(ctx)) {
         if (ctx.config.services[service]?.migrateModule)
-          console.log(`$ ${commandLine(ctx.tools.helm.bin, deploymentTemplateArgs(ctx, valuesFile, service))} | <its pod as job/${name}-migrate-${id}> | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
+          console.log(`$ ${commandLine(ctx.tools.helm.bin, deploymentTemplateArgs(ctx, valuesFile, service))} | <its pod as job/${k8sName(`${name}-migrate-${id}`)}> | ${commandLine(kubectl, [...scope, 'create', '-f', '-'])}  (dry run)`);
       }
-      for (const name of writerDeployments(ctx))
+      for (const { deployment: name } of writers(ctx))
         console.log(`$ ${commandLine(kubectl, [...scope, 'scale', 'deployment', name, '--replicas=<before>'])} && ${commandLine(kubectl, [...scope, 'rollout', 'status', `deployment/${name}`])}  (dry run)`);
       return { success: ok };
     }
@@ -150,7 +145,7 @@ export default async function restoreExecutor(options: RestoreExecutorSchema, co
       const reason = /could not find template/.test(rendered.stderr) ? ` (backup.enabled is off in release ${ctx.release}, or database.mode is sqlite: there are no backups to restore)` : '';
       throw new ClusterError('restore', `rendering the restore Job failed${reason}: ${rendered.stderr.trim()}`, reason ? `enable backups (backup.enabled: true in values-${ctx.name}.yaml) and deploy-${ctx.name}` : `check the chart renders: npx nx run ${ctx.config.chart.name}:lint`);
     }
-    const stopped = stopWriters(ctx, kubectl, writerDeployments(ctx));
+    const stopped = stopWriters(ctx, kubectl, writers(ctx));
     let ok = false;
     try {
       console.log(`restoring ${file === 'latest' ? 'the newest dump' : file} into ${ctx.name} (job/${job}): schema public replaced by the dump's, in one transaction`);
