@@ -69,6 +69,8 @@ function http(port: number, o: { method?: string; path?: string; headers?: Recor
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
+    // The timeout option only emits 'timeout': without this the request would hang until Jest's own limit.
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${o.method ?? 'GET'} ${o.path ?? '/'} on port ${port}`)));
     req.end(o.body);
   });
 }
