@@ -4,10 +4,8 @@
  * module proxy on first use). The chart's lint target checks both majors: HELM3 / HELM4 override the
  * go-tool builds there.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Runner, capture } from './exec';
-import { findTool } from './tools';
+import { findTool, pinnedTool } from './tools';
 
 export interface Helm {
   bin: string;
@@ -15,13 +13,8 @@ export interface Helm {
   version: string;
 }
 
-function goTool(workspaceRoot: string, tool: 'helm3' | 'helm4'): string {
-  const script = join(workspaceRoot, 'scripts/go-tool.sh');
-  if (!existsSync(script)) throw new Error(`Helm not found: set HELM, put helm on PATH, or restore ${script}`);
-  const r = capture('bash', [script, tool]);
-  if (r.status !== 0) throw new Error(`scripts/go-tool.sh ${tool} failed (${r.stderr.trim().split('\n').pop()}); set HELM to a helm binary instead`);
-  return r.stdout.trim();
-}
+const goTool = (workspaceRoot: string, tool: 'helm3' | 'helm4') =>
+  pinnedTool(workspaceRoot, 'go-tool.sh', tool, `set ${tool === 'helm3' ? 'HELM (or HELM3)' : 'HELM4'} to a helm binary instead`);
 
 /** Parses `helm version --template '{{.Version}}'` ("v3.22.0", or "v3.22" for a source build). */
 export function parseHelmVersion(output: string): { major: number; version: string } {

@@ -8,7 +8,8 @@
  *   PlatformError               the base of every error the user can act on (step, cause, fix): ClusterError, ...
  *   capture/stream/run/must,    the one process runner (streamAndCapture: terminal and captured output at once)
  *   streamAndCapture
- *   findTool/resolveTool,       the one tool resolver (KUBECTL/HELM, <TOOL>_BIN, PATH, .tools/bin, download)
+ *   findTool/resolveTool,       the one tool resolver (KUBECTL/HELM, <TOOL>_BIN, PATH, .tools/bin, download);
+ *   pinnedTool                  a CLI pinned in scripts/go-tool.sh or scripts/py-tool.sh, installed on first use
  *   findHelm/probeHelm
  *   kindUp/minikubeUp/...       bringing a cluster up, down, checking it
  */
@@ -19,7 +20,7 @@ export type { ClusterTarget } from './environments';
 export { PlatformError, ClusterError, OFFLINE_FIX, dockerNotRunning, toolMissing, clusterMissing, portInUse } from './errors';
 export { capture, stream, streamAndCapture, execOrPrint, run, must, commandLine, quote, lastLine } from './exec';
 export type { RunResult, RunOptions, Runner } from './exec';
-export { findTool, resolveTool, installTool, installAll, onPath } from './tools';
+export { findTool, resolveTool, installTool, installAll, onPath, pinnedTool } from './tools';
 export { findHelm, findHelmMajor, probeHelm, parseHelmVersion, rollbackOnFailureFlag } from './helm';
 export type { Helm } from './helm';
 export { ingressManifests, deploymentsIn, httpStatus } from './ingress';

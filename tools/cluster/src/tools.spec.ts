@@ -6,7 +6,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterError } from './errors';
-import { downloadPlan, installTool, parseChecksum, resolveTool, sha256 } from './tools';
+import { downloadPlan, installTool, parseChecksum, pinnedTool, resolveTool, sha256 } from './tools';
 import { ToolSpec, versions } from './versions';
 
 const platform = { os: 'linux', arch: 'amd64' } as const;
@@ -174,5 +174,31 @@ describe('resolveTool', () => {
     expect(err.fix).toContain('npx nx run todo:deploy-local --offline');
     const off = await resolveTool('helm', { env: env(), autoInstall: false }).catch((e) => e);
     expect(off.cause).toContain('automatic install disabled');
+  });
+});
+
+describe('pinnedTool (scripts/go-tool.sh, scripts/py-tool.sh)', () => {
+  const workspace = (script?: string) => {
+    const root = mkdtempSync(join(tmpdir(), 'pinned-tool-'));
+    if (script !== undefined) {
+      mkdirSync(join(root, 'scripts'));
+      writeFileSync(join(root, 'scripts', 'py-tool.sh'), script);
+    }
+    return root;
+  };
+
+  it("returns the script's last line: the tool's path after what the install printed", () => {
+    const root = workspace('echo "installing $1" >&2\necho "Collecting $1"\necho "/cache/py-tools/$1-1.0/bin/$1"\n');
+    expect(pinnedTool(root, 'py-tool.sh', 'hadolint', 'set HADOLINT')).toBe('/cache/py-tools/hadolint-1.0/bin/hadolint');
+  });
+
+  it('names the failing script, its last error line and the fix', () => {
+    const root = workspace('echo "pip: no matching distribution for $1" >&2\nexit 3\n');
+    expect(() => pinnedTool(root, 'py-tool.sh', 'locust', 'set PIP_INDEX_URL')).toThrow(ClusterError);
+    expect(() => pinnedTool(root, 'py-tool.sh', 'locust', 'set PIP_INDEX_URL')).toThrow(/scripts\/py-tool\.sh locust failed: pip: no matching distribution for locust/);
+  });
+
+  it('refuses a missing script with how to restore it', () => {
+    expect(() => pinnedTool(workspace(), 'go-tool.sh', 'helm3', 'set HELM')).toThrow(/go-tool\.sh is missing/);
   });
 });

