@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import httpx
-from common import percentile, production_server, rss_mb, throwaway_postgres, verdict
+from common import cpu_seconds, percentile, production_server, rss_mb, throwaway_postgres, verdict
 
 P99_TARGET_MS = 50.0
 RSS_TARGET_MB = 120.0
@@ -140,9 +140,11 @@ def run(args: argparse.Namespace, database_url: str) -> dict[str, float]:
             asyncio.run(load(base, headers, args.concurrency, 300, 10))
             time.sleep(1.0)
             idle_rss = rss_mb(server.pid)
+            cpu_before = cpu_seconds(server.pid)
             latencies, errors, elapsed = asyncio.run(
                 load(base, headers, args.concurrency, args.requests, args.duration)
             )
+            cpu_ms = (cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, len(latencies) + errors)
             loaded_rss = rss_mb(server.pid)
             server.send_signal(signal.SIGTERM)
             exit_code = server.wait(timeout=30)
@@ -163,6 +165,9 @@ def run(args: argparse.Namespace, database_url: str) -> dict[str, float]:
     print(f"  latency p99   {p99:.1f} ms   target < {P99_TARGET_MS:.0f} ms   {verdict(p99 < P99_TARGET_MS)}")
     print(f"  latency max   {latencies[-1] if latencies else float('nan'):.1f} ms")
     print(f"  latency mean  {statistics.fmean(latencies) if latencies else float('nan'):.1f} ms")
+    # The server's own CPU per request: unlike the latencies, it barely moves with the machine's load,
+    # so it shows whether a change made the request dearer when other work makes p99 swing.
+    print(f"  server CPU    {cpu_ms:.3f} ms per request (all threads)")
     rss_ok = verdict(idle_rss < RSS_TARGET_MB)
     print(f"  idle RSS      {idle_rss:.1f} MB   target < {RSS_TARGET_MB:.0f} MB   {rss_ok}")
     print(f"  RSS after load {loaded_rss:.1f} MB")
@@ -171,7 +176,7 @@ def run(args: argparse.Namespace, database_url: str) -> dict[str, float]:
     clean = '"msg": "stopped"' in log_text or (quiet and exit_code in (0, -signal.SIGTERM))
     shutdown = "clean shutdown" if clean else "NO clean shutdown logged"
     print(f"  SIGTERM       exit status {exit_code}, {shutdown}")
-    return {"rps": len(latencies) / elapsed, "p50": p50, "p99": p99, "rss": loaded_rss}
+    return {"rps": len(latencies) / elapsed, "p50": p50, "p99": p99, "rss": loaded_rss, "cpu_ms": cpu_ms}
 
 
 def main() -> int:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import httpx
 
-BACKEND = Path(__file__).resolve().parents[1]
+# The backend whose server is benchmarked: this checkout's, or another one's (bench/compare_tasks.py
+# runs this bench against an older checkout, with that checkout's .venv as the interpreter).
+BACKEND = Path(os.environ.get("BENCH_BACKEND_DIR") or Path(__file__).resolve().parents[1])
 if str(BACKEND) not in sys.path:
     sys.path.insert(0, str(BACKEND))
 
@@ -45,6 +47,15 @@ def process_tree(pid: int) -> list[int]:
 def rss_mb(pid: int) -> float:
     """VmRSS of the server process plus its worker processes (when --workers > 1)."""
     return sum(_status_mb(p, "VmRSS") for p in process_tree(pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server process and its worker processes, all threads."""
+    ticks = 0
+    for p in process_tree(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
