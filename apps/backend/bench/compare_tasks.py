@@ -91,7 +91,10 @@ def main() -> int:
     sides = {"before": args.before.resolve(), "after": args.after.resolve()}
     for side, backend in sides.items():
         if not (backend / ".venv" / "bin" / "python").exists() or not (backend / "bench").is_dir():
-            raise SystemExit(f"compare: --{side} {backend} is no backend folder with a .venv (run its setup)")
+            raise SystemExit(
+                f"compare: --{side} {backend} is not a checkout's apps/backend with its .venv; make one "
+                "with `git worktree add DIR REV`, then `npx nx run backend:setup` in DIR"
+            )
     print(f"before: {sides['before']}\nafter:  {sides['after']}\nbench:  {HERE / 'bench_tasks.py'}")
     databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
 
