@@ -37,6 +37,25 @@ export function deploySteps(run: DeployRun): Step<DeployRun>[] {
   ];
 }
 
+/** A step whose check's reads are recorded for the next run, and whose run drops the answers read ahead (src/deploy/read-ahead.ts). */
+function readingAhead(step: Step<DeployRun>, run: DeployRun): Step<DeployRun> {
+  return {
+    name: step.name,
+    async needed(r) {
+      run.readAhead.startRecording();
+      try {
+        return await step.needed(r);
+      } finally {
+        run.readAhead.stopRecording();
+      }
+    },
+    run(r) {
+      run.readAhead.drop();
+      return step.run(r);
+    },
+  };
+}
+
 export interface DeployResult {
   success: boolean;
   environment: string;
@@ -74,13 +93,19 @@ export async function deployEnvironment(options: DeployOptions, workspace: Works
   let success = false;
   let steps: StepTiming[] = [];
   let error: string | undefined;
+  const reads = join(run.workspaceRoot, 'dist', 'deploy', `${run.name}.reads.json`);
   try {
-    ({ success, steps } = await runSteps(deploySteps(run), run, log));
+    if (!run.dryRun) await run.readAhead.start(reads, run.spawn);
+    ({ success, steps } = await runSteps(deploySteps(run).map((s) => readingAhead(s, run)), run, log));
   } catch (e) {
     error = describeFailure(e);
     console.error(error);
     steps = (e as { steps?: StepTiming[] }).steps ?? [];
+  } finally {
+    // Answers nobody asked for are not kept for later passes on this run (the dev loop's): they are old by then.
+    run.readAhead.drop();
   }
+  if (success && !run.dryRun) run.readAhead.save(reads);
   const seconds = (Date.now() - started) / 1000;
   if (!run.dryRun) {
     // Written on failure too, so nobody reads an earlier run's success.

@@ -10,6 +10,7 @@
  * the helm upgrade through `run.spawn`, so a step's test gives the run recorders and asserts on the
  * commands (deploy/steps/*.spec.ts).
  */
+import { ReadAhead } from './read-ahead';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ClusterError, EnvTarget, Helm, KindOptions, RegistryOptions, RunResult, Runner, ToolName, capture, commandLine, dockerNotRunning, execOrPrint, kindOptions, lastLine, probeHelm, registryOptions, resolveTool, streamAndCapture } from '@todo/cluster';
@@ -121,13 +122,15 @@ export class DeployRun implements EnvContext {
   private releaseRead?: StoredRelease;
   /** Why the release step's check found the release stale; undefined when it found it current (or has not run). */
   releaseStale?: string;
-  /** Every command of the run's steps goes through it (see the file's comment). */
+  /** Every command of the run's steps goes through it (see the file's comment); the checks' reads may be answered ahead (read-ahead.ts). */
   readonly runner: Runner;
+  readonly readAhead: ReadAhead;
   readonly spawn: Spawner;
 
   constructor(readonly options: DeployOptions, workspace: Workspace, processes: DeployProcesses = {}) {
     Object.assign(this, envScope(options, workspace));
-    this.runner = processes.runner ?? capture;
+    this.readAhead = new ReadAhead(processes.runner ?? capture);
+    this.runner = this.readAhead.runner;
     this.spawn = processes.spawn ?? streamAndCapture;
     const extra = (options.values ?? []).map((f) => (isAbsolute(f) ? f : join(this.workspaceRoot, f)));
     for (const f of extra) if (!existsSync(f)) throw new OptionError(`Values file ${f} (--values) does not exist`, 'pass an existing file (relative to the workspace root)');
