@@ -251,7 +251,7 @@ export class DeployRun implements EnvContext {
 
   /** The image's build plan (bases, content key, tags), computed once. */
   plan(image: ServiceImage): BuildPlan {
-    return (image.plan ??= planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.tools.docker));
+    return (image.plan ??= planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.tools.docker, this.runner));
   }
 
   /** The daemon's image under the content tag, inspected once per run. */

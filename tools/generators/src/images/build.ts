@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ClusterError, OFFLINE_FIX, capture, commandLine, stream } from '@todo/cluster';
+import { ClusterError, OFFLINE_FIX, Runner, capture, commandLine, stream } from '@todo/cluster';
 import { baseImagesFromEnv, globalArgs } from './base-images';
 import { InspectedImage, dockerBin, dockerEnv, inspectImage } from './docker';
 import { contentKey } from './key';
@@ -67,8 +67,11 @@ export interface BuildPlan {
   contextPaths: string[];
 }
 
-/** Everything but the build: bases, key, tags. Pulls a missing base image unless dryRun. */
-export function planBuild(options: BuildOptions, workspaceRoot: string, docker: string): BuildPlan {
+/**
+ * Everything but the build: bases, key, tags. Pulls a missing base image unless dryRun. Its reads (base
+ * images, git) go through `runner` (a deploy's, so they are read ahead with its checks: deploy/read-ahead.ts).
+ */
+export function planBuild(options: BuildOptions, workspaceRoot: string, docker: string, runner: Runner = capture): BuildPlan {
   const environment = options.environment ?? 'local';
   const context = options.context ?? '.';
   const dockerfilePath = join(workspaceRoot, options.dockerfile);
@@ -85,7 +88,7 @@ export function planBuild(options: BuildOptions, workspaceRoot: string, docker: 
   for (const name of Object.keys(defaults).filter((k) => k.endsWith('_IMAGE'))) {
     const ref = explicit[name] ?? fromEnv[name] ?? defaults[name];
     if (!ref) throw new OptionError(`${options.dockerfile}: ARG ${name} has no default and no value was given`, `give it a default in the Dockerfile, or pass buildArgs.${name}`);
-    let found = inspectImage(ref, docker);
+    let found = inspectImage(ref, docker, runner);
     if (!found && !options.dryRun) {
       console.log(`Base image ${ref} is not in the daemon; pulling it.`);
       if (stream(docker, ['pull', ref]) !== 0 || !(found = inspectImage(ref, docker)))
@@ -116,7 +119,7 @@ export function planBuild(options: BuildOptions, workspaceRoot: string, docker: 
   });
   const contextPaths = key.entries.filter((e) => e.kind === 'f').map((e) => join(context, e.path));
   const ignore = `${options.dockerfile}.dockerignore`;
-  const git = gitInfo(workspaceRoot, [options.dockerfile, ...(existsSync(join(workspaceRoot, ignore)) ? [ignore] : []), ...contextPaths]);
+  const git = gitInfo(workspaceRoot, [options.dockerfile, ...(existsSync(join(workspaceRoot, ignore)) ? [ignore] : []), ...contextPaths], runner);
   const commitTag = git.commit === 'unknown' ? undefined : git.dirty ? `${git.commit}-dirty` : git.commit;
   const tags = [contentTag(key.key), versionTag(version, environment), ...(commitTag ? [commitTag] : [])];
   checkTags(tags);
@@ -132,7 +135,7 @@ export function planBuild(options: BuildOptions, workspaceRoot: string, docker: 
       ...keyArgs,
       REVISION: git.dirty ? `${git.revision}-dirty` : git.revision,
       CREATED: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      SOURCE: sourceUrl(workspaceRoot),
+      SOURCE: sourceUrl(workspaceRoot, runner),
     },
     baseImages,
     contextPaths,
