@@ -1,5 +1,5 @@
 /* ReadAhead: the checks' reads recorded, started together on the next run, each answer given once, none after a change. Real processes (sh, sleep). */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture, streamAndCapture } from '@todo/cluster';
@@ -7,9 +7,12 @@ import type { RunResult, Runner } from '@todo/cluster';
 import { ReadAhead } from './read-ahead';
 
 const dir = mkdtempSync(join(tmpdir(), 'read-ahead-'));
+/** `sh` under a name a reads file may start (READ_AHEAD_TOOLS). */
+const sh = join(dir, 'kubectl');
+symlinkSync('/bin/sh', sh);
 /** A counter file each `sh -c` read appends to, so the test sees how often a command really ran. */
 const counter = join(dir, 'ran');
-const read = (name: string): [string, string[]] => ['sh', ['-c', `echo ${name} >> ${counter}; echo ${name}-$(date +%s%N)`]];
+const read = (name: string): [string, string[]] => [sh, ['-c', `echo ${name} >> ${counter}; echo ${name}-$(date +%s%N)`]];
 const ran = () => readFileSync(counter, 'utf8').trim().split('\n').filter(Boolean);
 
 function recordRun(file: string, runner: Runner = capture): ReadAhead {
@@ -17,7 +20,7 @@ function recordRun(file: string, runner: Runner = capture): ReadAhead {
   ra.startRecording();
   ra.runner(...read('cluster'));
   ra.runner(...read('release'));
-  ra.runner('sh', ['-c', 'cat'], { input: 'secret' }); // with stdin: never recorded nor answered ahead
+  ra.runner(sh, ['-c', 'cat'], { input: 'secret' }); // with stdin: never recorded nor answered ahead
   ra.stopRecording();
   ra.runner(...read('not-a-check')); // outside a check: not recorded
   ra.save(file);
@@ -55,9 +58,9 @@ it('after a change (drop) every command runs when asked, even one read ahead', a
   expect(ran().filter((r) => r === 'release')).toHaveLength(2);
 });
 
-it('a read slower than the wait is stopped and left to its check; a damaged file starts nothing', async () => {
+it('a read slower than the wait is stopped and left to its check; a program that is none of the checks\' tools, or a damaged file, starts nothing', async () => {
   const file = join(dir, 'c.reads.json');
-  writeFileSync(file, JSON.stringify([read('fast'), ['sh', ['-c', `sleep 5; echo slow >> ${counter}`]]]));
+  writeFileSync(file, JSON.stringify([read('fast'), [sh, ['-c', `sleep 5; echo slow >> ${counter}`]], ['/bin/sh', ['-c', `echo not-a-tool >> ${counter}`]]]));
   const ra = new ReadAhead(capture);
   const t0 = Date.now();
   expect(await ra.start(file, streamAndCapture, 500)).toBe(1);

@@ -12,7 +12,7 @@
  * Only plain reads are recorded (no stdin, no terminal, no own environment or directory).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { RunOptions, RunResult, Runner } from '@todo/cluster';
 import type { Spawner } from './run';
 
@@ -21,6 +21,9 @@ export type Read = [cmd: string, args: string[]];
 
 /** How long the run waits for the reads before its first check; a read still running then is run again when asked for. */
 export const READ_AHEAD_WAIT_MS = 3_000;
+
+/** The only programs a reads file may start (the checks' tools): a file edited by hand runs nothing else. */
+export const READ_AHEAD_TOOLS = ['docker', 'kubectl', 'kind', 'helm', 'minikube', 'git'];
 
 const plain = (opts: RunOptions = {}) => opts.input === undefined && !opts.inherit && !opts.env && !opts.cwd;
 const keyOf = (cmd: string, args: string[]) => JSON.stringify([cmd, args]);
@@ -90,7 +93,10 @@ function readReads(file: string): Read[] {
   try {
     const reads = JSON.parse(readFileSync(file, 'utf8')) as unknown;
     if (!Array.isArray(reads)) return [];
-    return reads.filter((r): r is Read => Array.isArray(r) && typeof r[0] === 'string' && Array.isArray(r[1]) && r[1].every((a: unknown) => typeof a === 'string'));
+    return reads.filter(
+      (r): r is Read =>
+        Array.isArray(r) && typeof r[0] === 'string' && READ_AHEAD_TOOLS.includes(basename(r[0])) && Array.isArray(r[1]) && r[1].every((a: unknown) => typeof a === 'string'),
+    );
   } catch {
     return []; // a damaged file costs only the head start
   }
