@@ -14,7 +14,7 @@ import { PlatformError } from '@todo/cluster';
 import { housekeeping } from './housekeeping';
 import { resolveDeployOptions } from './options';
 import { DeployOptions, DeployRun, Workspace } from './run';
-import { Step, StepTiming, runSteps } from './step';
+import { Step, StepTiming, StepsResult, runSteps } from './step';
 import { clusterStep } from './steps/cluster';
 import { buildStep } from './steps/build';
 import { loadStep } from './steps/load';
@@ -35,6 +35,24 @@ export function deploySteps(run: DeployRun): Step<DeployRun>[] {
     releaseStep,
     ...(run.options.smoke === false ? [] : [smokeStep]),
   ];
+}
+
+/**
+ * runSteps with the checks' reads started together (read-ahead.ts): answered from dist/deploy/`readsFile`
+ * (what the last successful run's checks read), which a success rewrites. The dev loop's start-up runs its
+ * steps this way too, with a file of its own (its images are the dev ones).
+ */
+export async function runStepsReadingAhead(steps: Step<DeployRun>[], run: DeployRun, log: (line: string) => void, readsFile: string): Promise<StepsResult> {
+  const file = join(run.workspaceRoot, 'dist', 'deploy', readsFile);
+  try {
+    if (!run.dryRun) await run.readAhead.start(file, run.spawn);
+    const result = await runSteps(steps.map((s) => readingAhead(s, run)), run, log);
+    if (result.success && !run.dryRun) run.readAhead.save(file);
+    return result;
+  } finally {
+    // Answers nobody asked for are not kept for later passes on this run (the dev loop's): they are old by then.
+    run.readAhead.drop();
+  }
 }
 
 /** A step whose check's reads are recorded for the next run, and whose run drops the answers read ahead (src/deploy/read-ahead.ts). */
@@ -93,19 +111,13 @@ export async function deployEnvironment(options: DeployOptions, workspace: Works
   let success = false;
   let steps: StepTiming[] = [];
   let error: string | undefined;
-  const reads = join(run.workspaceRoot, 'dist', 'deploy', `${run.name}.reads.json`);
   try {
-    if (!run.dryRun) await run.readAhead.start(reads, run.spawn);
-    ({ success, steps } = await runSteps(deploySteps(run).map((s) => readingAhead(s, run)), run, log));
+    ({ success, steps } = await runStepsReadingAhead(deploySteps(run), run, log, `${run.name}.reads.json`));
   } catch (e) {
     error = describeFailure(e);
     console.error(error);
     steps = (e as { steps?: StepTiming[] }).steps ?? [];
-  } finally {
-    // Answers nobody asked for are not kept for later passes on this run (the dev loop's): they are old by then.
-    run.readAhead.drop();
   }
-  if (success && !run.dryRun) run.readAhead.save(reads);
   const seconds = (Date.now() - started) / 1000;
   if (!run.dryRun) {
     // Written on failure too, so nobody reads an earlier run's success.

@@ -4,10 +4,11 @@
  *   new DeployRun(options, workspace[, {runner, spawn}])  one run's shared state, for running single
  *                                           steps (a test gives recorders for its processes)
  *   runSteps(steps, run)                    any steps, in order, each skipped when not needed
+ *   runStepsReadingAhead(steps, run, …)     the same, the checks' reads started together (read-ahead.ts)
  */
 export { DeployRun } from './run';
 export type { DeployOptions, DeployProcesses, DeployTools, NodeImage, ServiceImage, Spawner, Workspace } from './run';
-export { deployEnvironment, deploySteps, describeFailure } from './deploy';
+export { deployEnvironment, deploySteps, describeFailure, runStepsReadingAhead } from './deploy';
 export type { DeployResult } from './deploy';
 export { resolveDeployOptions } from './options';
 export type { ResolvedDeployOptions } from './options';

@@ -18,7 +18,7 @@
  * step); no pass builds another DeployRun or copies state from one to the next.
  */
 import { ClusterError } from '@todo/cluster';
-import { DeployOptions, DeployRun, Step, StepsResult, Workspace, appUrl, buildStep, clusterStep, deploySteps, describeFailure, loadStep, otherImagesStep, releaseStep, resolveDeployOptions, runSteps } from '../deploy';
+import { DeployOptions, DeployRun, Step, StepsResult, Workspace, appUrl, buildStep, clusterStep, deploySteps, describeFailure, loadStep, otherImagesStep, releaseStep, resolveDeployOptions, runSteps, runStepsReadingAhead } from '../deploy';
 
 export { ClusterError, DeployRun, appUrl, resolveDeployOptions };
 
@@ -52,7 +52,7 @@ const requireCluster: Step<DeployRun> = {
 };
 
 export function upToDate(run: DeployRun, log: (line: string) => void): Promise<StepsResult> {
-  return runSteps(deploySteps(run).map((s) => (s === clusterStep ? requireCluster : s)), run, log);
+  return runStepsReadingAhead(deploySteps(run).map((s) => (s === clusterStep ? requireCluster : s)), run, log, `${run.name}.dev-reads.json`);
 }
 
 /** The session's run made ready for a pass: keepSyncedPods, and the images of `services` (and the release) to be read again. */
