@@ -10,8 +10,10 @@
 #   - kind nodes need more inotify instances/watches than this VM's defaults give (step 3b).
 #   - /usr/local/bin/docker (a newer client without buildx) shadows Debian's /usr/bin/docker. Scripts that
 #     build images should call /usr/bin/docker with DOCKER_BUILDKIT=1.
+#   - BuildKit's cache is unbounded on this engine and machines are reused: it is kept to the most recently
+#     used TODO_BUILD_CACHE_KEEP (step 6).
 #
-# Environment: DOCKERD_LOG (default /var/log/dockerd.log).
+# Environment: DOCKERD_LOG (default /var/log/dockerd.log), TODO_BUILD_CACHE_KEEP (default 10GB).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,8 +42,10 @@ install -m 0755 "$wrapper_src" "$wrapper"
 mkdir -p /etc/docker
 current='{}'
 [ -s /etc/docker/daemon.json ] && current="$(cat /etc/docker/daemon.json)"
-desired="$(jq --arg p "$wrapper" \
-  '.runtimes["runc-nosysresource"] = {path: $p} | .["default-runtime"] = "runc-nosysresource"' <<<"$current")"
+keep="${TODO_BUILD_CACHE_KEEP:-10GB}"
+desired="$(jq --arg p "$wrapper" --arg keep "$keep" \
+  '.runtimes["runc-nosysresource"] = {path: $p} | .["default-runtime"] = "runc-nosysresource"
+   | .builder.gc = {enabled: true, defaultKeepStorage: $keep}' <<<"$current")"
 config_changed=0
 if [ "$(jq -S . <<<"$current")" != "$(jq -S . <<<"$desired")" ]; then
   printf '%s\n' "$desired" >/etc/docker/daemon.json
@@ -85,6 +89,15 @@ for _ in $(seq 1 60); do
     rt="$("$docker" info --format '{{.DefaultRuntime}}')"
     if [ "$rt" = runc-nosysresource ]; then
       say "docker is ready (default runtime: $rt)"
+      # 6. The build cache, bounded. Every CI run builds images with new content and leaves their layers in
+      #    BuildKit's cache; Debian's engine 20.10 collects none of it by default, and on a reused machine
+      #    it grew to 34 GB in a day until a build failed with ENOSPC. daemon.json's builder.gc (above) bounds
+      #    it from the daemon's next start; this prune (oldest first) bounds it now, on a daemon already running.
+      if "$docker" builder prune -f --keep-storage "$keep" >/dev/null 2>&1; then
+        say "build cache kept to the last $keep used (TODO_BUILD_CACHE_KEEP)"
+      else
+        say "could not prune the build cache (docker builder prune); free disk space is $(df -h --output=avail /var/lib/docker 2>/dev/null | tail -1)"
+      fi
       exit 0
     fi
   fi
