@@ -178,8 +178,11 @@ describe('resolveTool', () => {
 });
 
 describe('pinnedTool (scripts/go-tool.sh, scripts/py-tool.sh)', () => {
+  const roots: string[] = [];
+  afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
   const workspace = (script?: string) => {
     const root = mkdtempSync(join(tmpdir(), 'pinned-tool-'));
+    roots.push(root);
     if (script !== undefined) {
       mkdirSync(join(root, 'scripts'));
       writeFileSync(join(root, 'scripts', 'py-tool.sh'), script);

@@ -4,7 +4,7 @@
  * the checked-in charts/todo: that is the todo project's, checked by its drift target), so the Job
  * that kubectl would create is the chart's own restore Job, rendered with the values `helm get values` returns.
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
@@ -18,6 +18,7 @@ import { seededTree, writeToDisk } from './trees';
 
 const WORKSPACE = join(__dirname, '../../../..');
 const dir = mkdtempSync(join(tmpdir(), 'backup-restore-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = join(dir, 'calls.log');
 const created = join(dir, 'created.yaml');
 /** The second `kubectl create -f -` of a restore: the migrate Job. */

@@ -1,5 +1,5 @@
 /* ReadAhead: the checks' reads recorded, started together on the next run, each answer given once, none after a change. Real processes (sh, sleep). */
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capture, streamAndCapture } from '@todo/cluster';
@@ -7,6 +7,7 @@ import type { RunResult, Runner } from '@todo/cluster';
 import { ReadAhead } from './read-ahead';
 
 const dir = mkdtempSync(join(tmpdir(), 'read-ahead-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** `sh` under a name a reads file may start (READ_AHEAD_TOOLS). */
 const sh = join(dir, 'kubectl');
 symlinkSync('/bin/sh', sh);
