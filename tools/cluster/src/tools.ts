@@ -243,7 +243,7 @@ export async function resolveTool(tool: ToolName, opts: { env?: NodeJS.ProcessEn
 export function pinnedTool(workspaceRoot: string, script: 'go-tool.sh' | 'py-tool.sh', tool: string, fix: string, timeoutMs?: number): string {
   const path = join(workspaceRoot, 'scripts', script);
   if (!existsSync(path)) throw new ClusterError(tool, `${path} is missing`, `restore it (git checkout -- scripts/${script}), or ${fix}`);
-  const r = capture('bash', [path, tool], timeoutMs ? { timeoutMs } : {});
+  const r = capture('bash', [path, tool], { timeoutMs });
   const bin = lastLine(r.stdout);
   if (r.status !== 0 || !bin) throw new ClusterError(tool, `scripts/${script} ${tool} failed: ${lastLine(r.stderr) || `exit ${r.status}`}`, fix);
   return bin;

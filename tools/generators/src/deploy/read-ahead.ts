@@ -37,8 +37,8 @@ export class ReadAhead {
 
   /** The run's runner: an answer read ahead when there is one (once), else the command itself. */
   readonly runner: Runner = (cmd, args, opts) => {
-    const key = keyOf(cmd, args);
     if (!plain(opts)) return this.inner(cmd, args, opts);
+    const key = keyOf(cmd, args);
     if (this.recording) this.recorded.set(key, [cmd, args]);
     const answer = this.answers.get(key);
     if (answer) {
