@@ -12,6 +12,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import dockerBuildExecutor from '../executors/docker-build/executor';
 import { loopbackPort, runArgs } from '../executors/docker-run/executor';
 import imageScanExecutor, { scanArgs } from '../executors/image-scan/executor';
+import { ensureImage, planBuild, startBuild } from '../images/build';
 import { globalArgs } from '../images/base-images';
 import { contentKey } from '../images/key';
 import { readRecord } from '../images/record';
@@ -144,6 +145,11 @@ if (args[0] === 'image' && args[1] === 'inspect') {
   if (!img) { console.error('Error: No such image: ' + args[2]); process.exit(1); }
   console.log(JSON.stringify([img]));
 } else if (args[0] === 'build') {
+  // FAKE_BUILD_MS: a build that takes time; FAKE_BUILD_FAIL: one that fails, as BuildKit says it.
+  fs.writeFileSync(path.join(dir, 'build-started'), String(Date.now()));
+  console.log('#1 [internal] load build definition from Dockerfile');
+  if (process.env.FAKE_BUILD_MS) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.FAKE_BUILD_MS));
+  if (process.env.FAKE_BUILD_FAIL) { console.error('ERROR: failed to solve: process "/bin/sh -c pip install" did not complete successfully: exit code: 1'); process.exit(1); }
   const id = 'sha256:' + Date.now().toString(16).padStart(64, '0');
   args.forEach((a, i) => { if (a === '--tag') add(id, args[i + 1]); });
   save();
@@ -252,6 +258,36 @@ describe('docker-build (recording docker stand-in)', () => {
     await expect(dockerBuildExecutor(options, context())).resolves.toEqual({ success: true });
     expect(readRecord(root, 'api-image')!.buildArgs).toMatchObject({ BASE_IMAGE: 'todo-base/python:3.11-x', BUILDER_IMAGE: 'todo-base/python-builder:3.11-x' });
     delete process.env.TODO_BASE_IMAGES;
+  });
+
+  it('a build started in the background (the deploy\'s, while kind creates the cluster) runs while the caller blocks, writes its output to a file and is recorded as built; a failed one shows its last lines', async () => {
+    const plan = planBuild(options, root, process.env.DOCKER!);
+    const logFile = join(bin, 'out', 'build.log');
+    process.env.FAKE_BUILD_MS = '400';
+    try {
+      const background = startBuild(options, root, plan, logFile);
+      // The deploy blocks in a synchronous command meanwhile (kind create); the build goes on without it.
+      execFileSync('sleep', ['1']);
+      const blockEnded = Date.now();
+      const finished = await background.finished;
+      expect(Number(readFileSync(join(bin, 'build-started'), 'utf8'))).toBeLessThan(blockEnded);
+      expect(finished).toMatchObject({ status: 0, logFile });
+      expect(readFileSync(logFile, 'utf8')).toContain('#1 [internal] load build definition from Dockerfile');
+      const record = ensureImage(options, root, 'api-image', plan, false, undefined, finished)!;
+      expect(record).toMatchObject({ built: true, ref: plan.contentRef });
+      expect(calls().filter((c) => c.startsWith('build '))).toHaveLength(1); // recorded, not built again
+      expect(console.log).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`^${plan.contentRef}: built in the background in [\\d.]+s \\(its output: `)));
+
+      process.env.FAKE_BUILD_FAIL = '1';
+      const next = planBuild({ ...options, environment: 'dev' }, root, process.env.DOCKER!);
+      const failed = await startBuild({ ...options, environment: 'dev' }, root, next, logFile).finished;
+      expect(failed.status).toBe(1);
+      expect(() => ensureImage({ ...options, environment: 'dev' }, root, 'api-image', next, false, undefined, failed)).toThrow(/docker build of todo-api:content-\w+ failed in the background \(the last lines of its output are above; all of it: .*build\.log\)/);
+      expect(console.error).toHaveBeenCalledWith(expect.stringContaining('ERROR: failed to solve: process "/bin/sh -c pip install"'));
+    } finally {
+      delete process.env.FAKE_BUILD_MS;
+      delete process.env.FAKE_BUILD_FAIL;
+    }
   });
 
   it('refuses build arguments it owns', async () => {

@@ -117,6 +117,8 @@ export async function deployEnvironment(options: DeployOptions, workspace: Works
     error = describeFailure(e);
     console.error(error);
     steps = (e as { steps?: StepTiming[] }).steps ?? [];
+  } finally {
+    run.stopBuildsAhead(); // a build started with the cluster step whose own step never came (the run failed first)
   }
   const seconds = (Date.now() - started) / 1000;
   if (!run.dryRun) {

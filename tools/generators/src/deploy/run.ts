@@ -14,7 +14,7 @@ import { ReadAhead } from './read-ahead';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ClusterError, EnvTarget, Helm, KindOptions, RegistryOptions, RunResult, Runner, ToolName, capture, commandLine, dockerNotRunning, execOrPrint, kindOptions, lastLine, probeHelm, registryOptions, resolveTool, streamAndCapture } from '@todo/cluster';
-import { BuildOptions, BuildPlan, ensureImage, planBuild } from '../images/build';
+import { BackgroundBuild, BuildOptions, BuildPlan, ensureImage, planBuild, startBuild } from '../images/build';
 import { InspectedImage, dockerBin, inspectImage } from '../images/docker';
 import { ImageRecord } from '../images/record';
 import { Workspace, imageProject } from '../images/project';
@@ -120,6 +120,8 @@ export class DeployRun implements EnvContext {
   private nodeList?: string[];
   private readonly nodeImageLists = new Map<string, NodeImage[]>();
   private releaseRead?: StoredRelease;
+  /** Builds started ahead of their step (buildAhead), by service. */
+  private readonly buildsAhead = new Map<string, BackgroundBuild>();
   /** Why the release step's check found the release stale; undefined when it found it current (or has not run). */
   releaseStale?: string;
   /** Every command of the run's steps goes through it (see the file's comment); the checks' reads may be answered ahead (read-ahead.ts). */
@@ -265,12 +267,46 @@ export class DeployRun implements EnvContext {
     return (image.record = ensureImage({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, image.project, this.plan(image), true, { image: this.daemonImage(image) }));
   }
 
-  /** Builds the image (when the daemon lacks its content tag) and records it. */
-  /** `force`: build even when the daemon has the content tag (an explicit rebuild). */
-  build(image: ServiceImage, force = false): ImageRecord | undefined {
-    image.record = ensureImage({ ...image.build, dryRun: this.dryRun, ...(force ? { force } : {}) }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected);
+  /**
+   * Builds the image (when the daemon lacks its content tag) and records it; a build started ahead
+   * (buildAhead) is waited for instead. `force`: build even when the daemon has the content tag (an
+   * explicit rebuild).
+   */
+  async build(image: ServiceImage, force = false): Promise<ImageRecord | undefined> {
+    const ahead = this.buildsAhead.get(image.service);
+    this.buildsAhead.delete(image.service);
+    const finished = ahead && !force ? await ahead.finished : undefined;
+    image.record = ensureImage({ ...image.build, dryRun: this.dryRun, ...(force ? { force } : {}) }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected, finished);
     image.inspected = undefined;
     return image.record;
+  }
+
+  /**
+   * Starts now, in the background, the builds this run's build steps would run (the images whose
+   * content tag the daemon lacks), each one's output into dist/deploy/<env>.build-<service>.log. The
+   * cluster step calls it before it creates or repairs the cluster: a build needs only Docker, and
+   * kind's create mostly waits, so the two overlap (a cold deploy's two longest steps). build() then
+   * waits for that build instead of starting one.
+   */
+  buildAhead(log: (line: string) => void): void {
+    if (this.dryRun) return;
+    for (const image of this.images) {
+      if (this.buildsAhead.has(image.service) || this.daemonImage(image)) continue;
+      const file = join(this.workspaceRoot, 'dist', 'deploy', `${this.name}.build-${image.service}.log`);
+      this.buildsAhead.set(image.service, startBuild({ ...image.build }, this.workspaceRoot, this.plan(image), file));
+      log(`building ${this.plan(image).contentRef} in the background meanwhile (output: dist/deploy/${this.name}.build-${image.service}.log)`);
+    }
+  }
+
+  /** Whether the image's build was started ahead and not yet waited for (its step says so). */
+  buildingAhead(image: ServiceImage): boolean {
+    return this.buildsAhead.has(image.service);
+  }
+
+  /** Stops the builds started ahead that no step waited for (the run failed before them). */
+  stopBuildsAhead(): void {
+    for (const b of this.buildsAhead.values()) b.stop();
+    this.buildsAhead.clear();
   }
 
   /**

@@ -9,8 +9,9 @@
  *      commit tags if missing); absent (never built, or removed with docker rmi) -> docker build;
  *   4. write dist/images/<project>.json (id, tags, size) for kind load / Helm.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { ClusterError, OFFLINE_FIX, Runner, capture, commandLine, stream } from '@todo/cluster';
 import { baseImagesFromEnv, globalArgs } from './base-images';
 import { InspectedImage, dockerBin, dockerEnv, inspectImage } from './docker';
@@ -156,6 +157,42 @@ export function buildArgsFor(plan: BuildPlan, options: BuildOptions, ca: string 
   ];
 }
 
+/** A docker build that ran without the terminal (startBuild): its exit status, time and output file. */
+export interface FinishedBuild {
+  status: number;
+  seconds: number;
+  logFile: string;
+}
+
+/** A docker build running in the background: wait for `finished`, or stop() it. */
+export interface BackgroundBuild {
+  readonly finished: Promise<FinishedBuild>;
+  stop(): void;
+}
+
+/**
+ * Starts the build of `plan` in the background, its output into `logFile` (not a pipe: the caller may block
+ * in a synchronous command meanwhile, as the deploy does while kind creates the cluster, and a full pipe
+ * would stall the build). ensureImage(..., finished) then records it as it would a build it ran itself.
+ */
+export function startBuild(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, logFile: string): BackgroundBuild {
+  const started = Date.now();
+  mkdirSync(dirname(logFile), { recursive: true });
+  const out = openSync(logFile, 'w');
+  const args = buildArgsFor(plan, options, caBundle(options));
+  const child = spawn(dockerBin(), args, { cwd: workspaceRoot, env: dockerEnv(), stdio: ['ignore', out, out] });
+  closeSync(out); // the child holds its own descriptor
+  const finished = new Promise<FinishedBuild>((resolve) => {
+    const end = (status: number) => resolve({ status, seconds: (Date.now() - started) / 1000, logFile });
+    child.on('error', () => end(127));
+    child.on('close', (code) => end(code ?? 1));
+  });
+  return { finished, stop: () => void child.kill('SIGTERM') };
+}
+
+/** The last lines of a background build's output (printed when it failed). */
+const tailOf = (file: string, lines = 40) => readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+
 /**
  * Makes sure the image of `plan` is in the daemon (building it when its content tag is missing), tags
  * it and writes its record. Returns the record (undefined in a dry run); throws when the build fails.
@@ -170,6 +207,8 @@ export function ensureImage(
   quiet = false,
   /** The content tag's inspect result when the caller already has it (the deploy looked once). */
   inspected?: { image: InspectedImage | undefined },
+  /** The build already ran in the background (startBuild): record its outcome instead of building. */
+  finished?: FinishedBuild,
 ): ImageRecord | undefined {
   const started = Date.now();
   const docker = dockerBin();
@@ -177,7 +216,7 @@ export function ensureImage(
   const info = (line: string) => (quiet ? undefined : console.log(line));
   info(`${plan.contentRef}: key over ${plan.files} context files, ${relative(workspaceRoot, join(workspaceRoot, options.dockerfile))}, build args ${Object.keys(plan.keyArgs).join(', ')}`);
 
-  let image = options.force ? undefined : inspected ? inspected.image : inspectImage(plan.contentRef, docker);
+  let image = options.force || finished ? undefined : inspected ? inspected.image : inspectImage(plan.contentRef, docker);
   const built = !image;
   if (image) {
     info(`${plan.contentRef} is in the daemon (${image.Id.slice(7, 19)}): inputs unchanged, nothing to build.`);
@@ -191,8 +230,18 @@ export function ensureImage(
       console.log(`$ DOCKER_BUILDKIT=1 ${commandLine(docker, args)}  (dry run)`);
       return undefined;
     }
-    console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
-    if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, `fix what the output names; a pull error there means a base image is unreachable: ${OFFLINE_FIX}`);
+    const fix = `fix what the output names; a pull error there means a base image is unreachable: ${OFFLINE_FIX}`;
+    if (finished) {
+      const output = relative(workspaceRoot, finished.logFile);
+      if (finished.status !== 0) {
+        console.error(tailOf(finished.logFile));
+        throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed in the background (the last lines of its output are above; all of it: ${output})`, fix);
+      }
+      console.log(`${plan.contentRef}: built in the background in ${finished.seconds.toFixed(1)}s (its output: ${output})`);
+    } else {
+      console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
+      if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, fix);
+    }
     image = inspectImage(plan.contentRef, docker);
     if (!image) throw new ClusterError('docker build', `docker build succeeded but ${plan.contentRef} is not in the daemon`, 'check the Docker daemon (`docker images`) and retry');
   }

@@ -14,12 +14,13 @@ export function buildStep(image: ServiceImage, force?: string): Step<DeployRun> 
     needed(run) {
       const { contentRef } = run.plan(image);
       if (force) return { needed: true, reason: `${force}: building ${contentRef} again (Docker's layer cache keeps unchanged layers)` };
+      if (run.buildingAhead(image)) return { needed: true, reason: `${contentRef} is being built in the background (started with the cluster step): waiting for it` };
       return run.daemonImage(image)
         ? { needed: false, reason: `${contentRef} is in the Docker daemon (its inputs are unchanged)` }
         : { needed: true, reason: `${contentRef} is not in the Docker daemon: building ${image.project}` };
     },
-    run(run) {
-      run.build(image, !!force);
+    async run(run) {
+      await run.build(image, !!force);
       return true;
     },
   };

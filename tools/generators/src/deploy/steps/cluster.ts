@@ -55,14 +55,18 @@ export const clusterStep: Step<DeployRun> = {
       console.log(`$ nx run cluster:cluster-up --env=${run.name}  (dry run)`);
       return true;
     }
+    // The images build while the cluster comes up (their build steps wait for them): neither needs the other.
     if (c.type === 'minikube') {
+      run.buildAhead(log);
       await minikubeUp(c, { minikube: run.tools.minikube!, kubectl: run.tools.kubectl }, bounded(run), log);
       return true;
     }
-    if (run.runner(run.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(run)]).stdout.trim() === 'false') {
+    const node = run.runner(run.tools.docker, ['inspect', '-f', '{{.State.Running}}', kindNode(run)]).stdout.trim();
+    if (node === 'false') {
       // A stopped node (after a reboot): start it rather than recreate it, which would lose the volumes.
       if (run.stream(run.tools.docker, ['start', kindNode(run)]) !== 0) return false;
-    }
+    } else if (node !== 'true') run.buildAhead(log); // no node: kind creates the cluster, a cold deploy's longest wait
+
     await kindUp(run.kind!, { kind: run.tools.kind!, kubectl: run.tools.kubectl, docker: run.tools.docker }, bounded(run), log);
     return true;
   },
