@@ -449,7 +449,8 @@ test('6. a new backend image: only the backend is rebuilt and loaded, frontend p
 test('7. a broken release (failing readiness probe) is rolled back automatically; the command fails and says so', async () => {
   const before = helmRevision();
   const imageBefore = deploymentImage('todo-backend');
-  const r = deploy('local', ['--set=services.backend.probes.readinessPath=/not-ready', '--timeout=60s']);
+  // 30 s: the new pod is created and fails its probe within seconds; Helm's timeout is all the rest of the wait.
+  const r = deploy('local', ['--set=services.backend.probes.readinessPath=/not-ready', '--timeout=30s']);
   expect(r.status).not.toBe(0);
   expect(r.out).toMatch(/error in step "helm release"/);
   expect(r.out).toMatch(/the upgrade failed and Helm rolled back \(now revision \d+/);

@@ -127,6 +127,8 @@ export class DeployRun implements EnvContext {
   /** Every command of the run's steps goes through it (see the file's comment); the checks' reads may be answered ahead (read-ahead.ts). */
   readonly runner: Runner;
   readonly readAhead: ReadAhead;
+  /** How long the run waited for the checks' reads started together, before its first step (runStepsReadingAhead). */
+  readAheadSeconds = 0;
   readonly spawn: Spawner;
 
   constructor(readonly options: DeployOptions, workspace: Workspace, processes: DeployProcesses = {}) {
