@@ -10,7 +10,7 @@
  *   4. write dist/images/<project>.json (id, tags, size) for kind load / Helm.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ClusterError, OFFLINE_FIX, Runner, capture, commandLine, stream } from '@todo/cluster';
 import { baseImagesFromEnv, globalArgs } from './base-images';
@@ -183,7 +183,9 @@ export function startBuild(options: BuildOptions, workspaceRoot: string, plan: B
   const child = spawn(dockerBin(), args, { cwd: workspaceRoot, env: dockerEnv(), stdio: ['ignore', out, out] });
   closeSync(out); // the child holds its own descriptor
   const finished = new Promise<FinishedBuild>((resolve) => {
-    const end = (status: number) => resolve({ status, seconds: (Date.now() - started) / 1000, logFile });
+    // The exit is seen only when the caller's event loop runs again (maybe long after): the output's last
+    // write is when the build ended.
+    const end = (status: number) => resolve({ status, seconds: (Math.min(Date.now(), statSync(logFile).mtimeMs) - started) / 1000, logFile });
     child.on('error', () => end(127));
     child.on('close', (code) => end(code ?? 1));
   });
