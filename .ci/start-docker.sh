@@ -93,8 +93,15 @@ for _ in $(seq 1 60); do
       #    BuildKit's cache; Debian's engine 20.10 collects none of it by default, and on a reused machine
       #    it grew to 34 GB in a day until a build failed with ENOSPC. daemon.json's builder.gc (above) bounds
       #    it from the daemon's next start; this prune (oldest first) bounds it now, on a daemon already running.
+      #    At most once an hour (a stamp file): the tests call this script a dozen times per run, and each
+      #    prune walks the whole cache (3-4 s on a busy machine).
+      stamp="${TODO_CACHE_DIR:-/var/cache/todo-platform}/docker-build-cache-pruned"
+      if [ -n "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
+        exit 0
+      fi
       if "$docker" builder prune -f --keep-storage "$keep" >/dev/null 2>&1; then
-        say "build cache kept to the last $keep used (TODO_BUILD_CACHE_KEEP)"
+        mkdir -p "$(dirname "$stamp")" && touch "$stamp"
+        say "build cache kept to the last $keep used (TODO_BUILD_CACHE_KEEP; next prune in an hour at the earliest)"
       else
         say "could not prune the build cache (docker builder prune); free disk space is $(df -h --output=avail /var/lib/docker 2>/dev/null | tail -1)"
       fi
