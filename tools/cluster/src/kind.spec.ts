@@ -69,10 +69,12 @@ describe('kindUp', () => {
     expect(calls).toEqual([
       'docker info --format {{.ServerVersion}} {{.KernelVersion}}',
       'kind get clusters',
-      `kind create cluster --config ${cfgFile} --image ${versions.kindNodeImage} --retain --wait 3m`,
+      // No --wait: the manifests go in while the node comes up; its Ready is waited for after them.
+      `kind create cluster --config ${cfgFile} --image ${versions.kindNodeImage} --retain`,
       'kubectl --context kind-demo apply -f - <stdin>',
+      'kubectl --context kind-demo apply -f - <stdin>',
+      'kubectl --context kind-demo wait --for=condition=Ready node --all --timeout=180s',
       'kubectl --context kind-demo -n traefik rollout status deployment/traefik --timeout=180s',
-      'kubectl --context kind-demo apply -f - <stdin>',
       'kubectl --context kind-demo -n kube-system rollout status deployment/coredns --timeout=180s',
     ]);
     expect(asked).toEqual(['http://127.0.0.1:0/ (Host cluster-up.localhost)']);

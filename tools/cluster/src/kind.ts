@@ -82,7 +82,9 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log,
     if (docker.sameKernel) for (const note of checkHostRoom(host(), kindNodeCount(runner, t), 1 + o.workers)) log(note);
     log(`creating kind cluster "${o.name}" from ${o.image} (config: ${cfgFile})`);
     // --retain: a node that fails stays, so its log tells why (kindCreateFailed); we delete it after.
-    const created = runner(t.kind, ['create', 'cluster', '--config', cfgFile, '--image', o.image, '--retain', '--wait', '3m', ...kc], {
+    // No --wait: the node's Ready (its CNI up, 8 s or more) is waited for below, after the image loads,
+    // the registry and the manifests, which need only the API server and containerd.
+    const created = runner(t.kind, ['create', 'cluster', '--config', cfgFile, '--image', o.image, '--retain', ...kc], {
       // kind's own step lines ("✓ Ensuring node image", "Starting control-plane") stream as they come.
       timeoutMs: 900_000,
       inherit: true,
@@ -104,14 +106,16 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log,
   const ing = ingressManifests();
   log(`installing the ingress controller (${ing.deployments.join(', ')})`);
   k('ingress: apply', 'check INGRESS_MANIFESTS / TRAEFIK_IMAGE; `kubectl get events -A` shows what failed', ['apply', '-f', '-'], ing.yaml);
-  for (const d of ing.deployments) {
-    const [ns, name] = d.split('/');
-    k(`ingress: wait for ${d}`, `kubectl -n ${ns} describe deployment/${name}; ImagePullBackOff means the image is unreachable: set TRAEFIK_IMAGE, or on a machine without a container registry npx nx run todo:deploy-local --offline (docs/troubleshooting.md)`, ['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s'], undefined, true);
-  }
   // The metrics API (kubectl top, the HPA, status-<env>). Not waited for: it answers ~20 s later, after its
   // first scrape of the kubelets, and nothing in cluster-up needs it; cluster-status reports it.
   log(`installing metrics-server (${METRICS_SERVER.namespace}/${METRICS_SERVER.deployment})`);
   k('metrics-server: apply', 'check METRICS_SERVER_IMAGE; `kubectl -n kube-system describe deployment/metrics-server` shows what failed', ['apply', '-f', '-'], metricsServerManifest());
+  // What kind create --wait would have waited for, now that the work above overlapped it.
+  k('wait for the nodes to be Ready', `the nodes' kubelet or CNI did not come up: \`kubectl describe nodes\`, \`docker logs ${o.name}-control-plane\`; nx run cluster:cluster-down, then cluster-up again`, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=180s'], undefined, true);
+  for (const d of ing.deployments) {
+    const [ns, name] = d.split('/');
+    k(`ingress: wait for ${d}`, `kubectl -n ${ns} describe deployment/${name}; ImagePullBackOff means the image is unreachable: set TRAEFIK_IMAGE, or on a machine without a container registry npx nx run todo:deploy-local --offline (docs/troubleshooting.md)`, ['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s'], undefined, true);
+  }
   // kubectl's own progress lines ("Waiting for deployment ... 0 of 1 updated replicas are available") stream.
   k('wait for CoreDNS', 'kubectl -n kube-system describe deployment/coredns', ['-n', 'kube-system', 'rollout', 'status', 'deployment/coredns', '--timeout=180s'], undefined, true);
   // Asked where a user would ask: the listen address, or loopback when it listens on every address;
