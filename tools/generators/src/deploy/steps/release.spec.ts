@@ -33,7 +33,7 @@ async function digestFromStep(c: DeployRun): Promise<string> {
   return /deploy-digest=(\w+)/.exec(upgrade ?? '')![1];
 }
 
-it('Helm 3: upgrade --install with the values files, content tags, the digest as description, --wait and --atomic', () => {
+it('Helm 3: upgrade --install with the values files, content tags, the digest as description, --wait and --atomic, without the OpenAPI question', () => {
   const c = ctxFor('local');
   const dir = t.ws.dir;
   expect(upgradeArgs(c, 'abc').join(' ')).toBe(
@@ -41,7 +41,7 @@ it('Helm 3: upgrade --install with the values files, content tags, the digest as
       `-f ${dir}/charts/todo/values.yaml -f ${dir}/charts/todo/values-local.yaml ` +
       '--set services.backend.image.repository=todo-backend --set services.backend.image.tag=content-b1 ' +
       '--set services.frontend.image.repository=todo-frontend --set services.frontend.image.tag=content-f1 ' +
-      '--description deploy-digest=abc (nx deploy-local) --wait --timeout 5m --atomic',
+      '--description deploy-digest=abc (nx deploy-local) --wait --timeout 5m --atomic --disable-openapi-validation',
   );
 });
 
@@ -92,7 +92,7 @@ it('a dry run reads nothing and only prints the upgrade', async () => {
   expect((await releaseStep.needed(c)).needed).toBe(true);
   expect(await releaseStep.run(c)).toBe(true);
   expect(calls()).toEqual([]);
-  expect(console.log).toHaveBeenCalledWith(expect.stringMatching(/^\$ helm upgrade --install todo .* --atomic {2}\(dry run\)$/));
+  expect(console.log).toHaveBeenCalledWith(expect.stringMatching(/^\$ helm upgrade --install todo .* --atomic --disable-openapi-validation {2}\(dry run\)$/));
 });
 
 it('pods with files synced by the dev loop are never taken for a clean deploy', async () => {

@@ -51,6 +51,17 @@ export function upgradeArgs(run: DeployRun, digest: string): string[] {
     '--wait',
     '--timeout', run.timeout,
     rollbackOnFailureFlag(run.tools.helm),
+    // Helm's "OpenAPI validation" (on by default) adds no check on a server that has server-side field
+    // validation (GA since Kubernetes 1.27): kubectl's factory Validator (k8s.io/kubectl v0.37, in
+    // Helm 3.22 and 4.3) only asks the server's OpenAPI v3 documents whether PATCH takes the
+    // fieldValidation parameter and, as it does, validates nothing on the client. What checks fields is
+    // the apply itself, unchanged by this flag: Helm 4 applies with fieldValidation=Strict (an unknown
+    // field fails the upgrade), Helm 3 without it (the server warns, as it did with the flag off). The
+    // question costs a read (from the API server or kubectl's HTTP cache) and a parse of the OpenAPI v3
+    // document of each group-version the chart uses, twice per upgrade (the new manifest is built twice):
+    // see docs/deploy.md "Speed". What we render is checked before: values.schema.json and validate.yaml
+    // at render, kubeconform --strict in the chart's lint.
+    '--disable-openapi-validation',
   ];
 }
 
