@@ -147,6 +147,45 @@ it('a stale release is upgraded after one read of its Secrets (the check\'s)', a
   expect(calls().filter((l) => l.startsWith('helm upgrade --install todo'))).toHaveLength(1);
 });
 
+it('after an upgrade the pods are listed again only when the check found one with the sync marker', async () => {
+  const c = ctxFor('local');
+  t.cluster.state.secrets = JSON.stringify({ items: [secret(2, 'deployed', 'deploy-digest=0000000000000000000000000000000000000000 (nx deploy-local)', manifest)] });
+  t.cluster.state.workloads = live(1);
+  const pod = (name: string, annotations: Record<string, string>) => ({
+    metadata: { name, uid: name, annotations, labels: { 'app.kubernetes.io/component': 'frontend' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'todo-frontend-6c9d8f7b5d' }] },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  const podLists = () => calls().filter((l) => l.endsWith('get pods -l app.kubernetes.io/instance=todo -o json'));
+
+  // No marked pod: listed by the check (which the read-ahead starts beside the others), not after Helm.
+  t.cluster.state.pods = JSON.stringify({ items: [pod('todo-frontend-6c9d8f7b5d-clean', {})] });
+  calls().length = 0;
+  expect((await releaseStep.needed(c)).needed).toBe(true);
+  expect(podLists()).toHaveLength(1);
+  calls().length = 0;
+  await expect(releaseStep.run(c)).resolves.toBe(true);
+  expect(calls().filter((l) => l.startsWith('helm upgrade --install todo'))).toHaveLength(1);
+  expect(podLists()).toHaveLength(0);
+
+  // A marked pod the upgrade does not replace: listed again after Helm, its workload restarted.
+  t.cluster.state.pods = JSON.stringify({ items: [pod('todo-frontend-6c9d8f7b5d-synced', { 'todo.dev/synced-at': '2026-12-06T07:00:00Z' })] });
+  await releaseStep.needed(c);
+  calls().length = 0;
+  const running = releaseStep.run(c);
+  await new Promise((r) => setTimeout(r, 200));
+  t.cluster.state.pods = JSON.stringify({ items: [pod('todo-frontend-7d8e9f0a1b-new', {})] });
+  await expect(running).resolves.toBe(true);
+  expect(calls()).toContain('kubectl --context kind-todo --request-timeout=20s -n todo-local rollout restart deployment/todo-frontend');
+  expect(podLists().length).toBeGreaterThanOrEqual(2); // after Helm, and the wait for the replacement
+
+  // Unknown (run without the check): listed after Helm as before.
+  const fresh = ctxFor('local');
+  t.cluster.state.pods = JSON.stringify({ items: [pod('todo-frontend-6c9d8f7b5d-clean', {})] });
+  calls().length = 0;
+  await expect(releaseStep.run(fresh)).resolves.toBe(true);
+  expect(podLists()).toHaveLength(1);
+});
+
 it('a failed upgrade names the rollback and the fix', async () => {
   const c = ctxFor('local');
   const step = releaseStep;
