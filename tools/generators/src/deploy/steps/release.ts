@@ -93,7 +93,7 @@ const replaceSynced = (run: DeployRun) =>
  * For a stale release, the check also lists the pods that carry the dev loop's marker (the same read a
  * current release's check makes, so the next run's read-ahead starts it beside the other checks). An
  * upgrade makes pods only from images: when none was marked at the check, none is after the upgrade,
- * and the listing after it (replaceSynced, 0.2-0.4 s on the step's path) is left out. Unknown (the read
+ * and the listing after it (replaceSynced: a kubectl call on the step's path) is left out. Unknown (the read
  * failed, a first install, run() without the check): listed after the upgrade as before. Not looked for:
  * a file synced between the check and the end of the upgrade (a dev loop writing into the release while
  * a deploy runs), as one synced just after the listing never was.
