@@ -316,7 +316,9 @@ describe('one dev session', () => {
     try {
       mkdirSync(join(scratch, 'apps/frontend'), { recursive: true });
       for (const f of ['package.json', 'package-lock.json', 'apps/frontend/package.json']) cpSync(join(ws, f), join(scratch, f));
-      sh('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--save-exact', '--workspace=apps/frontend', 'kleur@4.1.5'], { cwd: scratch });
+      // Without the npm_config_local_prefix that npx/nx set for this process: npm honours it over its working directory.
+      const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(config_local_prefix|package_|lifecycle_|command$)/i.test(key)));
+      execFileSync('npm', ['install', '--prefix', scratch, '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--save-exact', '--workspace=apps/frontend', 'kleur@4.1.5'], { cwd: scratch, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
       mark = dev.mark();
       const t0 = Date.now();
       for (const f of ['apps/frontend/package.json', 'package-lock.json']) writeFileSync(join(ws, f), readFileSync(join(scratch, f)));

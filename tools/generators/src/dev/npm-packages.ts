@@ -109,6 +109,15 @@ export const npmInstallArgs = (prefix: string, pod: Omit<PodNode, 'versions'>, s
   ...specs,
 ];
 
+/**
+ * The environment for npm here: this process's, without what npm sets for the scripts it runs (`npx nx`
+ * is one). Its npm_config_local_prefix names the workspace, and npm honours it over the folder it runs
+ * in: an install there would write the workspace's lockfile. The user's own npm_config_* settings stay.
+ */
+export function npmChildEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !/^npm_(config_local_prefix|package_|lifecycle_|command$|execpath$|node_execpath$)/i.test(k)));
+}
+
 /** npm's own error line ("npm error 404 Not Found - GET …"), else its last line. */
 export function npmError(stderr: string): string | undefined {
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => /^npm (error|ERR!) /.test(l) && !/^npm (error|ERR!) (A complete log|code |errno |$)/.test(l));

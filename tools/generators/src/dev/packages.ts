@@ -26,7 +26,7 @@ import type { Children } from './children';
 import { KubeScope, kube, listPods } from './kube';
 import { syncIntoPods } from './sync';
 import type { PackagesRule, SyncRule } from './sync-rules';
-import { NODE_PROBE, PodNode, lockedVersions, npmError, npmInstallArgs, parseManifest, topLevelPackages, wantedSpecs } from './npm-packages';
+import { NODE_PROBE, PodNode, lockedVersions, npmChildEnv, npmError, npmInstallArgs, parseManifest, topLevelPackages, wantedSpecs } from './npm-packages';
 
 /** What a pod's interpreter is and has: the target of the install. */
 export interface PodPython {
@@ -219,10 +219,10 @@ export class PackageInstaller {
   }
 
   /** Runs a package tool here, bounded by the install's deadline: undefined when it did not finish in time. */
-  private async tool(c: InstallContext, bin: string, args: string[]) {
+  private async tool(c: InstallContext, bin: string, args: string[], env?: NodeJS.ProcessEnv) {
     // Signalled at the deadline; not waited for past it (a grandchild may hold its output open).
     const timedOut = new Promise<undefined>((r) => c.deadline.addEventListener('abort', () => r(undefined), { once: true }));
-    const result = await Promise.race([timedOut, this.children.run(bin, args, { signal: c.deadline })]);
+    const result = await Promise.race([timedOut, this.children.run(bin, args, { signal: c.deadline, cwd: c.staging, env })]);
     return result && !c.deadline.aborted ? result : undefined;
   }
 
@@ -265,7 +265,7 @@ export class PackageInstaller {
     const wanted = wantedSpecs(deps, locked, node);
     if (wanted.length === 0) return { kind: 'nothing', reason: 'the pods already have every dependency at its version' };
     writeFileSync(join(c.staging, 'package.json'), '{ "private": true }\n');
-    const npm = await this.tool(c, this.npm, npmInstallArgs(c.staging, node, wanted));
+    const npm = await this.tool(c, this.npm, npmInstallArgs(c.staging, node, wanted), npmChildEnv(process.env));
     if (!npm) return { kind: 'fallback', reason: `npm on this machine did not finish within ${c.timeoutMs / 1000}s (is the registry reachable? TODO_DEV_NPM_TIMEOUT changes the limit)` };
     if (npm.status !== 0) {
       const said = stripVTControlCharacters(npm.stderr);
