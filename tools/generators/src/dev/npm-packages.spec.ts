@@ -17,7 +17,7 @@ import { kubectlStandIn } from '../__tests__/kubectl-stand-in';
 import { Children } from './children';
 import type { ChangePlan, Classifier } from './classify';
 import { DevLoop } from './loop';
-import { lockedVersions, npmError, parseManifest, wantedSpecs } from './npm-packages';
+import { lockedVersions, npmChildEnv, npmError, parseManifest, wantedSpecs } from './npm-packages';
 import { syncRule } from './sync-rules';
 
 describe('what the pods lack (npm)', () => {
@@ -60,6 +60,10 @@ describe('what the pods lack (npm)', () => {
     ];
     const pod = { versions: { next: '16.4.6', react: '19.3.1', kleur: '4.1.0', ms: '2.1.3', 'is-number': null } };
     expect(wantedSpecs(deps, { kleur: '4.1.5', next: '16.4.6' }, pod)).toEqual(['react@19.3.2', 'kleur@4.1.5', 'is-number@^7.0.0']);
+  });
+
+  it('runs npm without the local prefix npx sets (npm would write that folder), keeping the user\'s npm settings', () => {
+    expect(npmChildEnv({ PATH: '/bin', npm_config_local_prefix: '/work', npm_package_json: '/work/package.json', npm_lifecycle_event: 'npx', npm_command: 'exec', npm_config_registry: 'http://127.0.0.1:1/', npm_config_cache: '/c' })).toEqual({ PATH: '/bin', npm_config_registry: 'http://127.0.0.1:1/', npm_config_cache: '/c' });
   });
 
   it("names npm's own error line", () => {
