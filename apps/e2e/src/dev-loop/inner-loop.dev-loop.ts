@@ -302,8 +302,10 @@ describe('one dev session', () => {
     const [old] = pods('frontend');
     expect(() => kleurIn(old.name)).toThrow(/Cannot find module 'kleur'/); // a package the frontend does not have
     // Code that imports it first (synced): the running server cannot resolve it yet.
-    let mark = dev.mark();
+    // The route's new folder first (the watcher reports it, then watches it), then the file in it.
     mkdirSync(join(ws, route, '..'), { recursive: true });
+    await sleep(1500);
+    let mark = dev.mark();
     writeFileSync(join(ws, route), `import kleur from 'kleur';\n\nexport const dynamic = 'force-dynamic';\n\nexport function GET(): Response {\n  return Response.json({ kleur: typeof kleur.red });\n}\n`);
     await dev.waitFor(/frontend: synced 1 file \(apps\/frontend\/app\/api\/dev-e2e-package\/route\.ts\)/, mark, 60);
     await eventually('the route answers, without kleur', async () => {
