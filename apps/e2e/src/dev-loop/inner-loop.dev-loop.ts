@@ -306,7 +306,8 @@ describe('one dev session', () => {
     mkdirSync(join(ws, route, '..'), { recursive: true });
     await sleep(1500);
     let mark = dev.mark();
-    writeFileSync(join(ws, route), `import kleur from 'kleur';\n\nexport const dynamic = 'force-dynamic';\n\nexport function GET(): Response {\n  return Response.json({ kleur: typeof kleur.red });\n}\n`);
+    // Unique per run (the image copies it): the daemon keeps images, and the same content key would (rightly) skip the build.
+    writeFileSync(join(ws, route), `// dev-e2e: imports a package the frontend lacks ${Date.now()}\nimport kleur from 'kleur';\n\nexport const dynamic = 'force-dynamic';\n\nexport function GET(): Response {\n  return Response.json({ kleur: typeof kleur.red });\n}\n`);
     await dev.waitFor(/frontend: synced 1 file \(apps\/frontend\/app\/api\/dev-e2e-package\/route\.ts\)/, mark, 60);
     await eventually('the route answers, without kleur', async () => {
       const r = routeIn(old.name);
