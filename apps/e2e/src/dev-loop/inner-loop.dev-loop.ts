@@ -9,14 +9,15 @@
  * In order, sharing the cluster: bad input; deploy-local makes the cluster; dev-local's first start
  * (dev images, dev mode) and Ctrl-C; a restart with nothing changed (no build, load or upgrade); a save
  * during start-up served once the loop watches; then,
- * in one session: a backend edit answered through the ingress (no build, no new revision), a frontend
- * edit seen by Chromium, a syntax error survived, 20 files in one pass, requirements.txt rebuilding the
+ * in one session: a backend edit answered through the ingress (no build, no new revision), a package.json
+ * change served by the running frontend pods first and then rolled, a frontend edit seen by Chromium, a syntax error survived, 20 files in one pass, requirements.txt rebuilding the
  * backend alone, a values change upgrading alone, log prefixes after a rollout, port-forward across a
  * rollout, Ctrl-C with nothing left behind; last, deploy-local replacing the synced pods, then a no-op.
  * The cluster is left to the suite's next file (dashboard.dev-loop.ts) and deleted by its teardown.
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -289,6 +290,90 @@ describe('one dev session', () => {
     expect(pods('backend').every((p) => p.synced)).toBe(true);
     edit('apps/backend/todo_api/deps.py', current, 'Not authenticated (dev-e2e-1): send');
   }, 300_000);
+
+  test('package.json: a new package is installed into the running frontend pods and served by the dev server there first, then the rebuilt frontend alone replaces them; backend pods keep their UIDs', async () => {
+    const backend = pods('backend').map((p) => p.uid).sort();
+    const frontend = pods('frontend').map((p) => p.uid);
+    const route = 'apps/frontend/app/api/dev-e2e-package/route.ts';
+    /** Where Node resolves kleur from the app's folder in a pod (the container's working directory). */
+    const kleurIn = (pod: string) => k(['exec', pod, '-c', 'frontend', '--', 'node', '-p', 'require.resolve("kleur")']).trim();
+    /** The route, asked of that pod's own dev server. */
+    const routeIn = (pod: string) => k(['exec', pod, '-c', 'frontend', '--', 'node', '-e', `fetch("http://127.0.0.1:3000/api/dev-e2e-package").then(async (r) => console.log(r.status, await r.text()))`]).trim();
+    const [old] = pods('frontend');
+    expect(() => kleurIn(old.name)).toThrow(/Cannot find module 'kleur'/); // a package the frontend does not have
+    // Code that imports it first (synced): the running server cannot resolve it yet.
+    // The route's new folder first (the watcher reports it, then watches it), then the file in it.
+    mkdirSync(join(ws, route, '..'), { recursive: true });
+    await sleep(1500);
+    let mark = dev.mark();
+    // Unique per run (the image copies it): the daemon keeps images, and the same content key would (rightly) skip the build.
+    writeFileSync(join(ws, route), `// dev-e2e: imports a package the frontend lacks ${Date.now()}\nimport kleur from 'kleur';\n\nexport const dynamic = 'force-dynamic';\n\nexport function GET(): Response {\n  return Response.json({ kleur: typeof kleur.red });\n}\n`);
+    await dev.waitFor(/frontend: synced 1 file \(apps\/frontend\/app\/api\/dev-e2e-package\/route\.ts\)/, mark, 60);
+    await eventually('the route answers, without kleur', async () => {
+      const r = routeIn(old.name);
+      if (!/^500 .*kleur/s.test(r)) throw new Error(r.slice(0, 300));
+    }, 60_000, 500);
+    // What `npm install kleur@4.1.5 --workspace=apps/frontend` writes (package.json and the lockfile), made
+    // in a scratch folder with this machine's npm and its configuration, then saved together.
+    const scratch = mkdtempSync(join(tmpdir(), 'dev-e2e-npm-'));
+    try {
+      mkdirSync(join(scratch, 'apps/frontend'), { recursive: true });
+      for (const f of ['package.json', 'package-lock.json', 'apps/frontend/package.json']) cpSync(join(ws, f), join(scratch, f));
+      // Without the npm_config_local_prefix that npx/nx set for this process: npm honours it over its working directory.
+      const npmEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(config_local_prefix|package_|lifecycle_|command$)/i.test(key)));
+      execFileSync('npm', ['install', '--prefix', scratch, '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund', '--save-exact', '--workspace=apps/frontend', 'kleur@4.1.5'], { cwd: scratch, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+      mark = dev.mark();
+      const t0 = Date.now();
+      for (const f of ['apps/frontend/package.json', 'package-lock.json']) writeFileSync(join(ws, f), readFileSync(join(scratch, f)));
+      let served = '';
+      await eventually('kleur imported by the dev server of a frontend pod from before the change', async () => {
+        for (const p of pods('frontend').filter((p) => frontend.includes(p.uid))) {
+          const r = routeIn(p.name);
+          if (r.startsWith('200 ')) {
+            served = `${p.name}: ${r}`;
+            return;
+          }
+        }
+        throw new Error(`not yet; the loop said:\n${dev.since(mark).slice(-1500)}`);
+      }, 180_000, 250);
+      figures['package.json change -> served by the running pod s'] = (Date.now() - t0) / 1000;
+      expect(served).toMatch(/: 200 \{"kleur":"function"\}$/);
+      const servedPod = served.split(':')[0];
+      // From the app's node_modules in the code emptyDir, while the pass still rebuilds.
+      expect(kleurIn(servedPod)).toBe('/repo/apps/frontend/node_modules/kleur/index.js');
+      expect(dev.since(mark)).not.toMatch(/pass \d+ done in/);
+      const line = await dev.waitFor(/frontend: installed kleur@4\.1\.5 into todo-frontend-\S+ in ([\d.]+)s \(ask ([\d.]+)s, npm ([\d.]+)s, copy ([\d.]+)s; npm on this machine, for the pods' Node \d+\.\d+\.\d+ linux \w+ (glibc|musl)\): importable now/, mark, 60);
+      for (const [i, step] of ['install', 'install: ask the pod', 'install: npm', 'install: copy into the pods'].entries()) figures[`package.json pass: ${step} s`] = Number(line[i + 1]);
+      expect(k(['get', 'pod', servedPod, '-o', 'jsonpath={.metadata.annotations.todo\\.dev/synced-at}'])).not.toBe(''); // the sync marker covers it
+      await dev.waitFor(/pass \d+ done in/, mark, 900);
+      figures['package.json change -> rolled s'] = (Date.now() - t0) / 1000;
+      const out = dev.since(mark);
+      for (const [, step, secs] of out.matchAll(/\[\d+\/\d+\] ([^:\n]+): (?:done in|skipped \(.*\)) ([\d.]+)s/g)) figures[`package.json pass: ${step} s`] = Number(secs);
+      expect(out).toMatch(/rebuild frontend \((apps\/frontend\/package\.json|package-lock\.json)\)/);
+      expect(out).toMatch(/build frontend: todo-frontend-dev:content-\w+ is not in the Docker daemon/);
+      expect(out).not.toMatch(/build backend|load backend/);
+      expect(pods('backend').map((p) => p.uid).sort()).toEqual(backend);
+      const after = pods('frontend');
+      expect(after.some((p) => frontend.includes(p.uid))).toBe(false);
+      expect(after.every((p) => !p.synced)).toBe(true);
+      // The rebuilt image has the package itself (where its npm ci put it), and serves the route.
+      const lock = JSON.parse(readFileSync(join(ws, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+      const where = ['apps/frontend/node_modules/kleur', 'node_modules/kleur'].find((key) => lock.packages[key]?.version === '4.1.5')!;
+      for (const p of after) {
+        expect(kleurIn(p.name)).toBe(`/repo/${where}/index.js`);
+        await eventually(`the route in the rebuilt ${p.name}`, async () => {
+          const r = routeIn(p.name);
+          if (!r.startsWith('200 ')) throw new Error(r.slice(0, 300));
+        }, 60_000, 500);
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    // The route goes again (a sync: the frontend pods are marked, as the frontend edit below expects); the dependency stays.
+    mark = dev.mark();
+    rmSync(join(ws, route));
+    await dev.waitFor(/frontend: synced 0 files, removed 1/, mark, 60);
+  }, 1_200_000);
 
   test('a frontend edit changes the page Chromium sees', async () => {
     const mark = dev.mark();

@@ -82,10 +82,13 @@ describe('classify', () => {
     expect([...plan('package-lock.json').rebuild.keys()]).toEqual(['frontend']);
   });
 
-  it("installs a changed requirements.txt into that service's pods first; other dependency files only rebuild", () => {
+  it("installs a changed requirements.txt, package.json or npm lockfile into that service's pods first; other dependency files only rebuild", () => {
     expect([...plan('apps/backend/requirements.txt').install]).toEqual([['backend', 'apps/backend/requirements.txt']]);
     expect([...plan('apps/backend/requirements.txt').rebuild.keys()]).toEqual(['backend']); // the image still gets it
-    for (const file of ['apps/backend/pyproject.toml', 'apps/frontend/package.json', 'package-lock.json', 'apps/backend-image/Dockerfile', 'apps/backend/todo_api/main.py']) expect(plan(file).install.size).toBe(0);
+    expect([...plan('apps/frontend/package.json').install]).toEqual([['frontend', 'apps/frontend/package.json']]);
+    expect([...plan('package-lock.json').install]).toEqual([['frontend', 'package-lock.json']]);
+    expect([...plan('apps/frontend/package.json', 'package-lock.json').rebuild.keys()]).toEqual(['frontend']);
+    for (const file of ['apps/backend/pyproject.toml', 'apps/backend-image/Dockerfile', 'apps/frontend-image/Dockerfile', 'apps/backend/todo_api/main.py']) expect(plan(file).install.size).toBe(0);
     // A removed requirements file has nothing to install: the rebuild says what it means.
     expect(classifier().classify(new Map([['apps/backend/requirements.txt', 'delete' as const]])).install.size).toBe(0);
   });

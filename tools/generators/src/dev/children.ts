@@ -15,6 +15,9 @@ export interface ChildOptions {
   signal?: AbortSignal;
   /** Keep no output (followers that run for hours). */
   discard?: boolean;
+  /** Working directory and environment (default: this process's). */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 export class Children {
@@ -25,7 +28,7 @@ export class Children {
   run(bin: string, args: string[], options: ChildOptions = {}): Promise<RunResult> {
     if (this.stopping.signal.aborted) return Promise.resolve({ status: 127, stdout: '', stderr: 'the dev loop is stopping' });
     const signal = options.signal ? AbortSignal.any([this.stopping.signal, options.signal]) : this.stopping.signal;
-    const done = streamAndCapture(bin, args, { input: options.input, signal, discard: options.discard, onLine: options.onLine ?? (() => undefined) });
+    const done = streamAndCapture(bin, args, { input: options.input, signal, discard: options.discard, cwd: options.cwd, env: options.env, onLine: options.onLine ?? (() => undefined) });
     this.live.add(done);
     void done.then(() => this.live.delete(done));
     return done;

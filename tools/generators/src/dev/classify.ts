@@ -4,7 +4,7 @@
  *
  *   chart file (templates, schema, values.yaml, this environment's values)  -> upgrade (helm, no images)
  *   Dockerfile / its ignore file / dependency manifest of a service image   -> rebuild that service
- *     (its requirements file, when the dev pods have a packages folder: installed into them first)
+ *     (its requirements.txt, or its package.json / the npm lockfile: installed into the dev pods first)
  *   a file the image copies and the dev pods run from the synced code dir   -> sync into its pods
  *   any other file inside an image's build context                          -> rebuild that service
  *   anything else (README, tests, another project's files)                  -> nothing
@@ -37,7 +37,7 @@ export interface ChangePlan {
   sync: Map<string, { files: string[]; deleted: string[] }>;
   /** Services whose image must be rebuilt, with the file that asks for it. */
   rebuild: Map<string, string>;
-  /** Services (among `rebuild`) whose changed requirements file is installed into their running pods first (packages.ts), with that file. */
+  /** Services (among `rebuild`) whose changed dependency file (requirements.txt, package.json, package-lock.json) is installed into their running pods first (packages.ts), with that file. */
   install: Map<string, string>;
   /** Chart files changed: helm upgrade. */
   upgrade: string[];
@@ -108,7 +108,7 @@ export class Classifier {
         used = true;
         if (action === 'rebuild') {
           if (!plan.rebuild.has(image.service)) plan.rebuild.set(image.service, file);
-          if (file === image.sync.packages?.requirements && kind === 'update') plan.install.set(image.service, file);
+          if (image.sync.packages?.triggers.includes(file) && kind === 'update') plan.install.set(image.service, file);
           continue;
         }
         const entry = plan.sync.get(image.service) ?? { files: [], deleted: [] };

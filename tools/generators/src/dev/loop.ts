@@ -1,7 +1,7 @@
 /**
  * The inner loop: file events -> coalesced batches -> one pass per batch, each doing the least work
  * (classify.ts): sync into the pods, rebuild one service's image (build, load, release), or upgrade
- * the release. A changed requirements.txt is installed into the running pods first (packages.ts), so
+ * the release. A changed requirements.txt or package.json is installed into the running pods first (packages.ts), so
  * the new package is importable in seconds; the same pass then rebuilds the image, whose rollout replaces
  * those pods (or, when the install cannot be done here, the rebuild alone brings it, and the line says so). Passes never overlap: changes that arrive during a pass wait for it to end and form the
  * next batch, so none is lost. A failure is reported and the loop goes on; a service whose rebuild
@@ -35,7 +35,7 @@ export interface LoopDeps {
   debounceMs: number;
   /** Whoever watches the passes (the dashboard); see events.ts. */
   events?: DevEvents;
-  /** The machine's pip for the pods' packages (packages.ts); defaults from the environment. */
+  /** The machine's pip and npm for the pods' packages (packages.ts); defaults from the environment. */
   pip?: InstallerOptions;
 }
 
@@ -182,7 +182,7 @@ export class DevLoop {
     );
   }
 
-  /** Changed requirements files into the running pods, before the rebuild that brings them for good. */
+  /** Changed dependency files (requirements.txt, package.json) into the running pods, before the rebuild that brings them for good. */
   private async installAll(plan: ChangePlan): Promise<void> {
     await Promise.all(
       [...plan.install.entries()].map(async ([service, file]) => {
@@ -192,7 +192,7 @@ export class DevLoop {
           if (outcome.pods.length) this.d.events?.synced(service);
           this.d.say(
             outcome.pods.length
-              ? `  ${service}: installed ${list(outcome.requirements)} into ${outcome.pods.join(', ')} in ${secs(t0)} (${outcome.phases}; pip on this machine, for the pods' ${outcome.target}): importable now; the image is rebuilt behind it`
+              ? `  ${service}: installed ${list(outcome.requirements)} into ${outcome.pods.join(', ')} in ${secs(t0)} (${outcome.phases}; ${outcome.target}): importable now; the image is rebuilt behind it`
               : `  ${service}: no running pod to install ${list(outcome.requirements)} into; it gets them with its next image`,
           );
         } else if (outcome.kind === 'nothing') this.d.say(`  ${service}: nothing to install into the pods for ${file} (${outcome.reason}); the rebuild brings the change`);

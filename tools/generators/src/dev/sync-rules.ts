@@ -21,13 +21,25 @@ export interface SyncRule {
   packages?: PackagesRule;
 }
 
-/** A Python service's dependency file, and the dev pods' folder (an emptyDir on PYTHONPATH) its packages go to. */
+/**
+ * A service's dependency file, and the dev pods' folder its packages go to: pip, a FastAPI service's
+ * requirements.txt into an emptyDir on PYTHONPATH; npm, a Next.js service's package.json into the app's
+ * node_modules in its code emptyDir (npm-packages.ts).
+ */
 export interface PackagesRule {
-  /** Workspace-relative requirements file the image installs, e.g. apps/backend/requirements.txt. */
-  requirements: string;
-  /** The container folder, e.g. /opt/dev/packages/. */
+  tool: 'pip' | 'npm';
+  /** Workspace-relative dependency file the image installs, e.g. apps/backend/requirements.txt, apps/frontend/package.json. */
+  manifest: string;
+  /** Workspace-relative files whose change is installed into the pods (the manifest, and npm's lockfile). */
+  triggers: string[];
+  /** Workspace-relative lockfile the image's install follows (npm: the root package-lock.json). */
+  lockfile?: string;
+  /** The container folder, e.g. /opt/dev/packages/, /repo/apps/frontend/node_modules/. */
   to: string;
-  /** Replaces the folder's content with a tar stream from stdin (so a package removed since is gone too). */
+  /**
+   * Writes a tar stream from stdin into the folder. pip: its content replaced (so a package removed since
+   * is gone too); npm: the package folders named after it replaced, the image's others kept.
+   */
   extract: string[];
 }
 
@@ -50,10 +62,15 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as archive:
     archive.extractall(sys.argv[1], filter=lambda member, dest: tarfile.data_filter(member, dest).replace(mtime=now, deep=False))`;
 /** The dev image's packages folder: libs/k8s-templates docker/fastapi.Dockerfile.hbs (PYTHONPATH, --watch) and the chart's dev-packages emptyDir. */
 export const DEV_PACKAGES_DIR = '/opt/dev/packages/';
+/** The Next.js dev image has sh and tar: the named packages' folders removed (another version's files), then unpacked over the rest. */
+const NPM_MERGE = 'set -e; dir=$1; shift; mkdir -p "$dir"; cd "$dir"; rm -rf -- "$@"; exec tar -x -m -f - -C "$dir"';
 const PYTHON_REMOVE = `import contextlib, os, sys
 for path in sys.argv[1:]:
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)`;
+
+/** The workspace's npm lockfile (workspaces: one at the root), which the Next.js images' `npm ci` follows. */
+export const NPM_LOCKFILE = 'package-lock.json';
 
 export function syncRule(service: string, spec: Pick<ServiceEntry, 'type' | 'asgiApp'>): SyncRule {
   if (spec.type === 'fastapi') {
@@ -66,12 +83,22 @@ export function syncRule(service: string, spec: Pick<ServiceEntry, 'type' | 'asg
       container: service,
       extract: ['python3', '-c', PYTHON_EXTRACT, to],
       remove: ['python3', '-c', PYTHON_REMOVE],
-      packages: { requirements: `apps/${service}/requirements.txt`, to: DEV_PACKAGES_DIR, extract: ['python3', '-c', PYTHON_REPLACE, DEV_PACKAGES_DIR] },
+      packages: { tool: 'pip', manifest: `apps/${service}/requirements.txt`, triggers: [`apps/${service}/requirements.txt`], to: DEV_PACKAGES_DIR, extract: ['python3', '-c', PYTHON_REPLACE, DEV_PACKAGES_DIR] },
     };
   }
-  // The Next.js dev image is the builder base, which has tar and rm.
+  // The Next.js dev image is the builder base, which has tar and rm. Its dependencies come from the
+  // workspace's root lockfile (the Dockerfile's deps stage: npm ci --workspace=apps/<service>).
   const to = `/repo/apps/${service}/`;
-  return { from: `apps/${service}/`, to, container: service, extract: ['tar', '-x', '-m', '-f', '-', '-C', to], remove: ['rm', '-f', '--'] };
+  const manifest = `apps/${service}/package.json`;
+  const nodeModules = `${to}node_modules/`;
+  return {
+    from: `apps/${service}/`,
+    to,
+    container: service,
+    extract: ['tar', '-x', '-m', '-f', '-', '-C', to],
+    remove: ['rm', '-f', '--'],
+    packages: { tool: 'npm', manifest, triggers: [manifest, NPM_LOCKFILE], lockfile: NPM_LOCKFILE, to: nodeModules, extract: ['sh', '-c', NPM_MERGE, 'sh', nodeModules] },
+  };
 }
 
 /** The container path of a workspace-relative file under the rule. */
