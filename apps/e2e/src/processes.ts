@@ -4,7 +4,7 @@
  * and it is stopped (SIGTERM, then SIGKILL) when the test ends.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -108,20 +108,28 @@ export async function startBackend(): Promise<RunningServer> {
     AI_PROVIDER: 'mock',
     LOG_LEVEL: 'warning',
   };
-  const migrate = spawnSync(python, ['-m', 'todo_api.migrate'], { cwd: backendDir, env: { ...process.env, ...env }, encoding: 'utf8' });
-  if (migrate.status !== 0) {
-    throw new Error(`migrations failed (exit ${migrate.status}):\n${migrate.stdout}\n${migrate.stderr}`);
+  // The database's folder goes with the server (one was left in /tmp per run).
+  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
+  try {
+    const migrate = spawnSync(python, ['-m', 'todo_api.migrate'], { cwd: backendDir, env: { ...process.env, ...env }, encoding: 'utf8' });
+    if (migrate.status !== 0) {
+      throw new Error(`migrations failed (exit ${migrate.status}):\n${migrate.stdout}\n${migrate.stderr}`);
+    }
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = await startServer({
+      command: python,
+      args: ['-m', 'uvicorn', 'todo_api.main:app', '--host', '127.0.0.1', '--port', String(port)],
+      cwd: backendDir,
+      env,
+      readyUrl: `${url}/readyz`,
+      url,
+    });
+    return { ...server, stop: async () => (await server.stop(), removeData()) };
+  } catch (err) {
+    removeData();
+    throw err;
   }
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  return startServer({
-    command: python,
-    args: ['-m', 'uvicorn', 'todo_api.main:app', '--host', '127.0.0.1', '--port', String(port)],
-    cwd: backendDir,
-    env,
-    readyUrl: `${url}/readyz`,
-    url,
-  });
 }
 
 /** The frontend's standalone production server (the same server.js the image runs). */
