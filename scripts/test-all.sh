@@ -24,7 +24,7 @@ step() {
 }
 
 # Two at a time (nx.json keeps 1 for the users' own runs): on 2 CPUs the lint and unit tasks wait on
-# processes, Docker and PostgreSQL as much as they compute, and one at a time took ~6 of CI's minutes.
+# processes, Docker and PostgreSQL as much as they compute, and one at a time took over 7 of CI's minutes.
 step npx nx run-many -t lint test --parallel=2 --output-style=stream
 # Browser journeys against processes on loopback and against the two containers.
 step npx nx run e2e:e2e --output-style=stream
