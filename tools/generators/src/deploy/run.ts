@@ -286,17 +286,17 @@ export class DeployRun implements EnvContext {
   /**
    * Starts now, in the background, the builds this run's build steps would run (the images whose
    * content tag the daemon lacks), each one's output into dist/deploy/<env>.build-<service>.log. The
-   * cluster step calls it before it creates or repairs the cluster: a build needs only Docker, and
-   * kind's create mostly waits, so the two overlap (a cold deploy's two longest steps). build() then
-   * waits for that build instead of starting one.
+   * cluster step calls it before kind creates a cluster (no node yet) or minikube starts: a build needs
+   * only Docker, and the cluster's creation mostly waits, so the two overlap (a cold deploy's two longest
+   * steps). build() then waits for that build instead of starting one.
    */
   buildAhead(log: (line: string) => void): void {
     if (this.dryRun) return;
     for (const image of this.images) {
       if (this.buildsAhead.has(image.service) || this.daemonImage(image)) continue;
-      const file = join(this.workspaceRoot, 'dist', 'deploy', `${this.name}.build-${image.service}.log`);
-      this.buildsAhead.set(image.service, startBuild({ ...image.build }, this.workspaceRoot, this.plan(image), file));
-      log(`building ${this.plan(image).contentRef} in the background meanwhile (output: dist/deploy/${this.name}.build-${image.service}.log)`);
+      const output = join('dist', 'deploy', `${this.name}.build-${image.service}.log`);
+      this.buildsAhead.set(image.service, startBuild({ ...image.build }, this.workspaceRoot, this.plan(image), join(this.workspaceRoot, output)));
+      log(`building ${this.plan(image).contentRef} in the background meanwhile (output: ${output})`);
     }
   }
 

@@ -66,7 +66,6 @@ export const clusterStep: Step<DeployRun> = {
       // A stopped node (after a reboot): start it rather than recreate it, which would lose the volumes.
       if (run.stream(run.tools.docker, ['start', kindNode(run)]) !== 0) return false;
     } else if (node !== 'true') run.buildAhead(log); // no node: kind creates the cluster, a cold deploy's longest wait
-
     await kindUp(run.kind!, { kind: run.tools.kind!, kubectl: run.tools.kubectl, docker: run.tools.docker }, bounded(run), log);
     return true;
   },
