@@ -10,7 +10,7 @@
  *   4. write dist/images/<project>.json (id, tags, size) for kind load / Helm.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ClusterError, OFFLINE_FIX, Runner, capture, commandLine, stream } from '@todo/cluster';
 import { baseImagesFromEnv, globalArgs } from './base-images';
@@ -162,6 +162,8 @@ export interface FinishedBuild {
   status: number;
   seconds: number;
   logFile: string;
+  /** The push that followed a successful build (startBuild's `pushTo`): its exit status and seconds. */
+  push?: { ref: string; status: number; seconds: number };
 }
 
 /** A docker build running in the background: wait for `finished`, or stop() it. */
@@ -171,25 +173,87 @@ export interface BackgroundBuild {
 }
 
 /**
- * Starts the build of `plan` in the background, its output into `logFile` (not a pipe: the caller may block
- * in a synchronous command meanwhile, as the deploy does while kind creates the cluster, and a full pipe
- * would stall the build). ensureImage(..., finished) then records it as it would a build it ran itself.
+ * What every background job's shell starts with: `job` runs a command as a job the shell waits for, so
+ * stop()'s SIGTERM (and a Ctrl-C's SIGINT, which a non-interactive shell's jobs ignore) reaches docker,
+ * not only the shell. At its exit the shell touches its output file: that time is when the job ended,
+ * even if the caller only sees the exit later.
  */
-export function startBuild(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, logFile: string): BackgroundBuild {
+const JOB_SHELL = [
+  'trap \'touch "$TODO_JOB_LOG"\' EXIT',
+  "trap 'kill $pid 2>/dev/null; exit 143' TERM",
+  "trap 'kill $pid 2>/dev/null; exit 130' INT",
+  'job() { "$@" & pid=$!; wait $pid; }',
+];
+
+/**
+ * A background build followed by its push: `$1` is docker, the rest the build's arguments. The build's
+ * end is marked by touching $TODO_BUILT_MARK (its time splits the build's seconds from the push's); a
+ * failed push exits PUSH_FAILED, so the caller tells it from a failed build.
+ */
+const BUILD_THEN_PUSH = [
+  ...JOB_SHELL,
+  'd=$1; shift',
+  'job "$d" "$@" || exit $?',
+  ': > "$TODO_BUILT_MARK"',
+  'printf \'\\n$ docker push %s\\n\' "$TODO_PUSH_REF"',
+  'job "$d" push "$TODO_PUSH_REF" || exit 86',
+].join('\n');
+const PUSH_FAILED = 86;
+
+/** A push (after a tag) in the background: `$1` docker, `$2` the image the daemon has, `$3` the reference pushed. */
+const TAG_THEN_PUSH = [...JOB_SHELL, '[ "$2" = "$3" ] || job "$1" tag "$2" "$3" || exit $?', 'job "$1" push "$3"'].join('\n');
+
+/** Runs `script` with /bin/sh in the background, its output into `logFile`; `finished` resolves at its exit. */
+function inBackground(script: string, args: string[], logFile: string, cwd: string, env: NodeJS.ProcessEnv) {
   const started = Date.now();
   mkdirSync(dirname(logFile), { recursive: true });
   const out = openSync(logFile, 'w');
-  const args = buildArgsFor(plan, options, caBundle(options));
-  const child = spawn(dockerBin(), args, { cwd: workspaceRoot, env: dockerEnv(), stdio: ['ignore', out, out] });
+  const child = spawn('/bin/sh', ['-c', script, 'sh', ...args], { cwd, env: { ...env, TODO_JOB_LOG: logFile }, stdio: ['ignore', out, out] });
   closeSync(out); // the child holds its own descriptor
-  const finished = new Promise<FinishedBuild>((resolve) => {
-    // The exit is seen only when the caller's event loop runs again (maybe long after): the output's last
-    // write is when the build ended.
-    const end = (status: number) => resolve({ status, seconds: (Math.min(Date.now(), statSync(logFile).mtimeMs) - started) / 1000, logFile });
-    child.on('error', () => end(127));
-    child.on('close', (code) => end(code ?? 1));
+  // The exit is seen only when the caller's event loop runs again (maybe long after): the output file's
+  // time is when the job ended (the shell touches it last).
+  const finished = new Promise<{ code: number; started: number; ended: number }>((resolve) => {
+    child.on('error', () => resolve({ code: 127, started, ended: Date.now() }));
+    child.on('close', (code) => resolve({ code: code ?? 1, started, ended: Math.max(started, Math.min(Date.now(), statSync(logFile).mtimeMs)) }));
   });
   return { finished, stop: () => void child.kill('SIGTERM') };
+}
+
+/**
+ * Starts the build of `plan` in the background, its output into `logFile` (not a pipe: the caller may block
+ * in a synchronous command meanwhile, as the deploy does while kind creates the cluster, and a full pipe
+ * would stall the build). ensureImage(..., finished) then records it as it would a build it ran itself.
+ * `pushTo`: also tag the image as that reference and push it once built (the deploy's local registry, which
+ * runs before kind creates the cluster), so the load step finds it there.
+ */
+export function startBuild(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, logFile: string, pushTo?: string): BackgroundBuild {
+  const args = buildArgsFor(plan, options, caBundle(options));
+  const mark = `${logFile}.built`;
+  rmSync(mark, { force: true });
+  const job = pushTo
+    ? inBackground(BUILD_THEN_PUSH, [dockerBin(), ...args.slice(0, -1), '--tag', pushTo, args[args.length - 1]], logFile, workspaceRoot, { ...dockerEnv(), TODO_PUSH_REF: pushTo, TODO_BUILT_MARK: mark })
+    : inBackground(JOB_SHELL.concat('job "$@"').join('\n'), [dockerBin(), ...args], logFile, workspaceRoot, dockerEnv());
+  const finished = job.finished.then(({ code, started, ended }): FinishedBuild => {
+    if (!pushTo || !existsSync(mark)) return { status: code === PUSH_FAILED ? 1 : code, seconds: (ended - started) / 1000, logFile };
+    const built = statSync(mark).mtimeMs;
+    rmSync(mark, { force: true });
+    return { status: 0, seconds: Math.max(0, built - started) / 1000, logFile, push: { ref: pushTo, status: code, seconds: Math.max(0, ended - built) / 1000 } };
+  });
+  return { finished, stop: job.stop };
+}
+
+/** A push that ran in the background (startPush). */
+export interface FinishedPush {
+  ref: string;
+  status: number;
+  seconds: number;
+  logFile: string;
+}
+
+/** Tags `source` as `ref` (unless they are the same) and pushes it, in the background, output into `logFile`. */
+export function startPush(source: string, ref: string, logFile: string, cwd: string): { finished: Promise<FinishedPush>; stop(): void } {
+  const job = inBackground(TAG_THEN_PUSH, [dockerBin(), source, ref], logFile, cwd, dockerEnv());
+  return { finished: job.finished.then(({ code, started, ended }) => ({ ref, status: code, seconds: (ended - started) / 1000, logFile })), stop: job.stop };
 }
 
 /** The last lines of a background build's output (printed when it failed). */
@@ -240,6 +304,9 @@ export function ensureImage(
         throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed in the background (the last lines of its output are above; all of it: ${output})`, fix);
       }
       console.log(`${plan.contentRef}: built in the background in ${finished.seconds.toFixed(1)}s (its output: ${output})`);
+      const push = finished.push;
+      if (push?.status === 0) console.log(`${push.ref}: pushed in the background in ${push.seconds.toFixed(1)}s, after its build`);
+      else if (push) console.log(`${push.ref}: the push after the build failed (its output: ${output}); the load step pushes it again`);
     } else {
       console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
       if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, fix);
