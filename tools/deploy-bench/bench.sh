@@ -56,6 +56,9 @@ for p in "$HTTP_PORT" "$HTTPS_PORT"; do
 done
 
 bench_started=$(date +%s%N)
+# The machine's load average (1, 5 and 15 min) at the start, after the cold deploy and at the end: these
+# machines are shared, and a figure is only comparable with one taken at a similar load.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 work="$(mktemp -d "${TMPDIR:-/tmp}/deploy-bench.XXXXXX")"
 ws="$work/ws"
 logs="$work/logs"
@@ -367,6 +370,7 @@ case "$SAMPLES" in '' | *[!0-9]* | 0) die "BENCH_SAMPLES must be a whole number 
 # ------------------------------------------------------------------------------------------- 1. cold
 deploy cold
 cold_wall=$WALL
+load_cold=$(cut -d' ' -f1-3 /proc/loadavg)
 cold_rev=$(revision)
 cold_builds="$(jq -r '[.steps[] | select((.name | startswith("build ")) and .outcome == "ran")] | length' "$work/json/cold.json")"
 check "cold: both images were built" "$([ "$cold_builds" = 2 ] && echo true || echo false)" "ran: $(ran_steps cold)"
@@ -455,6 +459,7 @@ total=$(secs "$bench_started" "$(now)")
   echo
   echo "Deploy benchmark: nx run todo:deploy-$ENV_NAME on kind cluster $NAME ($(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); $SAMPLES samples per case)"
   echo "Node image $node_image_report, Helm $("$HELM_BIN" version --template '{{.Version}}'), Postgres stand-in $pg_image"
+  echo "Load average (1, 5, 15 min): $load_start at the start, $load_cold after the cold deploy, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   echo
   echo "1. Cold: no cluster, service images not in the daemon (Docker layer cache kept), ${cold_wall}s, revision $cold_rev"
   step_table cold cold

@@ -345,6 +345,17 @@ describe('one dev session', () => {
       const line = await dev.waitFor(/frontend: installed kleur@4\.1\.5 into todo-frontend-\S+ in ([\d.]+)s \(ask ([\d.]+)s, npm ([\d.]+)s, copy ([\d.]+)s; npm on this machine, for the pods' Node \d+\.\d+\.\d+ linux \w+ (glibc|musl)\): importable now/, mark, 60);
       for (const [i, step] of ['install', 'install: ask the pod', 'install: npm', 'install: copy into the pods'].entries()) figures[`package.json pass: ${step} s`] = Number(line[i + 1]);
       expect(k(['get', 'pod', servedPod, '-o', 'jsonpath={.metadata.annotations.todo\\.dev/synced-at}'])).not.toBe(''); // the sync marker covers it
+      // The image is rebuilt in the background: a backend edit saved meanwhile is synced before that pass ends.
+      const rebuildPass = /pass (\d+): \d+ changed files? \([^)\n]*package(-lock)?\.json/.exec(dev.since(mark))![1];
+      const during = 'apps/backend/todo_api/dev_e2e_during_rebuild.py';
+      const tSave = Date.now();
+      writeFileSync(join(ws, during), `# dev-e2e: saved while the frontend image is rebuilt ${Date.now()}\n`);
+      await dev.waitFor(/backend: synced 1 file \(apps\/backend\/todo_api\/dev_e2e_during_rebuild\.py\) into todo-backend-/, mark, 120);
+      figures['backend edit during the frontend rebuild -> synced s'] = (Date.now() - tSave) / 1000;
+      await dev.waitFor(new RegExp(`pass ${rebuildPass} done in`), mark, 900);
+      const sofar = dev.since(mark);
+      expect(sofar.indexOf('dev_e2e_during_rebuild.py) into')).toBeLessThan(sofar.indexOf(`pass ${rebuildPass} done in`));
+      expect(sofar).toContain(`(pass ${rebuildPass}'s rebuild goes on in the background)`);
       await dev.waitFor(/pass \d+ done in/, mark, 900);
       figures['package.json change -> rolled s'] = (Date.now() - t0) / 1000;
       const out = dev.since(mark);

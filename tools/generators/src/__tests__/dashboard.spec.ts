@@ -69,11 +69,11 @@ describe("the page's actions in the loop", () => {
   it('runs an action after the running pass, as a pass of its own, before the changes that came later', async () => {
     const order: string[] = [];
     const loop = new DevLoop({ debounceMs: 50 } as never);
-    loop.pass = async (batch) => {
-      order.push([...batch.keys()].join(','));
-      await wait(300);
-    };
     Object.assign(loop, {
+      startPass: async (batch: Map<string, string>) => {
+        order.push([...batch.keys()].join(','));
+        await wait(300);
+      },
       act: async (action: { kind: string; service?: string }) => {
         order.push(`${action.kind} ${action.service}`);
         await wait(50);
@@ -133,6 +133,34 @@ describe("the dev session's dashboard", () => {
       });
       expect(ui.state.snapshot().services.map((s) => [s.name, s.url])).toEqual([['backend', undefined], ['frontend', 'http://todo.localhost/']]);
       expect(ui.state.snapshot().metrics).toBe(false);
+    } finally {
+      await ui.close();
+    }
+  });
+
+  it('keeps two open passes apart by their number: a sync pass that ran while an earlier pass rebuilt in the background', async () => {
+    const { ui } = await devDashboard();
+    try {
+      const say = ui.say(() => undefined);
+      const stepLog = ui.stepLog(() => undefined);
+      ui.events.passStarted('pass 2', ['apps/backend/requirements.txt'], 2);
+      say('  rebuild backend (apps/backend/requirements.txt)', 2);
+      stepLog('[1/3] build backend: todo-backend-dev:content-abc is not in the Docker daemon', 2);
+      ui.events.passStarted('pass 3', ['apps/backend/todo_api/main.py'], 3);
+      say("  (pass 2's rebuild goes on in the background)", 3);
+      ui.events.synced('backend', 3);
+      ui.events.passEnded(true, 3);
+      stepLog('#12 ERROR: pip install failed', 2);
+      stepLog('[1/3] build backend: failed after 9.0s', 2);
+      ui.events.failed('rebuild backend failed', 'step "build backend" failed', 2);
+      ui.events.passEnded(true, 2);
+      const passes = ui.state.snapshot().passes;
+      expect(passes.find((p) => p.title === 'pass 3')).toMatchObject({ status: 'ok', synced: ['backend'], lines: ["(pass 2's rebuild goes on in the background)"], steps: [], failures: [] });
+      expect(passes.find((p) => p.title === 'pass 2')).toMatchObject({
+        status: 'failed', synced: [], lines: ['rebuild backend (apps/backend/requirements.txt)'],
+        steps: [{ name: 'build backend', outcome: 'failed', seconds: 9 }],
+        failures: [{ what: 'rebuild backend failed', output: 'step "build backend" failed\n\n#12 ERROR: pip install failed' }],
+      });
     } finally {
       await ui.close();
     }

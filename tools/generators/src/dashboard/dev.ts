@@ -12,6 +12,9 @@ import type { DevLoop } from '../dev/loop';
 import type { PodWatcher } from '../dev/pod-watcher';
 import { DEFAULT_UI_PORT, DashboardOptions, Feed, deployRecordPath, forwardsByService, serviceUrls, startFeed } from './feed';
 
+/** A printed line, and the loop's number of the pass it belongs to (when it belongs to one). */
+type Line = (line: string, pass?: number) => void;
+
 /** Lines of a step's own output kept for a failure's report. */
 const OUTPUT_LINES = 60;
 
@@ -20,9 +23,9 @@ export interface DevDashboard {
   token: string;
   state: Feed['state'];
   events: DevEvents;
-  /** Wrap the loop's `say` and `stepLog`: each line also goes to the running pass. */
-  say(next: (line: string) => void): (line: string) => void;
-  stepLog(next: (line: string) => void): (line: string) => void;
+  /** Wrap the loop's `say` and `stepLog`: each line also goes to its pass (the loop's number), else the newest running one. */
+  say(next: Line): Line;
+  stepLog(next: Line): Line;
   logSink: Feed['logSink'];
   /** The loop the page's actions go to (made after the dashboard, which it reports to). */
   drive(loop: Pick<DevLoop, 'request'>): void;
@@ -60,20 +63,41 @@ export async function startDevDashboard(o: DashboardOptions & { run: DeployRun; 
   state.passSteps(first, o.upToDate.steps);
   state.passEnded(first, true, o.seconds);
 
+  // Passes still open: by the loop's pass number (a sync-only pass may run while an earlier one rebuilds
+  // in the background), and the newest, which gets what comes without a number.
+  const open = new Map<number, number>();
   let current: number | undefined;
-  let output: string[] = [];
+  /** Each open pass's step output since its running step began (kept for a failure's report). */
+  const outputs = new Map<number, string[]>();
+  const idOf = (pass?: number) => (pass === undefined ? current : open.get(pass));
   const events: DevEvents = {
-    passStarted(title, files) {
+    passStarted(title, files, pass) {
       current = state.passStarted(title, title.endsWith('(from the dashboard)') ? 'action' : 'pass', files);
-      output = [];
+      if (pass !== undefined) open.set(pass, current);
+      outputs.set(current, []);
       if (title.endsWith('(from the dashboard)') && waiting.length) state.actionUpdate(waiting.shift()!, { status: 'running', passId: current });
     },
-    synced: (service) => current !== undefined && state.passSynced(current, service),
-    steps: (steps) => current !== undefined && state.passSteps(current, steps),
-    failed: (what, text) => current !== undefined && state.passFailed(current, what, [text, ...(output.length ? ['', ...output] : [])].join('\n').trim()),
-    passEnded(didWork) {
-      if (current !== undefined) state.passEnded(current, didWork);
-      current = undefined;
+    synced(service, pass) {
+      const id = idOf(pass);
+      if (id !== undefined) state.passSynced(id, service);
+    },
+    steps(steps, pass) {
+      const id = idOf(pass);
+      if (id !== undefined) state.passSteps(id, steps);
+    },
+    failed(what, text, pass) {
+      const id = idOf(pass);
+      if (id === undefined) return;
+      const output = outputs.get(id) ?? [];
+      state.passFailed(id, what, [text, ...(output.length ? ['', ...output] : [])].join('\n').trim());
+    },
+    passEnded(didWork, pass) {
+      const id = idOf(pass);
+      if (id === undefined) return;
+      state.passEnded(id, didWork);
+      outputs.delete(id);
+      if (pass !== undefined) open.delete(pass);
+      if (current === id) current = [...open.values()].pop();
     },
   };
   return {
@@ -81,19 +105,21 @@ export async function startDevDashboard(o: DashboardOptions & { run: DeployRun; 
     token: feed.server.token,
     state,
     events,
-    say: (next) => (line) => {
-      next(line);
+    say: (next) => (line, pass) => {
+      next(line, pass);
       // The pass's own header and footer are the page's title and time.
-      if (current !== undefined && !/^pass \d+[: ]/.test(line)) state.passLine(current, line.trim());
+      const id = idOf(pass);
+      if (id !== undefined && !/^pass \d+[: ]/.test(line)) state.passLine(id, line.trim());
     },
-    stepLog: (next) => (line) => {
-      next(line);
-      if (current === undefined) return;
+    stepLog: (next) => (line, pass) => {
+      next(line, pass);
+      const id = idOf(pass);
+      if (id === undefined) return;
       if (/^\s*\[\d+\/\d+\] /.test(line)) {
-        state.passLine(current, line);
+        state.passLine(id, line);
         // A step begins: what follows is its output (kept through its "failed after" line for the failure).
-        if (!/: (done in|failed after|skipped \()/.test(line)) output = [];
-      } else output = [...output, line].slice(-OUTPUT_LINES);
+        if (!/: (done in|failed after|skipped \()/.test(line)) outputs.set(id, []);
+      } else outputs.set(id, [...(outputs.get(id) ?? []), line].slice(-OUTPUT_LINES));
     },
     logSink: feed.logSink,
     drive: (l) => (loop = l),
