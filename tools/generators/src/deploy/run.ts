@@ -14,7 +14,7 @@ import { ReadAhead } from './read-ahead';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { ClusterError, EnvTarget, Helm, KindOptions, RegistryOptions, RunResult, Runner, ToolName, capture, commandLine, dockerNotRunning, execOrPrint, kindOptions, lastLine, probeHelm, registryOptions, resolveTool, streamAndCapture } from '@todo/cluster';
-import { BackgroundBuild, BuildOptions, BuildPlan, FinishedPush, ensureImage, planBuild, startBuild, startPush } from '../images/build';
+import { BackgroundBuild, BuildOptions, BuildPlan, FinishedBuild, FinishedPush, buildStreaming, ensureImage, planBuild, startBuild, startPush } from '../images/build';
 import { InspectedImage, dockerBin, inspectImage } from '../images/docker';
 import { ImageRecord } from '../images/record';
 import { Workspace, imageProject } from '../images/project';
@@ -221,6 +221,17 @@ export class DeployRun implements EnvContext {
     return r.status;
   }
 
+  /**
+   * stream() without blocking this process: for the long transfers (a push, a load) of a step, so the dev
+   * loop, whose passes share this process, goes on syncing meanwhile. Output to the terminal as it comes.
+   */
+  async streamAsync(bin: string, args: string[]): Promise<number> {
+    console.log(`$ ${commandLine(bin, args)}`);
+    const r = await this.spawn(bin, args, { discard: true });
+    if (r.status === 127 && r.stderr) console.error(`${bin}: ${r.stderr}`);
+    return r.status;
+  }
+
   /** stream(), or in a dry run only the command printed (with its stdin). True when it succeeded. */
   execOrPrint(bin: string, args: string[], input?: string): boolean {
     return this.dryRun ? execOrPrint(true, bin, args, input) : this.stream(bin, args, input) === 0;
@@ -285,7 +296,10 @@ export class DeployRun implements EnvContext {
   async build(image: ServiceImage, force = false): Promise<ImageRecord | undefined> {
     const ahead = this.buildsAhead.get(image.service);
     this.buildsAhead.delete(image.service);
-    const finished = ahead && !force ? await ahead.finished : undefined;
+    let finished: FinishedBuild | undefined = ahead && !force ? await ahead.finished : undefined;
+    // Built here: asynchronously, so the dev loop (whose passes share this process) syncs meanwhile.
+    if (!finished && !this.dryRun && (force || !this.daemonImage(image)))
+      finished = await buildStreaming({ ...image.build, ...(force ? { force } : {}) }, this.workspaceRoot, this.plan(image), this.spawn);
     image.record = ensureImage({ ...image.build, dryRun: this.dryRun, ...(force ? { force } : {}) }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected, finished);
     image.inspected = undefined;
     if (finished?.push?.status === 0) this.pushedAhead.set(image.service, finished.push.ref);

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { ClusterError, OFFLINE_FIX, Runner, capture, commandLine, stream } from '@todo/cluster';
+import { ClusterError, OFFLINE_FIX, Runner, capture, commandLine, stream, streamAndCapture } from '@todo/cluster';
 import { baseImagesFromEnv, globalArgs } from './base-images';
 import { InspectedImage, dockerBin, dockerEnv, inspectImage } from './docker';
 import { contentKey } from './key';
@@ -157,10 +157,11 @@ export function buildArgsFor(plan: BuildPlan, options: BuildOptions, ca: string 
   ];
 }
 
-/** A docker build that ran without the terminal (startBuild): its exit status, time and output file. */
+/** A docker build that ran before ensureImage records it (startBuild, buildStreaming): its exit status, time and output file. */
 export interface FinishedBuild {
   status: number;
   seconds: number;
+  /** Where its output went (a background build); '' when it went to the terminal (buildStreaming). */
   logFile: string;
   /** The push that followed a successful build (startBuild's `pushTo`): its exit status and seconds. */
   push?: { ref: string; status: number; seconds: number };
@@ -242,6 +243,18 @@ export function startBuild(options: BuildOptions, workspaceRoot: string, plan: B
   return { finished, stop: job.stop };
 }
 
+/**
+ * The build of `plan` now, its output to the terminal line by line, without blocking this process: the
+ * dev loop's rebuild runs this way, so the loop keeps syncing other saves while an image builds (a
+ * synchronous build would stop its event loop, file watcher included). `spawner`: the deploy run's.
+ */
+export async function buildStreaming(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, spawner: typeof streamAndCapture = streamAndCapture): Promise<FinishedBuild> {
+  const started = Date.now();
+  console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
+  const r = await spawner(dockerBin(), buildArgsFor(plan, options, caBundle(options)), { cwd: workspaceRoot, env: dockerEnv(), discard: true });
+  return { status: r.status, seconds: (Date.now() - started) / 1000, logFile: '' };
+}
+
 /** A push that ran in the background (startPush). */
 export interface FinishedPush {
   ref: string;
@@ -297,7 +310,9 @@ export function ensureImage(
       return undefined;
     }
     const fix = `fix what the output names; a pull error there means a base image is unreachable: ${OFFLINE_FIX}`;
-    if (finished) {
+    if (finished && !finished.logFile) {
+      if (finished.status !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, fix);
+    } else if (finished) {
       const output = relative(workspaceRoot, finished.logFile);
       if (finished.status !== 0) {
         console.error(tailOf(finished.logFile));

@@ -55,13 +55,13 @@ export function loadStep(image: ServiceImage): Step<DeployRun> {
       if (run.registry) {
         if ((await run.pushedAheadRef(image)) === ref && (await inRegistry(run, ref, record.ref))) return true;
         if (run.runner(run.tools.docker, ['tag', record.ref, ref]).status !== 0) return false;
-        if (run.stream(run.tools.docker, ['push', ref]) !== 0) {
+        if ((await run.streamAsync(run.tools.docker, ['push', ref])) !== 0) {
           throw new ClusterError(`push ${image.service}`, `docker push ${ref} failed`, `log in (\`docker login ${run.registry}\`) and check that the registry is reachable; a local registry must be in Docker's insecure-registries unless it is localhost`);
         }
         return true;
       }
-      if (run.cluster.type === 'minikube') return run.stream(run.tools.minikube!, minikubeImageLoadArgs(run.cluster.name, ref)) === 0;
-      if (run.stream(run.tools.kind!, ['load', 'docker-image', ref, '--name', run.cluster.name]) !== 0) {
+      if (run.cluster.type === 'minikube') return (await run.streamAsync(run.tools.minikube!, minikubeImageLoadArgs(run.cluster.name, ref))) === 0;
+      if ((await run.streamAsync(run.tools.kind!, ['load', 'docker-image', ref, '--name', run.cluster.name])) !== 0) {
         run.forgetNodeImages();
         return false;
       }

@@ -51,10 +51,14 @@ export const otherImagesStep: Step<DeployRun> = {
     }
     const { todo } = await otherImagesToLoad(run);
     run.forgetNodeImages();
-    return todo.every((i) => {
-      if (!run.registry) return run.stream(run.tools.kind!, ['load', 'docker-image', i.ref, '--name', run.cluster.name]) === 0;
+    for (const i of todo) {
+      if (!run.registry) {
+        if ((await run.streamAsync(run.tools.kind!, ['load', 'docker-image', i.ref, '--name', run.cluster.name])) !== 0) return false;
+        continue;
+      }
       if (i.ref !== i.source && !inspectImage(i.ref, run.tools.docker, run.runner) && run.runner(run.tools.docker, ['tag', i.source, i.ref]).status !== 0) return false;
-      return run.stream(run.tools.docker, ['push', i.ref]) === 0;
-    });
+      if ((await run.streamAsync(run.tools.docker, ['push', i.ref])) !== 0) return false;
+    }
+    return true;
   },
 };
