@@ -362,6 +362,20 @@ describe('docker-build (recording docker stand-in)', () => {
     }
   });
 
+  it('a push started ahead with a go file holds until the file exists (the deploy: until the new nodes are Ready), and its seconds count from then', async () => {
+    execFileSync(process.env.DOCKER!, ['build', '--tag', 'todo-base/postgres:18-x']);
+    const go = join(bin, 'out', 'push-go');
+    mkdirSync(dirname(go), { recursive: true });
+    const push = startPush('todo-base/postgres:18-x', 'localhost:5001/todo-base/postgres:18-x', join(bin, 'out', 'push.log'), root, go);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(calls().filter((c) => c.startsWith('push '))).toEqual([]); // tagged, not pushed
+    writeFileSync(go, '');
+    const done = await push.finished;
+    expect(done.status).toBe(0);
+    expect(calls().filter((c) => c.startsWith('push '))).toEqual(['push localhost:5001/todo-base/postgres:18-x']);
+    expect(done.seconds).toBeLessThan(0.8); // from the go, not from the start
+  });
+
   it('refuses build arguments it owns', async () => {
     await expect(dockerBuildExecutor({ ...options, buildArgs: { VERSION: '9' } }, context())).resolves.toEqual({ success: false });
   });

@@ -187,6 +187,13 @@ const JOB_SHELL = [
 ];
 
 /**
+ * Waits until the file $TODO_PUSH_GO exists (when set): a push started ahead holds until its caller says
+ * go (the deploy: once the new cluster's nodes are Ready), at most 15 minutes (then it gives up: its step
+ * pushes).
+ */
+const WAIT_FOR_GO = 'n=0; while [ -n "${TODO_PUSH_GO:-}" ] && [ ! -e "$TODO_PUSH_GO" ]; do [ $n -lt 4500 ] || exit 1; n=$((n + 1)); sleep 0.2; done';
+
+/**
  * A background build followed by its push: `$1` is docker, the rest the build's arguments. The build's
  * end is marked by touching $TODO_BUILT_MARK (its time splits the build's seconds from the push's); a
  * failed push exits PUSH_FAILED, so the caller tells it from a failed build.
@@ -196,13 +203,14 @@ const BUILD_THEN_PUSH = [
   'd=$1; shift',
   'job "$d" "$@" || exit $?',
   ': > "$TODO_BUILT_MARK"',
+  `${WAIT_FOR_GO} || exit 86`,
   'printf \'\\n$ docker push %s\\n\' "$TODO_PUSH_REF"',
   'job "$d" push "$TODO_PUSH_REF" || exit 86',
 ].join('\n');
 const PUSH_FAILED = 86;
 
 /** A push (after a tag) in the background: `$1` docker, `$2` the image the daemon has, `$3` the reference pushed. */
-const TAG_THEN_PUSH = [...JOB_SHELL, '[ "$2" = "$3" ] || job "$1" tag "$2" "$3" || exit $?', 'job "$1" push "$3"'].join('\n');
+const TAG_THEN_PUSH = [...JOB_SHELL, '[ "$2" = "$3" ] || job "$1" tag "$2" "$3" || exit $?', WAIT_FOR_GO, 'job "$1" push "$3"'].join('\n');
 
 /** Runs `script` with /bin/sh in the background, its output into `logFile`; `finished` resolves at its exit. */
 function inBackground(script: string, args: string[], logFile: string, cwd: string, env: NodeJS.ProcessEnv) {
@@ -225,20 +233,23 @@ function inBackground(script: string, args: string[], logFile: string, cwd: stri
  * in a synchronous command meanwhile, as the deploy does while kind creates the cluster, and a full pipe
  * would stall the build). ensureImage(..., finished) then records it as it would a build it ran itself.
  * `pushTo`: also tag the image as that reference and push it once built (the deploy's local registry, which
- * runs before kind creates the cluster), so the load step finds it there.
+ * runs before kind creates the cluster), so the load step finds it there; with `goFile`, not before that
+ * file exists.
  */
-export function startBuild(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, logFile: string, pushTo?: string): BackgroundBuild {
+export function startBuild(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, logFile: string, pushTo?: string, goFile?: string): BackgroundBuild {
   const args = buildArgsFor(plan, options, caBundle(options));
   const mark = `${logFile}.built`;
   rmSync(mark, { force: true });
   const job = pushTo
-    ? inBackground(BUILD_THEN_PUSH, [dockerBin(), ...args.slice(0, -1), '--tag', pushTo, args[args.length - 1]], logFile, workspaceRoot, { ...dockerEnv(), TODO_PUSH_REF: pushTo, TODO_BUILT_MARK: mark })
+    ? inBackground(BUILD_THEN_PUSH, [dockerBin(), ...args.slice(0, -1), '--tag', pushTo, args[args.length - 1]], logFile, workspaceRoot, { ...dockerEnv(), TODO_PUSH_REF: pushTo, TODO_BUILT_MARK: mark, ...(goFile ? { TODO_PUSH_GO: goFile } : {}) })
     : inBackground(JOB_SHELL.concat('job "$@"').join('\n'), [dockerBin(), ...args], logFile, workspaceRoot, dockerEnv());
   const finished = job.finished.then(({ code, started, ended }): FinishedBuild => {
     if (!pushTo || !existsSync(mark)) return { status: code === PUSH_FAILED ? 1 : code, seconds: (ended - started) / 1000, logFile };
     const built = statSync(mark).mtimeMs;
     rmSync(mark, { force: true });
-    return { status: 0, seconds: Math.max(0, built - started) / 1000, logFile, push: { ref: pushTo, status: code, seconds: Math.max(0, ended - built) / 1000 } };
+    // The push began when the build ended or, if later, when it was let go.
+    const pushed = Math.max(built, goFile && existsSync(goFile) ? statSync(goFile).mtimeMs : 0);
+    return { status: 0, seconds: Math.max(0, built - started) / 1000, logFile, push: { ref: pushTo, status: code, seconds: Math.max(0, ended - pushed) / 1000 } };
   });
   return { finished, stop: job.stop };
 }
@@ -263,10 +274,11 @@ export interface FinishedPush {
   logFile: string;
 }
 
-/** Tags `source` as `ref` (unless they are the same) and pushes it, in the background, output into `logFile`. */
-export function startPush(source: string, ref: string, logFile: string, cwd: string): { finished: Promise<FinishedPush>; stop(): void } {
-  const job = inBackground(TAG_THEN_PUSH, [dockerBin(), source, ref], logFile, cwd, dockerEnv());
-  return { finished: job.finished.then(({ code, started, ended }) => ({ ref, status: code, seconds: (ended - started) / 1000, logFile })), stop: job.stop };
+/** Tags `source` as `ref` (unless they are the same) and pushes it, in the background, output into `logFile`; with `goFile`, not before that file exists. */
+export function startPush(source: string, ref: string, logFile: string, cwd: string, goFile?: string): { finished: Promise<FinishedPush>; stop(): void } {
+  const job = inBackground(TAG_THEN_PUSH, [dockerBin(), source, ref], logFile, cwd, { ...dockerEnv(), ...(goFile ? { TODO_PUSH_GO: goFile } : {}) });
+  const from = (started: number) => Math.max(started, goFile && existsSync(goFile) ? statSync(goFile).mtimeMs : 0);
+  return { finished: job.finished.then(({ code, started, ended }) => ({ ref, status: code, seconds: Math.max(0, ended - from(started)) / 1000, logFile })), stop: job.stop };
 }
 
 /** The last lines of a background build's output (printed when it failed). */

@@ -98,7 +98,9 @@ export const clusterStep: Step<DeployRun> = {
       run.buildAhead(log, push);
       if (push) run.pushOtherImagesAhead(otherImagesInDaemon(run), log);
     }
-    await kindUp(run.kind!, { kind: run.tools.kind!, kubectl: run.tools.kubectl, docker: run.tools.docker }, bounded(run), log);
+    // The pushes started ahead go once the nodes are Ready, during the ingress and CoreDNS rollouts.
+    await kindUp(run.kind!, { kind: run.tools.kind!, kubectl: run.tools.kubectl, docker: run.tools.docker }, bounded(run), log, undefined, undefined, () => run.releasePushesAhead());
+    run.releasePushesAhead(); // also when kind's cluster existed already (nothing waited for the nodes)
     return true;
   },
 };

@@ -73,6 +73,7 @@ it('pushed ahead (the cluster step started it while kind creates the cluster): t
     t.cluster.state.override = (line) =>
       line === 'docker image inspect postgres:17' ? { stdout: JSON.stringify([{ Id: 'sha256:p17', RepoTags: ['postgres:17'], RepoDigests: [`${registry}/postgres@sha256:d17`] }]) } : undefined;
     c.pushOtherImagesAhead([{ ref: `${registry}/postgres:17`, source: 'postgres:17' }], () => undefined);
+    c.releasePushesAhead(); // the cluster step's: the new nodes are Ready
     expect(await otherImagesStep.needed(c)).toEqual({ needed: true, reason: `${registry}/postgres:17 is being pushed to ${registry} in the background (started with the cluster step): waiting for it` });
     expect(await otherImagesStep.run(c)).toBe(true);
     expect(readFileSync(join(dir, 'calls'), 'utf8')).toBe(`tag postgres:17 ${registry}/postgres:17\npush ${registry}/postgres:17\n`);
@@ -83,6 +84,7 @@ it('pushed ahead (the cluster step started it while kind creates the cluster): t
     writeFileSync(join(dir, 'fail'), '');
     t.cluster.state.override = (line) => (line === 'docker image inspect postgres:17' ? { stdout: JSON.stringify([{ Id: 'sha256:p17', RepoTags: ['postgres:17'], RepoDigests: [] }]) } : undefined);
     c.pushOtherImagesAhead([{ ref: `${registry}/postgres:17`, source: 'postgres:17' }], () => undefined);
+    c.releasePushesAhead(); // the cluster step's: the new nodes are Ready
     expect(await otherImagesStep.run(c)).toBe(true);
     expect(console.log).toHaveBeenCalledWith(expect.stringMatching(/postgres:17: the push in the background failed \(exit 1; its output: dist\/deploy\/local\.push-postgres_17\.log\): pushing it again$/));
     expect(t.cluster.calls.filter((l) => /^docker push/.test(l))).toEqual([`docker push ${registry}/postgres:17`]);
