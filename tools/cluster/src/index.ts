@@ -35,7 +35,7 @@ export { minikubeUp, minikubeImageLoadArgs, minikubeOptions, minikubeStartArgs, 
 export type { MinikubeOptions } from './minikube';
 export { ensureEncryptionConfig, clusterStateDir, removeClusterState, ENCRYPTED_PREFIX, NODE_ENCRYPTION_DIR } from './encryption';
 export { checkDocker, checkPorts, portFree } from './preflight';
-export { registryDockerCommands, registryOptions, registryGap } from './registry';
+export { registryOptions, registryGap } from './registry';
 export type { RegistryOptions } from './registry';
 export { versions, stateDir, toolsDir, TOOL_NAMES } from './versions';
 export type { ToolName } from './versions';

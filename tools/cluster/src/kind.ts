@@ -57,12 +57,7 @@ function kubectlArgs(o: KindOptions, args: string[]): string[] {
 }
 
 /** `probe` asks the ingress once (httpStatus), `host` reads the machine's limits and load (readHost); tests give stand-ins. */
-/**
- * `nodesReady`: called once every node is Ready, before the ingress and CoreDNS rollouts are waited for
- * (the deploy starts its registry pushes there: they wait that long so they do not slow the nodes' own
- * start-up on a small machine).
- */
-export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log, probe: (t: HttpTarget) => Promise<number> = httpStatus, host: () => HostFacts = readHost, nodesReady?: () => void): Promise<void> {
+export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log, probe: (t: HttpTarget) => Promise<number> = httpStatus, host: () => HostFacts = readHost): Promise<void> {
   const docker = checkDocker(runner, t.docker);
   const kc = o.kubeconfig ? ['--kubeconfig', o.kubeconfig] : [];
   if (kindClusters(runner, t).includes(o.name)) {
@@ -117,7 +112,6 @@ export async function kindUp(o: KindOptions, t: Tools, runner: Runner, log: Log,
   k('metrics-server: apply', 'check METRICS_SERVER_IMAGE; `kubectl -n kube-system describe deployment/metrics-server` shows what failed', ['apply', '-f', '-'], metricsServerManifest());
   // What kind create --wait would have waited for, now that the work above overlapped it.
   k('wait for the nodes to be Ready', `the nodes' kubelet or CNI did not come up: \`kubectl describe nodes\`, \`docker logs ${o.name}-control-plane\`; nx run cluster:cluster-down, then cluster-up again`, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=180s'], undefined, true);
-  nodesReady?.();
   for (const d of ing.deployments) {
     const [ns, name] = d.split('/');
     k(`ingress: wait for ${d}`, `kubectl -n ${ns} describe deployment/${name}; ImagePullBackOff means the image is unreachable: set TRAEFIK_IMAGE, or on a machine without a container registry npx nx run todo:deploy-local --offline (docs/troubleshooting.md)`, ['-n', ns, 'rollout', 'status', `deployment/${name}`, '--timeout=180s'], undefined, true);

@@ -39,8 +39,6 @@ let env: NodeJS.ProcessEnv = {};
 let kubectlBin = '';
 let kindBin = '';
 let sessions: string[] = [];
-/** The cold deploy's output (beforeAll): test 1 reads how its images reached the cluster's registry. */
-let coldOut = '';
 const figures: Record<string, unknown> = {};
 const failures: Record<string, Outcome> = {};
 
@@ -147,7 +145,7 @@ beforeAll(async () => {
   for (const v of ['HELM', 'KUBECTL', 'KIND_NODE_IMAGE', 'TRAEFIK_IMAGE', 'METRICS_SERVER_IMAGE', 'KIND_LOAD_IMAGES', 'TODO_BASE_IMAGES', 'TODO_OFFLINE']) delete env[v];
   removeCluster(); // a leftover from an aborted run
   const t0 = Date.now();
-  coldOut = ok(await nx(['run', 'todo:deploy-local', '--offline', `--values=${join(state, 'scale-values.yaml')}`]));
+  ok(await nx(['run', 'todo:deploy-local', '--offline', `--values=${join(state, 'scale-values.yaml')}`]));
   figures.deploySeconds = (Date.now() - t0) / 1000;
   // kubeadm's CoreDNS has no PodDisruptionBudget: a drain could take both replicas at once, and name
   // lookups (the frontend finding the backend) would fail. The cluster a user drains needs one too.
@@ -172,22 +170,6 @@ afterAll(() => {
   writeFileSync(join(dir, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
   process.stderr.write(`scale e2e figures (reports/scale/figures.json):\n${JSON.stringify(figures, null, 1)}\n`);
 }, 300_000);
-
-test("0. the cold deploy (beforeAll) started the local registry before kind created the cluster and pushed every image there meanwhile: its load steps only waited", () => {
-  const registry = `localhost:${env.KIND_REGISTRY_PORT}`;
-  const created = coldOut.indexOf('Starting control-plane');
-  expect(created).toBeGreaterThan(0);
-  for (const service of ['backend', 'frontend']) {
-    // Built now and pushed after its build, or already in the daemon (an earlier suite's identical copy) and pushed at once.
-    const started = coldOut.search(new RegExp(`cluster: (building todo-${service}:content-\\w+ in the background meanwhile, then pushing it to ${registry}|pushing ${registry}/todo-${service}:content-\\w+ in the background meanwhile)`));
-    expect({ service, started: started > 0 && started < created }).toEqual({ service, started: true });
-    expect(coldOut).toMatch(new RegExp(`${registry}/todo-${service}:content-\\w+: pushed in the background in [\\d.]+s`));
-    expect(coldOut).toMatch(new RegExp(`load ${service}: ${registry}/todo-${service}:content-\\w+ was pushed to ${registry} in the background \\(started with the cluster step\\)`));
-  }
-  expect(coldOut).toMatch(new RegExp(`other images: ${registry}/todo-base/postgres:[\\w.-]+ is being pushed to ${registry} in the background`));
-  expect(coldOut).toMatch(new RegExp(`${registry}/todo-base/postgres:[\\w.-]+: pushed in the background in [\\d.]+s`));
-  expect(coldOut).not.toMatch(/push in the background failed|the push after the build failed/);
-});
 
 test('1. scales out under load to at least 3 replicas and back in without it: no 5xx, no refused connection, no restart', async () => {
   // The HPA acts only once the metrics API reports the backend's CPU.

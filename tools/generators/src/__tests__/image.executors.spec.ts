@@ -4,15 +4,15 @@
  * CLI whose "daemon" is a JSON file. The real-daemon behaviour (build, rmi, rebuild) is exercised by
  * apps/e2e/src/containers.e2e.ts.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import dockerBuildExecutor from '../executors/docker-build/executor';
 import { loopbackPort, runArgs } from '../executors/docker-run/executor';
 import imageScanExecutor, { scanArgs } from '../executors/image-scan/executor';
-import { ensureImage, planBuild, startBuild, startPush } from '../images/build';
+import { buildStreaming, ensureImage, planBuild, startBuild } from '../images/build';
 import { globalArgs } from '../images/base-images';
 import { contentKey } from '../images/key';
 import { readRecord } from '../images/record';
@@ -159,12 +159,6 @@ if (args[0] === 'image' && args[1] === 'inspect') {
   const ok = ${JSON.stringify(opts.pullable ?? [])}.includes(args[1]);
   if (ok) { add('sha256:' + Buffer.from(args[1]).toString('hex').slice(0, 64).padEnd(64, '0'), args[1]); save(); }
   else { console.error('Error response from daemon: pull access denied'); process.exit(1); }
-} else if (args[0] === 'push') {
-  // FAKE_PUSH_MS: a push that takes time; FAKE_PUSH_FAIL: one the registry refuses.
-  if (!find(args[1])) { console.error('An image does not exist locally with the tag: ' + args[1]); process.exit(1); }
-  if (process.env.FAKE_PUSH_MS) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.FAKE_PUSH_MS));
-  if (process.env.FAKE_PUSH_FAIL) { console.error('Get "http://localhost:5001/v2/": dial tcp 127.0.0.1:5001: connect: connection refused'); process.exit(1); }
-  console.log('pushed ' + args[1]);
 } else if (args[0] === 'rmi') {
   for (const ref of args.slice(1)) for (const i of Object.values(images)) i.RepoTags = i.RepoTags.filter((t) => t !== ref);
   save();
@@ -296,84 +290,29 @@ describe('docker-build (recording docker stand-in)', () => {
     }
   });
 
-  it('a background build with pushTo: tagged for the registry in the same build, pushed once built; the seconds split; a failed push is not a failed build', async () => {
+  it("buildStreaming (the deploy's own build) leaves the process's event loop running while docker builds, and is recorded as built; a failed one says its output is above", async () => {
     const plan = planBuild(options, root, process.env.DOCKER!);
-    const logFile = join(bin, 'out', 'build.log');
-    const ref = `localhost:5001/${plan.contentRef}`;
-    process.env.FAKE_BUILD_MS = '300';
-    process.env.FAKE_PUSH_MS = '600';
+    process.env.FAKE_BUILD_MS = '800';
     try {
-      const finished = await startBuild(options, root, plan, logFile, ref).finished;
-      const [build, push] = calls().filter((c) => /^(build|push) /.test(c));
-      expect(build).toContain(`--tag ${ref}`);
-      expect(push).toBe(`push ${ref}`);
-      expect(finished).toMatchObject({ status: 0, logFile, push: { ref, status: 0 } });
-      expect(finished.seconds).toBeGreaterThanOrEqual(0.3);
-      expect(finished.push!.seconds).toBeGreaterThanOrEqual(0.5);
-      expect(readFileSync(logFile, 'utf8')).toMatch(new RegExp(`#1 \\[internal\\][\\s\\S]*\\$ docker push ${ref}\\npushed ${ref}`));
-      ensureImage(options, root, 'api-image', plan, false, undefined, finished);
-      expect(console.log).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`^${ref}: pushed in the background in [\\d.]+s, after its build$`)));
+      // The dev loop's watcher and syncs live on this event loop: they must go on during a rebuild.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 50);
+      const finished = await buildStreaming(options, root, plan);
+      clearInterval(timer);
+      expect(ticks).toBeGreaterThanOrEqual(8);
+      expect(finished).toMatchObject({ status: 0, logFile: '' });
+      expect(ensureImage(options, root, 'api-image', plan, false, undefined, finished)).toMatchObject({ built: true, ref: plan.contentRef });
+      expect(calls().filter((c) => c.startsWith('build '))).toHaveLength(1);
 
-      process.env.FAKE_PUSH_FAIL = '1';
+      process.env.FAKE_BUILD_FAIL = '1';
       const next = planBuild({ ...options, environment: 'dev' }, root, process.env.DOCKER!);
-      const failed = await startBuild({ ...options, environment: 'dev' }, root, next, logFile, `localhost:5001/${next.contentRef}`).finished;
-      expect(failed.status).toBe(0); // the image is built and recorded; only its push is left to the load step
-      expect(failed.push!.status).not.toBe(0);
-      expect(ensureImage({ ...options, environment: 'dev' }, root, 'api-image', next, false, undefined, failed)).toMatchObject({ built: true, ref: next.contentRef });
-      expect(console.log).toHaveBeenCalledWith(expect.stringMatching(/: the push after the build failed \(its output: .*\); the load step pushes it again$/));
+      const failed = await buildStreaming({ ...options, environment: 'dev' }, root, next);
+      expect(failed.status).toBe(1);
+      expect(() => ensureImage({ ...options, environment: 'dev' }, root, 'api-image', next, false, undefined, failed)).toThrow(/docker build of todo-api:content-\w+ failed \(its output is above\)/);
     } finally {
       delete process.env.FAKE_BUILD_MS;
-      delete process.env.FAKE_PUSH_MS;
-      delete process.env.FAKE_PUSH_FAIL;
+      delete process.env.FAKE_BUILD_FAIL;
     }
-  });
-
-  it('stop() ends a background build and the docker it runs, not only its shell', async () => {
-    const plan = planBuild(options, root, process.env.DOCKER!);
-    process.env.FAKE_BUILD_MS = '20000';
-    try {
-      const started = Date.now();
-      const background = startBuild(options, root, plan, join(bin, 'out', 'stopped.log'), `localhost:5001/${plan.contentRef}`);
-      while (!existsSync(join(bin, 'build-started'))) await new Promise((r) => setTimeout(r, 50));
-      background.stop();
-      const finished = await background.finished;
-      expect(finished.status).not.toBe(0);
-      expect(finished.push).toBeUndefined();
-      expect(Date.now() - started).toBeLessThan(10_000);
-      // The fake build's process is gone too, not left sleeping (pgrep exits 1 when nothing matches).
-      expect(spawnSync('pgrep', ['-f', `${bin}/docker build`], { encoding: 'utf8' })).toMatchObject({ status: 1, stdout: '' });
-    } finally {
-      delete process.env.FAKE_BUILD_MS;
-    }
-  });
-
-  it('startPush tags and pushes in the background; a failed push has its status and output', async () => {
-    execFileSync(process.env.DOCKER!, ['build', '--tag', 'todo-base/postgres:18-x']);
-    const ok = await startPush('todo-base/postgres:18-x', 'localhost:5001/todo-base/postgres:18-x', join(bin, 'out', 'push.log'), root).finished;
-    expect(ok).toMatchObject({ status: 0, ref: 'localhost:5001/todo-base/postgres:18-x' });
-    expect(calls().slice(-2)).toEqual(['tag todo-base/postgres:18-x localhost:5001/todo-base/postgres:18-x', 'push localhost:5001/todo-base/postgres:18-x']);
-    process.env.FAKE_PUSH_FAIL = '1';
-    try {
-      const failed = await startPush('todo-base/postgres:18-x', 'localhost:5001/todo-base/postgres:18-x', join(bin, 'out', 'push.log'), root).finished;
-      expect(failed.status).not.toBe(0);
-      expect(readFileSync(failed.logFile, 'utf8')).toContain('connection refused');
-    } finally {
-      delete process.env.FAKE_PUSH_FAIL;
-    }
-  });
-
-  it('a push started ahead with a go file holds until the file exists (the deploy: until the new nodes are Ready), and its seconds count from then', async () => {
-    execFileSync(process.env.DOCKER!, ['build', '--tag', 'todo-base/postgres:18-x']);
-    const go = join(bin, 'out', 'push-go');
-    mkdirSync(dirname(go), { recursive: true });
-    const push = startPush('todo-base/postgres:18-x', 'localhost:5001/todo-base/postgres:18-x', join(bin, 'out', 'push.log'), root, go);
-    await new Promise((r) => setTimeout(r, 800));
-    expect(calls().filter((c) => c.startsWith('push '))).toEqual([]); // tagged, not pushed
-    writeFileSync(go, '');
-    const done = await push.finished;
-    expect(done.status).toBe(0);
-    expect(calls().filter((c) => c.startsWith('push '))).toEqual(['push localhost:5001/todo-base/postgres:18-x']);
-    expect(done.seconds).toBeLessThan(0.8); // from the go, not from the start
   });
 
   it('refuses build arguments it owns', async () => {

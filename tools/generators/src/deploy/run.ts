@@ -11,10 +11,10 @@
  * commands (deploy/steps/*.spec.ts).
  */
 import { ReadAhead } from './read-ahead';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { ClusterError, EnvTarget, Helm, KindOptions, RegistryOptions, RunResult, Runner, ToolName, capture, commandLine, dockerNotRunning, execOrPrint, kindOptions, lastLine, probeHelm, registryOptions, resolveTool, streamAndCapture } from '@todo/cluster';
-import { BackgroundBuild, BuildOptions, BuildPlan, FinishedBuild, FinishedPush, buildStreaming, ensureImage, planBuild, startBuild, startPush } from '../images/build';
+import { BackgroundBuild, BuildOptions, BuildPlan, FinishedBuild, buildStreaming, ensureImage, planBuild, startBuild } from '../images/build';
 import { InspectedImage, dockerBin, inspectImage } from '../images/docker';
 import { ImageRecord } from '../images/record';
 import { Workspace, imageProject } from '../images/project';
@@ -122,14 +122,6 @@ export class DeployRun implements EnvContext {
   private releaseRead?: StoredRelease;
   /** Builds started ahead of their step (buildAhead), by service. */
   private readonly buildsAhead = new Map<string, BackgroundBuild>();
-  /** Services whose image was pushed to the registry ahead of its load step, and the reference pushed. */
-  readonly pushedAhead = new Map<string, string>();
-  /** Pushes started ahead of images the daemon already had (buildAhead with push), by service. */
-  private readonly servicePushesAhead = new Map<string, { finished: Promise<FinishedPush>; stop(): void }>();
-  /** Pushes of the other images (the database's) started ahead (pushOtherImagesAhead), by reference. */
-  private readonly otherPushesAhead = new Map<string, { finished: Promise<FinishedPush>; stop(): void }>();
-  /** Stops every background job this run started and no step waited for. */
-  private readonly stops = new Set<() => void>();
   /** Why the release step's check found the release stale; undefined when it found it current (or has not run). */
   releaseStale?: string;
   /** Every command of the run's steps goes through it (see the file's comment); the checks' reads may be answered ahead (read-ahead.ts). */
@@ -302,7 +294,6 @@ export class DeployRun implements EnvContext {
       finished = await buildStreaming({ ...image.build, ...(force ? { force } : {}) }, this.workspaceRoot, this.plan(image), this.spawn);
     image.record = ensureImage({ ...image.build, dryRun: this.dryRun, ...(force ? { force } : {}) }, this.workspaceRoot, image.project, this.plan(image), false, image.inspected, finished);
     image.inspected = undefined;
-    if (finished?.push?.status === 0) this.pushedAhead.set(image.service, finished.push.ref);
     return image.record;
   }
 
@@ -311,52 +302,18 @@ export class DeployRun implements EnvContext {
    * content tag the daemon lacks), each one's output into dist/deploy/<env>.build-<service>.log. The
    * cluster step calls it before kind creates a cluster (no node yet) or minikube starts: a build needs
    * only Docker, and the cluster's creation mostly waits, so the two overlap (a cold deploy's two longest
-   * steps). build() then waits for that build instead of starting one. `push`: the local registry already
-   * runs (startRegistryAhead), so each build is pushed there as soon as it ends, and the load step finds it.
+   * steps). build() then waits for that build instead of starting one. The pushes are not started ahead:
+   * on 2 CPUs, pushes (dockerd compresses every layer) during the cluster's start-up slowed it by more
+   * than they saved (docs/deploy.md, "Speed").
    */
-  buildAhead(log: (line: string) => void, push = false): void {
+  buildAhead(log: (line: string) => void): void {
     if (this.dryRun) return;
-    if (push) {
-      mkdirSync(join(this.workspaceRoot, 'dist', 'deploy'), { recursive: true });
-      rmSync(this.pushGoFile, { force: true });
-    }
     for (const image of this.images) {
-      if (this.buildsAhead.has(image.service) || this.servicePushesAhead.has(image.service)) continue;
-      const plan = this.plan(image);
-      const pushTo = push ? `${this.registry}/${plan.contentRef}` : undefined;
-      if (this.daemonImage(image)) {
-        // Built before (the daemon keeps the content tag): only its push can go ahead.
-        if (!pushTo) continue;
-        const output = join('dist', 'deploy', `${this.name}.push-${image.service}.log`);
-        const job = startPush(plan.contentRef, pushTo, join(this.workspaceRoot, output), this.workspaceRoot, this.pushGoFile);
-        this.servicePushesAhead.set(image.service, job);
-        this.stops.add(job.stop);
-        log(`pushing ${pushTo} in the background meanwhile (output: ${output})`);
-        continue;
-      }
+      if (this.buildsAhead.has(image.service) || this.daemonImage(image)) continue;
       const output = join('dist', 'deploy', `${this.name}.build-${image.service}.log`);
-      const build = startBuild({ ...image.build }, this.workspaceRoot, plan, join(this.workspaceRoot, output), pushTo, pushTo ? this.pushGoFile : undefined);
-      this.buildsAhead.set(image.service, build);
-      this.stops.add(build.stop);
-      log(`building ${plan.contentRef} in the background meanwhile${pushTo ? `, then pushing it to ${this.registry}` : ''} (output: ${output})`);
+      this.buildsAhead.set(image.service, startBuild({ ...image.build }, this.workspaceRoot, this.plan(image), join(this.workspaceRoot, output)));
+      log(`building ${this.plan(image).contentRef} in the background meanwhile (output: ${output})`);
     }
-  }
-
-  /**
-   * The file whose creation lets the pushes started ahead go (releasePushesAhead). They hold until the new
-   * cluster's nodes are Ready: on a 2-CPU machine, pushes (dockerd compresses each layer) during kind's own
-   * start-up slowed it by as much as they saved (cold deploys, interleaved A/B: 97.8 s with them from the
-   * start against 93.8 s without them, medians of 3).
-   */
-  private get pushGoFile(): string {
-    return join(this.workspaceRoot, 'dist', 'deploy', `${this.name}.push-go`);
-  }
-
-  /** Lets the pushes started ahead go (the cluster step calls it once the new cluster's nodes are Ready). */
-  releasePushesAhead(): void {
-    if (!this.stops.size || this.dryRun) return;
-    mkdirSync(join(this.workspaceRoot, 'dist', 'deploy'), { recursive: true });
-    writeFileSync(this.pushGoFile, '');
   }
 
   /** Whether the image's build was started ahead and not yet waited for (its step says so). */
@@ -364,60 +321,10 @@ export class DeployRun implements EnvContext {
     return this.buildsAhead.has(image.service);
   }
 
-  /**
-   * The reference this run pushed ahead for the image (its build's push, or the push of an image the
-   * daemon had), waiting for that push if it still runs; undefined when none was pushed (or it failed:
-   * the load step then pushes).
-   */
-  async pushedAheadRef(image: ServiceImage): Promise<string | undefined> {
-    const job = this.servicePushesAhead.get(image.service);
-    if (job) {
-      this.servicePushesAhead.delete(image.service);
-      const push = await job.finished;
-      if (push.status === 0) {
-        console.log(`${push.ref}: pushed in the background in ${push.seconds.toFixed(1)}s`);
-        this.pushedAhead.set(image.service, push.ref);
-      } else console.log(`${push.ref}: the push in the background failed (exit ${push.status}; its output: ${relative(this.workspaceRoot, push.logFile)}): pushing it now`);
-    }
-    return this.pushedAhead.get(image.service);
-  }
-
-  /**
-   * Starts pushing, in the background, the other images (the database's) that the Docker daemon has, to the
-   * local registry started ahead: the other-images step then waits for them. `images`: what it would push
-   * (third-party reference, and the daemon's name for it when that differs).
-   */
-  pushOtherImagesAhead(images: { ref: string; source: string }[], log: (line: string) => void): void {
-    if (this.dryRun) return;
-    for (const { ref, source } of images) {
-      if (this.otherPushesAhead.has(ref)) continue;
-      const output = join('dist', 'deploy', `${this.name}.push-${ref.replace(/^[^/]*\//, '').replace(/[^\w.-]+/g, '_')}.log`);
-      const push = startPush(source, ref, join(this.workspaceRoot, output), this.workspaceRoot, this.pushGoFile);
-      this.otherPushesAhead.set(ref, push);
-      this.stops.add(push.stop);
-      log(`pushing ${ref} to ${this.registry} in the background meanwhile (output: ${output})`);
-    }
-  }
-
-  /** The other images' pushes started ahead, not yet waited for. */
-  otherImagesPushingAhead(): string[] {
-    return [...this.otherPushesAhead.keys()];
-  }
-
-  /** Waits for the other images' pushes started ahead; returns them (a failed one's step pushes it again). */
-  async otherImagesPushedAhead(): Promise<FinishedPush[]> {
-    const done = await Promise.all([...this.otherPushesAhead.values()].map((p) => p.finished));
-    this.otherPushesAhead.clear();
-    return done;
-  }
-
-  /** Stops the builds and pushes started ahead that no step waited for (the run failed before them). */
+  /** Stops the builds started ahead that no step waited for (the run failed before them). */
   stopBuildsAhead(): void {
-    for (const stop of this.stops) stop();
-    this.stops.clear();
+    for (const b of this.buildsAhead.values()) b.stop();
     this.buildsAhead.clear();
-    this.servicePushesAhead.clear();
-    this.otherPushesAhead.clear();
   }
 
   /**
@@ -429,7 +336,6 @@ export class DeployRun implements EnvContext {
    */
   nextPass(rebuild: string[]): void {
     for (const image of this.images) if (rebuild.includes(image.service)) Object.assign(image, { plan: undefined, record: undefined, inspected: undefined });
-    this.pushedAhead.clear();
     this.nodeImageLists.clear();
     this.releaseRead = undefined;
     this.releaseStale = undefined;

@@ -10,7 +10,7 @@
  *   4. write dist/images/<project>.json (id, tags, size) for kind load / Helm.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ClusterError, OFFLINE_FIX, Runner, capture, commandLine, stream, streamAndCapture } from '@todo/cluster';
 import { baseImagesFromEnv, globalArgs } from './base-images';
@@ -163,8 +163,6 @@ export interface FinishedBuild {
   seconds: number;
   /** Where its output went (a background build); '' when it went to the terminal (buildStreaming). */
   logFile: string;
-  /** The push that followed a successful build (startBuild's `pushTo`): its exit status and seconds. */
-  push?: { ref: string; status: number; seconds: number };
 }
 
 /** A docker build running in the background: wait for `finished`, or stop() it. */
@@ -174,84 +172,25 @@ export interface BackgroundBuild {
 }
 
 /**
- * What every background job's shell starts with: `job` runs a command as a job the shell waits for, so
- * stop()'s SIGTERM (and a Ctrl-C's SIGINT, which a non-interactive shell's jobs ignore) reaches docker,
- * not only the shell. At its exit the shell touches its output file: that time is when the job ended,
- * even if the caller only sees the exit later.
- */
-const JOB_SHELL = [
-  'trap \'touch "$TODO_JOB_LOG"\' EXIT',
-  "trap 'kill $pid 2>/dev/null; exit 143' TERM",
-  "trap 'kill $pid 2>/dev/null; exit 130' INT",
-  'job() { "$@" & pid=$!; wait $pid; }',
-];
-
-/**
- * Waits until the file $TODO_PUSH_GO exists (when set): a push started ahead holds until its caller says
- * go (the deploy: once the new cluster's nodes are Ready), at most 15 minutes (then it gives up: its step
- * pushes).
- */
-const WAIT_FOR_GO = 'n=0; while [ -n "${TODO_PUSH_GO:-}" ] && [ ! -e "$TODO_PUSH_GO" ]; do [ $n -lt 4500 ] || exit 1; n=$((n + 1)); sleep 0.2; done';
-
-/**
- * A background build followed by its push: `$1` is docker, the rest the build's arguments. The build's
- * end is marked by touching $TODO_BUILT_MARK (its time splits the build's seconds from the push's); a
- * failed push exits PUSH_FAILED, so the caller tells it from a failed build.
- */
-const BUILD_THEN_PUSH = [
-  ...JOB_SHELL,
-  'd=$1; shift',
-  'job "$d" "$@" || exit $?',
-  ': > "$TODO_BUILT_MARK"',
-  `${WAIT_FOR_GO} || exit 86`,
-  'printf \'\\n$ docker push %s\\n\' "$TODO_PUSH_REF"',
-  'job "$d" push "$TODO_PUSH_REF" || exit 86',
-].join('\n');
-const PUSH_FAILED = 86;
-
-/** A push (after a tag) in the background: `$1` docker, `$2` the image the daemon has, `$3` the reference pushed. */
-const TAG_THEN_PUSH = [...JOB_SHELL, '[ "$2" = "$3" ] || job "$1" tag "$2" "$3" || exit $?', WAIT_FOR_GO, 'job "$1" push "$3"'].join('\n');
-
-/** Runs `script` with /bin/sh in the background, its output into `logFile`; `finished` resolves at its exit. */
-function inBackground(script: string, args: string[], logFile: string, cwd: string, env: NodeJS.ProcessEnv) {
-  const started = Date.now();
-  mkdirSync(dirname(logFile), { recursive: true });
-  const out = openSync(logFile, 'w');
-  const child = spawn('/bin/sh', ['-c', script, 'sh', ...args], { cwd, env: { ...env, TODO_JOB_LOG: logFile }, stdio: ['ignore', out, out] });
-  closeSync(out); // the child holds its own descriptor
-  // The exit is seen only when the caller's event loop runs again (maybe long after): the output file's
-  // time is when the job ended (the shell touches it last).
-  const finished = new Promise<{ code: number; started: number; ended: number }>((resolve) => {
-    child.on('error', () => resolve({ code: 127, started, ended: Date.now() }));
-    child.on('close', (code) => resolve({ code: code ?? 1, started, ended: Math.max(started, Math.min(Date.now(), statSync(logFile).mtimeMs)) }));
-  });
-  return { finished, stop: () => void child.kill('SIGTERM') };
-}
-
-/**
  * Starts the build of `plan` in the background, its output into `logFile` (not a pipe: the caller may block
  * in a synchronous command meanwhile, as the deploy does while kind creates the cluster, and a full pipe
  * would stall the build). ensureImage(..., finished) then records it as it would a build it ran itself.
- * `pushTo`: also tag the image as that reference and push it once built (the deploy's local registry, which
- * runs before kind creates the cluster), so the load step finds it there; with `goFile`, not before that
- * file exists.
  */
-export function startBuild(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, logFile: string, pushTo?: string, goFile?: string): BackgroundBuild {
+export function startBuild(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, logFile: string): BackgroundBuild {
+  const started = Date.now();
+  mkdirSync(dirname(logFile), { recursive: true });
+  const out = openSync(logFile, 'w');
   const args = buildArgsFor(plan, options, caBundle(options));
-  const mark = `${logFile}.built`;
-  rmSync(mark, { force: true });
-  const job = pushTo
-    ? inBackground(BUILD_THEN_PUSH, [dockerBin(), ...args.slice(0, -1), '--tag', pushTo, args[args.length - 1]], logFile, workspaceRoot, { ...dockerEnv(), TODO_PUSH_REF: pushTo, TODO_BUILT_MARK: mark, ...(goFile ? { TODO_PUSH_GO: goFile } : {}) })
-    : inBackground(JOB_SHELL.concat('job "$@"').join('\n'), [dockerBin(), ...args], logFile, workspaceRoot, dockerEnv());
-  const finished = job.finished.then(({ code, started, ended }): FinishedBuild => {
-    if (!pushTo || !existsSync(mark)) return { status: code === PUSH_FAILED ? 1 : code, seconds: (ended - started) / 1000, logFile };
-    const built = statSync(mark).mtimeMs;
-    rmSync(mark, { force: true });
-    // The push began when the build ended or, if later, when it was let go.
-    const pushed = Math.max(built, goFile && existsSync(goFile) ? statSync(goFile).mtimeMs : 0);
-    return { status: 0, seconds: Math.max(0, built - started) / 1000, logFile, push: { ref: pushTo, status: code, seconds: Math.max(0, ended - pushed) / 1000 } };
+  const child = spawn(dockerBin(), args, { cwd: workspaceRoot, env: dockerEnv(), stdio: ['ignore', out, out] });
+  closeSync(out); // the child holds its own descriptor
+  const finished = new Promise<FinishedBuild>((resolve) => {
+    // The exit is seen only when the caller's event loop runs again (maybe long after): the output's last
+    // write is when the build ended.
+    const end = (status: number) => resolve({ status, seconds: (Math.min(Date.now(), statSync(logFile).mtimeMs) - started) / 1000, logFile });
+    child.on('error', () => end(127));
+    child.on('close', (code) => end(code ?? 1));
   });
-  return { finished, stop: job.stop };
+  return { finished, stop: () => void child.kill('SIGTERM') };
 }
 
 /**
@@ -264,21 +203,6 @@ export async function buildStreaming(options: BuildOptions, workspaceRoot: strin
   console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
   const r = await spawner(dockerBin(), buildArgsFor(plan, options, caBundle(options)), { cwd: workspaceRoot, env: dockerEnv(), discard: true });
   return { status: r.status, seconds: (Date.now() - started) / 1000, logFile: '' };
-}
-
-/** A push that ran in the background (startPush). */
-export interface FinishedPush {
-  ref: string;
-  status: number;
-  seconds: number;
-  logFile: string;
-}
-
-/** Tags `source` as `ref` (unless they are the same) and pushes it, in the background, output into `logFile`; with `goFile`, not before that file exists. */
-export function startPush(source: string, ref: string, logFile: string, cwd: string, goFile?: string): { finished: Promise<FinishedPush>; stop(): void } {
-  const job = inBackground(TAG_THEN_PUSH, [dockerBin(), source, ref], logFile, cwd, { ...dockerEnv(), ...(goFile ? { TODO_PUSH_GO: goFile } : {}) });
-  const from = (started: number) => Math.max(started, goFile && existsSync(goFile) ? statSync(goFile).mtimeMs : 0);
-  return { finished: job.finished.then(({ code, started, ended }) => ({ ref, status: code, seconds: Math.max(0, ended - from(started)) / 1000, logFile })), stop: job.stop };
 }
 
 /** The last lines of a background build's output (printed when it failed). */
@@ -331,9 +255,6 @@ export function ensureImage(
         throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed in the background (the last lines of its output are above; all of it: ${output})`, fix);
       }
       console.log(`${plan.contentRef}: built in the background in ${finished.seconds.toFixed(1)}s (its output: ${output})`);
-      const push = finished.push;
-      if (push?.status === 0) console.log(`${push.ref}: pushed in the background in ${push.seconds.toFixed(1)}s, after its build`);
-      else if (push) console.log(`${push.ref}: the push after the build failed (its output: ${output}); the load step pushes it again`);
     } else {
       console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
       if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, fix);

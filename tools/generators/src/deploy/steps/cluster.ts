@@ -3,40 +3,14 @@
  * minikube are created or repaired through @todo/cluster (the code `nx run cluster:cluster-up` runs);
  * an existing context is only checked (its ingress and storage belong to whoever runs it).
  */
-import { ClusterError, Runner, ingressManifests, kindUp, lastLine, minikubeUp, registryDockerCommands, registryGap } from '@todo/cluster';
+import { ClusterError, Runner, ingressManifests, kindUp, lastLine, minikubeUp, registryGap } from '@todo/cluster';
 import type { DeployRun } from '../run';
 import type { Step, StepCheck } from '../step';
-import { otherImagesInDaemon } from './other-images';
 
 const kindNode = (run: DeployRun) => `${run.cluster.name}-control-plane`;
 const log = (m: string) => console.log(`cluster: ${m}`);
 /** The run's runner with @todo/cluster's 10-minute ceiling (its `run`): kind create and the waits are bounded. */
 const bounded = (run: DeployRun): Runner => (cmd, args, opts = {}) => run.runner(cmd, args, { timeoutMs: 600_000, ...opts });
-
-/**
- * Before kind creates the cluster: starts the local registry's container (on Docker's default network;
- * cluster-up connects it to the kind network once kind has made that) and waits until it answers, so the
- * pushes can overlap the cluster's creation. False when there is no local registry or it cannot start
- * here; cluster-up then sets it up (or says why it cannot) as it always did, and the load steps push.
- */
-async function startRegistryAhead(run: DeployRun): Promise<boolean> {
-  const r = run.localRegistry;
-  if (!r) return false;
-  const state = run.runner(run.tools.docker, ['inspect', '-f', '{{.State.Running}}', r.name]).stdout.trim();
-  if (state === 'false') return false; // there but stopped: cluster-up's repair
-  if (state !== 'true') {
-    const [[, ...args]] = registryDockerCommands(r, { running: false, connected: true });
-    if (run.runner(run.tools.docker, args).status !== 0) return false;
-  }
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((ok) => setTimeout(ok, 100))) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${r.hostPort}/v2/`, { signal: AbortSignal.timeout(2000) })).ok) return true;
-    } catch {
-      // not listening yet
-    }
-  }
-  return false;
-}
 
 export const clusterStep: Step<DeployRun> = {
   name: 'cluster',
@@ -91,16 +65,8 @@ export const clusterStep: Step<DeployRun> = {
     if (node === 'false') {
       // A stopped node (after a reboot): start it rather than recreate it, which would lose the volumes.
       if (run.stream(run.tools.docker, ['start', kindNode(run)]) !== 0) return false;
-    } else if (node !== 'true') {
-      // No node: kind creates the cluster, a cold deploy's longest wait. With the local registry running
-      // first, each image is also pushed as soon as it is built, and the database's image meanwhile.
-      const push = await startRegistryAhead(run);
-      run.buildAhead(log, push);
-      if (push) run.pushOtherImagesAhead(otherImagesInDaemon(run), log);
-    }
-    // The pushes started ahead go once the nodes are Ready, during the ingress and CoreDNS rollouts.
-    await kindUp(run.kind!, { kind: run.tools.kind!, kubectl: run.tools.kubectl, docker: run.tools.docker }, bounded(run), log, undefined, undefined, () => run.releasePushesAhead());
-    run.releasePushesAhead(); // also when kind's cluster existed already (nothing waited for the nodes)
+    } else if (node !== 'true') run.buildAhead(log); // no node: kind creates the cluster, a cold deploy's longest wait
+    await kindUp(run.kind!, { kind: run.tools.kind!, kubectl: run.tools.kubectl, docker: run.tools.docker }, bounded(run), log);
     return true;
   },
 };

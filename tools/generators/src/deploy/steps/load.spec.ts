@@ -89,23 +89,6 @@ describe('registry environment', () => {
     expect(calls()).toEqual(expect.arrayContaining([`docker tag todo-backend:content-b1 localhost:${port}/todo-backend:content-b1`, `docker push localhost:${port}/todo-backend:content-b1`]));
   });
 
-  it('pushed by the build ahead (cluster step): the step says so and pushes nothing; a registry without it gets the push', async () => {
-    digest = 'sha256:aaaa';
-    const c = ctxFor('local');
-    c.registry = `localhost:${port}`;
-    const ref = `localhost:${port}/todo-backend:content-b1`;
-    c.pushedAhead.set('backend', ref);
-    t.cluster.state.inspect = JSON.stringify([{ Id: 'sha256:bbbb', RepoTags: [], RepoDigests: [`localhost:${port}/todo-backend@sha256:aaaa`] }]);
-    const step = loadStep(c.images[0]);
-    expect(await step.needed(c)).toEqual({ needed: true, reason: `${ref} was pushed to localhost:${port} in the background (started with the cluster step)` });
-    expect(await step.run(c)).toBe(true);
-    expect(calls().filter((l) => /^docker (tag|push)/.test(l))).toEqual([]);
-    digest = 'sha256:cccc'; // not what was pushed (the registry lost it, or another image took the tag): pushed again
-    expect(await step.needed(c)).toEqual({ needed: true, reason: `push ${ref} to localhost:${port}` });
-    expect(await step.run(c)).toBe(true);
-    expect(calls()).toContain(`docker push ${ref}`);
-  });
-
   it('a failed push names the login and the insecure-registries setting', async () => {
     const c = ctxFor('local');
     c.registry = `localhost:${port}`;

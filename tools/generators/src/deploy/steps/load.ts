@@ -10,12 +10,6 @@ import type { DeployRun, ServiceImage } from '../run';
 import type { Step } from '../step';
 import { nodesMissing, registryHas } from './image-presence';
 
-/** The registry serves `ref` with the digest the daemon's image (under `ref` or its content tag) got when pushed. */
-async function inRegistry(run: DeployRun, ref: string, contentRef: string): Promise<boolean> {
-  const local = inspectImage(ref, run.tools.docker, run.runner) ?? inspectImage(contentRef, run.tools.docker, run.runner);
-  return registryHas(ref, local?.RepoDigests ?? []);
-}
-
 export function loadStep(image: ServiceImage): Step<DeployRun> {
   const target = (run: DeployRun) => {
     const record = run.record(image)!;
@@ -28,11 +22,8 @@ export function loadStep(image: ServiceImage): Step<DeployRun> {
       if (!record) return { needed: true, reason: `load ${image.build.image} (dry run: not checked)` };
       const ref = target(run);
       if (run.registry) {
-        if (await inRegistry(run, ref, record.ref)) {
-          // Pushed by this run's build ahead (cluster step): the step's work was done in the background.
-          if ((await run.pushedAheadRef(image)) === ref) return { needed: true, reason: `${ref} was pushed to ${run.registry} in the background (started with the cluster step)` };
-          return { needed: false, reason: `${ref} is in the registry with this image's digest` };
-        }
+        const local = inspectImage(ref, run.tools.docker, run.runner) ?? inspectImage(record.ref, run.tools.docker, run.runner);
+        if (await registryHas(ref, local?.RepoDigests ?? [])) return { needed: false, reason: `${ref} is in the registry with this image's digest` };
         return { needed: true, reason: `push ${ref} to ${run.registry}` };
       }
       if (run.cluster.type === 'minikube') {
@@ -53,7 +44,6 @@ export function loadStep(image: ServiceImage): Step<DeployRun> {
       }
       const ref = target(run);
       if (run.registry) {
-        if ((await run.pushedAheadRef(image)) === ref && (await inRegistry(run, ref, record.ref))) return true;
         if (run.runner(run.tools.docker, ['tag', record.ref, ref]).status !== 0) return false;
         if ((await run.streamAsync(run.tools.docker, ['push', ref])) !== 0) {
           throw new ClusterError(`push ${image.service}`, `docker push ${ref} failed`, `log in (\`docker login ${run.registry}\`) and check that the registry is reachable; a local registry must be in Docker's insecure-registries unless it is localhost`);

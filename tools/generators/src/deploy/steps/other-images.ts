@@ -3,7 +3,6 @@
  * the kind nodes or pushed to the registry when the Docker daemon has them and the cluster lacks them
  * (image-presence.ts); otherwise the cluster pulls them.
  */
-import { relative } from 'node:path';
 import { inspectImage } from '../../images/docker';
 import { OtherImage, effectiveValues, thirdPartyImages } from '../../release/values';
 import type { DeployRun } from '../run';
@@ -23,21 +22,12 @@ async function otherImagesToLoad(run: DeployRun): Promise<{ todo: OtherImage[]; 
   return { todo, present: local.filter((l) => l.found).map((l) => l.image), pulled: local.filter((l) => !l.found).map((l) => l.image) };
 }
 
-/** The other images the Docker daemon has (under the chart's reference or its source): what the cluster step pushes ahead. */
-export function otherImagesInDaemon(run: DeployRun): OtherImage[] {
-  return thirdPartyImages(effectiveValues(run.valuesFiles, run.sets)).filter(
-    (i) => inspectImage(i.ref, run.tools.docker, run.runner) ?? inspectImage(i.source, run.tools.docker, run.runner),
-  );
-}
-
 export const otherImagesStep: Step<DeployRun> = {
   name: 'other images',
   async needed(run) {
     const images = thirdPartyImages(effectiveValues(run.valuesFiles, run.sets));
     if (images.length === 0) return { needed: false, reason: 'none' };
     if ((run.cluster.type !== 'kind' && !run.registry) || run.dryRun) return { needed: false, reason: `the cluster pulls ${images.map((i) => i.ref).join(', ')}` };
-    const ahead = run.otherImagesPushingAhead();
-    if (ahead.length) return { needed: true, reason: `${ahead.join(', ')} is being pushed to ${run.registry} in the background (started with the cluster step): waiting for it` };
     const { todo, present, pulled } = await otherImagesToLoad(run);
     const also = pulled.length ? `; the cluster pulls ${pulled.map((i) => i.ref).join(', ')}` : '';
     return todo.length
@@ -45,12 +35,9 @@ export const otherImagesStep: Step<DeployRun> = {
       : { needed: false, reason: `${present.map((i) => i.ref).join(', ') || 'nothing'} already ${run.registry ? 'in the registry' : 'on the node'}${also}` };
   },
   async run(run) {
-    for (const push of await run.otherImagesPushedAhead()) {
-      if (push.status === 0) console.log(`${push.ref}: pushed in the background in ${push.seconds.toFixed(1)}s`);
-      else console.log(`${push.ref}: the push in the background failed (exit ${push.status}; its output: ${relative(run.workspaceRoot, push.logFile)}): pushing it again`);
-    }
     const { todo } = await otherImagesToLoad(run);
     run.forgetNodeImages();
+    // Each transfer without blocking the process (DeployRun.streamAsync: the dev loop syncs meanwhile).
     for (const i of todo) {
       if (!run.registry) {
         if ((await run.streamAsync(run.tools.kind!, ['load', 'docker-image', i.ref, '--name', run.cluster.name])) !== 0) return false;
