@@ -161,8 +161,8 @@ export function buildArgsFor(plan: BuildPlan, options: BuildOptions, ca: string 
 export interface FinishedBuild {
   status: number;
   seconds: number;
-  /** Where its output went (a background build); '' when it went to the terminal (buildStreaming). */
-  logFile: string;
+  /** Where its output went (a background build, startBuild); none when it went to the terminal (buildStreaming). */
+  logFile?: string;
 }
 
 /** A docker build running in the background: wait for `finished`, or stop() it. */
@@ -193,6 +193,9 @@ export function startBuild(options: BuildOptions, workspaceRoot: string, plan: B
   return { finished, stop: () => void child.kill('SIGTERM') };
 }
 
+/** What a build on the terminal says first (ensureImage's own, buildStreaming's). */
+const buildingLine = (plan: BuildPlan, force?: boolean) => (force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
+
 /**
  * The build of `plan` now, its output to the terminal line by line, without blocking this process: the
  * dev loop's rebuild runs this way, so the loop keeps syncing other saves while an image builds (a
@@ -200,9 +203,9 @@ export function startBuild(options: BuildOptions, workspaceRoot: string, plan: B
  */
 export async function buildStreaming(options: BuildOptions, workspaceRoot: string, plan: BuildPlan, spawner: typeof streamAndCapture = streamAndCapture): Promise<FinishedBuild> {
   const started = Date.now();
-  console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
+  console.log(buildingLine(plan, options.force));
   const r = await spawner(dockerBin(), buildArgsFor(plan, options, caBundle(options)), { cwd: workspaceRoot, env: dockerEnv(), discard: true });
-  return { status: r.status, seconds: (Date.now() - started) / 1000, logFile: '' };
+  return { status: r.status, seconds: (Date.now() - started) / 1000 };
 }
 
 /** The last lines of a background build's output (printed when it failed). */
@@ -222,7 +225,7 @@ export function ensureImage(
   quiet = false,
   /** The content tag's inspect result when the caller already has it (the deploy looked once). */
   inspected?: { image: InspectedImage | undefined },
-  /** The build already ran in the background (startBuild): record its outcome instead of building. */
+  /** The build already ran (startBuild in the background, or buildStreaming): record its outcome instead of building. */
   finished?: FinishedBuild,
 ): ImageRecord | undefined {
   const started = Date.now();
@@ -246,9 +249,7 @@ export function ensureImage(
       return undefined;
     }
     const fix = `fix what the output names; a pull error there means a base image is unreachable: ${OFFLINE_FIX}`;
-    if (finished && !finished.logFile) {
-      if (finished.status !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, fix);
-    } else if (finished) {
+    if (finished?.logFile) {
       const output = relative(workspaceRoot, finished.logFile);
       if (finished.status !== 0) {
         console.error(tailOf(finished.logFile));
@@ -256,8 +257,10 @@ export function ensureImage(
       }
       console.log(`${plan.contentRef}: built in the background in ${finished.seconds.toFixed(1)}s (its output: ${output})`);
     } else {
-      console.log(options.force ? `Building ${plan.contentRef} (--force).` : `${plan.contentRef} is not in the daemon: building.`);
-      if (stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() }) !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, fix);
+      // On the terminal: already run (buildStreaming), or run here.
+      if (!finished) console.log(buildingLine(plan, options.force));
+      const status = finished ? finished.status : stream(docker, args, { cwd: workspaceRoot, env: dockerEnv() });
+      if (status !== 0) throw new ClusterError('docker build', `docker build of ${plan.contentRef} failed (its output is above)`, fix);
     }
     image = inspectImage(plan.contentRef, docker);
     if (!image) throw new ClusterError('docker build', `docker build succeeded but ${plan.contentRef} is not in the daemon`, 'check the Docker daemon (`docker images`) and retry');
