@@ -1,8 +1,10 @@
 /**
  * A warm --offline in milliseconds: the last resolution (dist/deploy/offline.json) is reused when the
  * recipes it came from are unchanged (a hash of every file the build scripts read: tools/offline-kind,
- * tools/base-images, scripts/go-tool.sh) and what it names is still there (the images in the Docker
- * daemon, the binaries on disk). Otherwise the build scripts run, which are cached themselves.
+ * tools/base-images, scripts/go-tool.sh), the stand-ins given by variables are the same ones (their
+ * values, and the base images file's content, are part of the key), and what it names is still there
+ * (the images in the Docker daemon, the binaries on disk). Otherwise the build scripts run, which are
+ * cached themselves but still take a second or more of shell and `docker` calls on every run.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -14,9 +16,17 @@ const SKIP = new Set(['test', 'node_modules', 'README.md']);
 
 export const resolutionFile = (root: string) => join(root, 'dist', 'deploy', 'offline.json');
 
-/** Hash of the recipes' files (names and contents) and the cache directory they build into. */
-export function recipesKey(root: string, cacheDir: string): string {
+/**
+ * Hash of the recipes' files (names and contents), the cache directory they build into, and the
+ * stand-ins given by variables (`given`: name -> value; a given base images file by its content too,
+ * since it can be rewritten in place): a resolution made with other variables, or none, is not reused.
+ */
+export function recipesKey(root: string, cacheDir: string, given: Record<string, string> = {}): string {
   const h = createHash('sha256').update(cacheDir);
+  for (const [k, v] of Object.entries(given).sort(([a], [b]) => a.localeCompare(b))) {
+    h.update(`\0${k}=${v}\0`);
+    if (k === 'TODO_BASE_IMAGES' && existsSync(v)) h.update(readFileSync(v));
+  }
   const walk = (p: string) => {
     if (statSync(p).isDirectory()) {
       for (const n of readdirSync(p).sort()) if (!SKIP.has(n)) walk(join(p, n));

@@ -54,3 +54,43 @@ describe('reuse of the last resolution', () => {
     expect(reusable(root, key, '/bin/true')).toBeUndefined();
   });
 });
+
+describe('reuse with stand-ins given by variables', () => {
+  // A fake docker whose "image inspect" finds every image: what is tested is the key, not the daemon.
+  const setup = () => {
+    const root = mkdtempSync(join(tmpdir(), 'offline-given-'));
+    const images = join(root, 'images.json');
+    writeFileSync(images, JSON.stringify({ postgres: { IMAGE: 'pg:1' } }));
+    const bin = join(root, 'tool');
+    writeFileSync(bin, '');
+    const stored = { KIND_NODE_IMAGE: 'n:1', TRAEFIK_IMAGE: 't:1', METRICS_SERVER_IMAGE: 'm:1', KIND_BIN: bin, HELM_BIN: bin, KUBECTL_BIN: bin, TODO_BASE_IMAGES: images, KIND_REGISTRY_IMAGE: 'r:1', POSTGRES_IMAGE: 'pg:1' };
+    const given = { KIND_BIN: bin, TODO_BASE_IMAGES: images };
+    const cache = join(root, 'cache');
+    storeResolution(root, recipesKey(root, cache, given), stored);
+    const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...given, TODO_CACHE_DIR: cache, DOCKER: '/bin/true', ...extra });
+    return { root, images, bin, env };
+  };
+
+  it('reuses the resolution made with the same variables: the scripts do not run, the rest is exported', async () => {
+    const { root, env: mk } = setup();
+    const env = mk();
+    const lines: string[] = [];
+    const r = await prepareOffline(root, (l) => lines.push(l), env);
+    expect(lines.join('\n')).toMatch(/reusing the stand-ins resolved before \(recipes and given variables unchanged/);
+    expect(lines.join('\n')).not.toMatch(/offline \[1\/8\]/); // no build script ran
+    expect(r.set).toEqual({ KIND_NODE_IMAGE: 'n:1', TRAEFIK_IMAGE: 't:1', METRICS_SERVER_IMAGE: 'm:1', HELM_BIN: expect.any(String), KUBECTL_BIN: expect.any(String), KIND_REGISTRY_IMAGE: 'r:1' });
+    expect(env.KIND_NODE_IMAGE).toBe('n:1');
+  });
+
+  it('does not reuse it with another value, one variable more, or a base images file rewritten in place', () => {
+    const { root, images, bin, env } = setup();
+    const key = (e: NodeJS.ProcessEnv) => recipesKey(root, e.TODO_CACHE_DIR!, Object.fromEntries(['KIND_BIN', 'TODO_BASE_IMAGES', 'HELM_BIN'].filter((k) => e[k]).map((k) => [k, e[k]!])));
+    const same = key(env());
+    expect(reusable(root, same, '/bin/true')).toBeDefined();
+    expect(key(env({ KIND_BIN: `${bin}-other` }))).not.toBe(same);
+    expect(key(env({ HELM_BIN: bin }))).not.toBe(same);
+    expect(recipesKey(root, env().TODO_CACHE_DIR!)).not.toBe(same); // none given
+    writeFileSync(images, JSON.stringify({ postgres: { IMAGE: 'pg:2' } }));
+    expect(key(env())).not.toBe(same);
+  });
+});

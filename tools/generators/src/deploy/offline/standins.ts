@@ -71,13 +71,15 @@ async function script(root: string, piece: string, args: string[], log: Log, i: 
 /** Builds or reuses every stand-in not given by a variable, and exports them into `env`. */
 export async function prepareOffline(root: string, log: Log = console.log, env: NodeJS.ProcessEnv = process.env): Promise<StandIns> {
   const set: Record<string, string> = {};
-  const key = recipesKey(root, cacheDir(env));
-  const before = OFFLINE_VARIABLES.filter((k) => env[k]);
-  const hit = before.length ? undefined : reusable(root, key, env.DOCKER || 'docker');
+  // The stand-ins given by variables are part of the key: a resolution is reused only with the same ones
+  // (the benchmark and the e2e suites give some; a variable given once must not stick to later runs).
+  const given = Object.fromEntries(OFFLINE_VARIABLES.filter((k) => env[k]).map((k) => [k, env[k]!]));
+  const key = recipesKey(root, cacheDir(env), given);
+  const hit = reusable(root, key, env.DOCKER || 'docker');
   if (hit) {
-    for (const k of OFFLINE_VARIABLES) env[k] = set[k] = hit[k];
+    for (const k of OFFLINE_VARIABLES) if (!(k in given)) env[k] = set[k] = hit[k];
     loadIntoNodes(env);
-    log(`offline: reusing the stand-ins resolved before (recipes unchanged; images and tools present): ${hit.KIND_NODE_IMAGE}, ${hit.POSTGRES_IMAGE}`);
+    log(`offline: reusing the stand-ins resolved before (recipes${Object.keys(given).length ? ' and given variables' : ''} unchanged; images and tools present): ${hit.KIND_NODE_IMAGE}, ${hit.POSTGRES_IMAGE}`);
     return { set, valuesFile: postgresValues(root, hit.POSTGRES_IMAGE) };
   }
   const give = async (k: (typeof OFFLINE_VARIABLES)[number], value: () => string | Promise<string>) => {
@@ -108,8 +110,7 @@ export async function prepareOffline(root: string, log: Log = console.log, env: 
   if (!pg) throw new ClusterError('offline: postgres', `${env.TODO_BASE_IMAGES} names no postgres.IMAGE`, 'npx nx run base-images:build writes it (dist/base-images/images.json)');
   const valuesFile = postgresValues(root, pg);
   log(`offline [8/${n}] postgres stand-in: ${pg} (values: ${valuesFile})`);
-  // Only a resolution made entirely here is reused (a variable given once must not stick).
-  if (!before.length) storeResolution(root, key, { ...set, POSTGRES_IMAGE: pg });
+  storeResolution(root, key, { ...given, ...set, POSTGRES_IMAGE: pg });
   return { set, valuesFile };
 }
 
