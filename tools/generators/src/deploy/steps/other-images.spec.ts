@@ -50,18 +50,3 @@ it('a registry: tags and pushes what the registry lacks', async () => {
     server.close();
   }
 });
-
-it("kind with its local registry: loads them into the node under the registry's name (a pinned image gains nothing by layer), not pushed", async () => {
-  const c = runWithImages();
-  c.registry = 'localhost:5001';
-  c.localRegistry = { name: 'kind-registry', hostPort: 5001, image: 'registry:3' };
-  c.sets.push('global.imageRegistry=localhost:5001');
-  t.cluster.state.crictl = JSON.stringify({ images: [] });
-  expect(await otherImagesStep.needed(c)).toEqual({ needed: true, reason: 'kind load localhost:5001/postgres:17 from the Docker daemon; the cluster pulls localhost:5001/busybox:1.37' });
-  expect(await otherImagesStep.run(c)).toBe(true);
-  expect(t.cluster.calls.filter((l) => /^(docker (tag|push)|kind load)/.test(l))).toEqual(['docker tag postgres:17 localhost:5001/postgres:17', 'kind load docker-image localhost:5001/postgres:17 --name todo']);
-  // On the node under that name with the same id: nothing to do (the registry is not asked).
-  t.cluster.state.crictl = JSON.stringify({ images: [{ id: 'sha256:p17', repoTags: ['localhost:5001/postgres:17'] }] });
-  c.forgetNodeImages();
-  expect(await otherImagesStep.needed(c)).toEqual({ needed: false, reason: 'localhost:5001/postgres:17 already on the node; the cluster pulls localhost:5001/busybox:1.37' });
-});

@@ -2,23 +2,12 @@
  * Step "other images": the images the chart uses that we don't build (the database) are loaded into
  * the kind nodes or pushed to the registry when the Docker daemon has them and the cluster lacks them
  * (image-presence.ts); otherwise the cluster pulls them.
- *
- * A kind cluster with its local registry still gets them by `kind load` (under the registry-prefixed
- * name the chart uses, so the kubelet finds them and pulls nothing): they are pinned and never change
- * layer by layer, which is all the registry is for, and a first push costs far more than a load. The
- * push compresses every layer (dockerd, on the CPUs a new cluster needs) and the node then pulls and
- * unpacks it again; `kind load` streams the uncompressed layers into containerd once. Measured on cold
- * deploys, docs/deploy.md "A cold deploy". An environment's own registry (a cluster that is not kind,
- * or that pulls from elsewhere) still gets a push.
  */
 import { inspectImage } from '../../images/docker';
 import { OtherImage, effectiveValues, thirdPartyImages } from '../../release/values';
 import type { DeployRun } from '../run';
 import type { Step } from '../step';
 import { nodesMissing, registryHas } from './image-presence';
-
-/** Pushed to the environment's registry, or loaded into the kind nodes (also when they have the local registry: see above). */
-const pushed = (run: DeployRun) => !!run.registry && !run.localRegistry;
 
 /** The other images the Docker daemon has and the cluster lacks, and those the cluster will pull. */
 async function otherImagesToLoad(run: DeployRun): Promise<{ todo: OtherImage[]; present: OtherImage[]; pulled: OtherImage[] }> {
@@ -27,7 +16,7 @@ async function otherImagesToLoad(run: DeployRun): Promise<{ todo: OtherImage[]; 
   const todo: OtherImage[] = [];
   for (const { image, found } of local) {
     if (!found) continue;
-    const missing = pushed(run) ? !(await registryHas(image.ref, found.RepoDigests ?? [])) : nodesMissing(run, image.ref, found.Id).length > 0;
+    const missing = run.registry ? !(await registryHas(image.ref, found.RepoDigests ?? [])) : nodesMissing(run, image.ref, found.Id).length > 0;
     if (missing) todo.push(image);
   }
   return { todo, present: local.filter((l) => l.found).map((l) => l.image), pulled: local.filter((l) => !l.found).map((l) => l.image) };
@@ -42,18 +31,20 @@ export const otherImagesStep: Step<DeployRun> = {
     const { todo, present, pulled } = await otherImagesToLoad(run);
     const also = pulled.length ? `; the cluster pulls ${pulled.map((i) => i.ref).join(', ')}` : '';
     return todo.length
-      ? { needed: true, reason: `${pushed(run) ? 'push' : 'kind load'} ${todo.map((i) => i.ref).join(', ')} from the Docker daemon${also}` }
-      : { needed: false, reason: `${present.map((i) => i.ref).join(', ') || 'nothing'} already ${pushed(run) ? 'in the registry' : 'on the node'}${also}` };
+      ? { needed: true, reason: `${run.registry ? 'push' : 'kind load'} ${todo.map((i) => i.ref).join(', ')} from the Docker daemon${also}` }
+      : { needed: false, reason: `${present.map((i) => i.ref).join(', ') || 'nothing'} already ${run.registry ? 'in the registry' : 'on the node'}${also}` };
   },
   async run(run) {
     const { todo } = await otherImagesToLoad(run);
     run.forgetNodeImages();
     // Each transfer without blocking the process (DeployRun.streamAsync: the dev loop syncs meanwhile).
     for (const i of todo) {
-      // The daemon may have it only under its own name (the chart asks for the registry-prefixed one).
+      if (!run.registry) {
+        if ((await run.streamAsync(run.tools.kind!, ['load', 'docker-image', i.ref, '--name', run.cluster.name])) !== 0) return false;
+        continue;
+      }
       if (i.ref !== i.source && !inspectImage(i.ref, run.tools.docker, run.runner) && run.runner(run.tools.docker, ['tag', i.source, i.ref]).status !== 0) return false;
-      const transfer = pushed(run) ? [run.tools.docker, ['push', i.ref]] as const : [run.tools.kind!, ['load', 'docker-image', i.ref, '--name', run.cluster.name]] as const;
-      if ((await run.streamAsync(transfer[0], [...transfer[1]])) !== 0) return false;
+      if ((await run.streamAsync(run.tools.docker, ['push', i.ref])) !== 0) return false;
     }
     return true;
   },
