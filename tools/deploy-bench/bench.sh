@@ -280,16 +280,19 @@ anchor() {
 
 # ------------------------------------------------------------------------------------ breakdowns
 # Our steps of every sample of one variant: "name<TAB>seconds" lines, with Nx start-up (command start
-# to the first step: npx, the project graph, loading the executor), the read-ahead's wait before the
-# first step (the executor's, apart), and exit (the last step to the end).
+# to the first step: npx, the project graph, loading the executor), the executor's own time before its
+# first step (the options with --offline's stand-ins, and the read-ahead's wait), apart, and exit (the
+# last step to the end).
 steps_of() {
   jq -r '
     (.steps[0].startedAt // null) as $first
     | (.readAheadSeconds // 0) as $ahead
-    | (if $first then ($first - .benchStart) / 1000 - $ahead else (.benchEnd - .benchStart) / 1000 - .seconds end) as $nx
+    | (.optionsSeconds // 0) as $opts
+    | (if $first then ($first - .benchStart) / 1000 - $ahead - $opts else (.benchEnd - .benchStart) / 1000 - .seconds end) as $nx
     | (.steps[-1]) as $last
     | (if $first then (.benchEnd - $last.startedAt) / 1000 - $last.seconds else 0 end) as $exit
     | ["Nx start-up (npx, graph, executor load)", $nx],
+      ["options and --offline stand-ins", $opts],
       ["read-ahead wait (the checks'"'"' reads, together)", $ahead],
       (.steps[] | [.name + (if .outcome == "skipped" then " (skipped)" else "" end), .seconds]),
       ["exit (after the last step)", $exit],

@@ -129,6 +129,8 @@ export class DeployRun implements EnvContext {
   readonly readAhead: ReadAhead;
   /** How long the run waited for the checks' reads started together, before its first step (runStepsReadingAhead). */
   readAheadSeconds = 0;
+  /** How long resolving the options took before the run was built (--offline's stand-ins: deployEnvironment). */
+  optionsSeconds = 0;
   readonly spawn: Spawner;
 
   constructor(readonly options: DeployOptions, workspace: Workspace, processes: DeployProcesses = {}) {
