@@ -41,12 +41,27 @@ export function deploySteps(run: DeployRun): Step<DeployRun>[] {
  * runSteps with the checks' reads started together (read-ahead.ts): answered from dist/deploy/`readsFile`
  * (what the last successful run's checks read), which a success rewrites. The dev loop's start-up runs its
  * steps this way too, with a file of its own (its images are the dev ones).
+ *
+ * `buildAhead` (deploy-<env>): the images whose content tag the daemon lacks start building while those
+ * reads run (DeployRun.buildAhead), so a changed source's build overlaps them instead of following them.
+ * Their plans' own reads then run here, live, beside the others. Nothing that fails here is reported:
+ * Docker down or a base image missing is for the tools and build steps to say, with their fixes.
  */
-export async function runStepsReadingAhead(steps: Step<DeployRun>[], run: DeployRun, log: (line: string) => void, readsFile: string): Promise<StepsResult> {
+export async function runStepsReadingAhead(steps: Step<DeployRun>[], run: DeployRun, log: (line: string) => void, readsFile: string, opts: { buildAhead?: boolean } = {}): Promise<StepsResult> {
   const file = join(run.workspaceRoot, 'dist', 'deploy', readsFile);
   try {
     const t0 = Date.now();
-    if (!run.dryRun) await run.readAhead.start(file, run.spawn);
+    if (!run.dryRun) {
+      const reading = run.readAhead.start(file, run.spawn); // every read is started before this returns
+      if (opts.buildAhead) {
+        try {
+          run.buildAhead(log, 'checks');
+        } catch {
+          // The build step plans again and says what is wrong.
+        }
+      }
+      await reading;
+    }
     run.readAheadSeconds = (Date.now() - t0) / 1000;
     const result = await runSteps(steps.map((s) => readingAhead(s, run)), run, log);
     if (result.success && !run.dryRun) run.readAhead.save(file);
@@ -115,13 +130,13 @@ export async function deployEnvironment(options: DeployOptions, workspace: Works
   let steps: StepTiming[] = [];
   let error: string | undefined;
   try {
-    ({ success, steps } = await runStepsReadingAhead(deploySteps(run), run, log, `${run.name}.reads.json`));
+    ({ success, steps } = await runStepsReadingAhead(deploySteps(run), run, log, `${run.name}.reads.json`, { buildAhead: true }));
   } catch (e) {
     error = describeFailure(e);
     console.error(error);
     steps = (e as { steps?: StepTiming[] }).steps ?? [];
   } finally {
-    run.stopBuildsAhead(); // a build started with the cluster step whose own step never came (the run failed first)
+    run.stopBuildsAhead(); // a build started ahead whose own step never came (the run failed first)
   }
   const seconds = (Date.now() - started) / 1000;
   if (!run.dryRun) {

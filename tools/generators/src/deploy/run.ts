@@ -50,6 +50,9 @@ export interface DeployOptions extends EnvExecutorOptions {
 }
 
 /** --localRegistry, else TODO_LOCAL_REGISTRY (false/0/no turns it off), else on. */
+/** What a build started ahead of its step was started with (DeployRun.buildAhead). */
+export type BuildAheadOrigin = 'checks' | 'cluster';
+
 export function localRegistryWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
   if (flag !== undefined) return flag;
   return !['0', 'false', 'no'].includes((env.TODO_LOCAL_REGISTRY ?? '').toLowerCase());
@@ -120,8 +123,8 @@ export class DeployRun implements EnvContext {
   private nodeList?: string[];
   private readonly nodeImageLists = new Map<string, NodeImage[]>();
   private releaseRead?: StoredRelease;
-  /** Builds started ahead of their step (buildAhead), by service. */
-  private readonly buildsAhead = new Map<string, BackgroundBuild>();
+  /** Builds started ahead of their step (buildAhead), by service, with what they were started with. */
+  private readonly buildsAhead = new Map<string, BackgroundBuild & { startedWith: BuildAheadOrigin }>();
   /** Why the release step's check found the release stale; undefined when it found it current (or has not run). */
   releaseStale?: string;
   /** Every command of the run's steps goes through it (see the file's comment); the checks' reads may be answered ahead (read-ahead.ts). */
@@ -266,14 +269,19 @@ export class DeployRun implements EnvContext {
     for (const list of this.nodeImageLists.values()) list.push({ id, repoTags });
   }
 
+  /** Docker's CLI: the tools step's, or before it (a build started with the checks) the one it will find. */
+  private get docker(): string {
+    return this.tools?.docker ?? dockerBin();
+  }
+
   /** The image's build plan (bases, content key, tags), computed once. */
   plan(image: ServiceImage): BuildPlan {
-    return (image.plan ??= planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.tools.docker, this.runner));
+    return (image.plan ??= planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.docker, this.runner));
   }
 
   /** The daemon's image under the content tag, inspected once per run. */
   daemonImage(image: ServiceImage): InspectedImage | undefined {
-    return (image.inspected ??= { image: inspectImage(this.plan(image).contentRef, this.tools.docker, this.runner) }).image;
+    return (image.inspected ??= { image: inspectImage(this.plan(image).contentRef, this.docker, this.runner) }).image;
   }
 
   /** The image's record (tags added, dist/images/<project>.json written) from what the daemon has; undefined in a dry run. */
@@ -301,26 +309,38 @@ export class DeployRun implements EnvContext {
 
   /**
    * Starts now, in the background, the builds this run's build steps would run (the images whose
-   * content tag the daemon lacks), each one's output into dist/deploy/<env>.build-<service>.log. The
-   * cluster step calls it before kind creates a cluster (no node yet) or minikube starts: a build needs
-   * only Docker, and the cluster's creation mostly waits, so the two overlap (a cold deploy's two longest
-   * steps). build() then waits for that build instead of starting one. The pushes are not started ahead:
-   * on 2 CPUs, pushes (dockerd compresses every layer) during the cluster's start-up slowed it by more
-   * than they saved (docs/deploy.md, "Speed").
+   * content tag the daemon lacks), each one's output into dist/deploy/<env>.build-<service>.log;
+   * build() then waits for that build instead of starting one. A build needs only Docker, so it can
+   * overlap what comes before its step:
+   *   'checks'   deploy-<env> calls it as the run starts, while the checks' reads run together
+   *              (runStepsReadingAhead): a one-file deploy's build no longer waits for them;
+   *   'cluster'  the cluster step calls it before kind creates a cluster (no node yet) or minikube
+   *              starts: the cluster's creation mostly waits, and a cold deploy's two longest steps overlap.
+   * The pushes are not started ahead: on 2 CPUs, pushes (dockerd compresses every layer) during the
+   * cluster's start-up slowed it by more than they saved (docs/deploy.md, "Speed").
    */
-  buildAhead(log: (line: string) => void): void {
+  buildAhead(log: (line: string) => void, startedWith: BuildAheadOrigin = 'cluster'): void {
     if (this.dryRun) return;
     for (const image of this.images) {
-      if (this.buildsAhead.has(image.service) || this.daemonImage(image)) continue;
       const output = join('dist', 'deploy', `${this.name}.build-${image.service}.log`);
-      this.buildsAhead.set(image.service, startBuild({ ...image.build }, this.workspaceRoot, this.plan(image), join(this.workspaceRoot, output)));
-      log(`building ${this.plan(image).contentRef} in the background meanwhile (output: ${output})`);
+      const ahead = this.buildsAhead.get(image.service);
+      if (ahead) {
+        // Started with the checks, and now the cluster is created while it runs: that is what its step will say.
+        if (startedWith === 'cluster' && ahead.startedWith === 'checks') {
+          ahead.startedWith = 'cluster';
+          log(`building ${this.plan(image).contentRef} in the background meanwhile (started as the deploy began; output: ${output})`);
+        }
+        continue;
+      }
+      if (this.daemonImage(image)) continue;
+      this.buildsAhead.set(image.service, { ...startBuild({ ...image.build }, this.workspaceRoot, this.plan(image), join(this.workspaceRoot, output)), startedWith });
+      log(`${startedWith === 'checks' ? 'build: ' : ''}building ${this.plan(image).contentRef} in the background meanwhile (output: ${output})`);
     }
   }
 
-  /** Whether the image's build was started ahead and not yet waited for (its step says so). */
-  buildingAhead(image: ServiceImage): boolean {
-    return this.buildsAhead.has(image.service);
+  /** What the image's build was started ahead with, while no step has waited for it yet (its step says so). */
+  buildingAhead(image: ServiceImage): BuildAheadOrigin | undefined {
+    return this.buildsAhead.get(image.service)?.startedWith;
   }
 
   /** Stops the builds started ahead that no step waited for (the run failed before them). */

@@ -14,7 +14,9 @@ export function buildStep(image: ServiceImage, force?: string): Step<DeployRun> 
     needed(run) {
       const { contentRef } = run.plan(image);
       if (force) return { needed: true, reason: `${force}: building ${contentRef} again (Docker's layer cache keeps unchanged layers)` };
-      if (run.buildingAhead(image)) return { needed: true, reason: `${contentRef} is being built in the background (started with the cluster step): waiting for it` };
+      const ahead = run.buildingAhead(image);
+      if (ahead === 'checks') return { needed: true, reason: `${contentRef} is not in the Docker daemon: building ${image.project} (started in the background with the checks: waiting for it)` };
+      if (ahead) return { needed: true, reason: `${contentRef} is being built in the background (while the cluster was created): waiting for it` };
       return run.daemonImage(image)
         ? { needed: false, reason: `${contentRef} is in the Docker daemon (its inputs are unchanged)` }
         : { needed: true, reason: `${contentRef} is not in the Docker daemon: building ${image.project}` };
