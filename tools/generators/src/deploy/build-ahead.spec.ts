@@ -100,3 +100,17 @@ it('a cold deploy: the cluster step finds the build already running, says it goe
   expect(result.steps[1].reason).toBe('todo-backend:content-b2 is being built in the background (while the cluster was created): waiting for it');
   expect(readFileSync(join(bin, 'calls.log'), 'utf8').split('\n').filter((c) => c.startsWith('build '))).toHaveLength(1);
 });
+
+it('an image whose base is missing is left to its step (which pulls it on the terminal): nothing is pulled or built ahead', async () => {
+  const bin = mkdtempSync(join(tmpdir(), 'build-ahead-'));
+  process.env.DOCKER = fakeDocker(bin);
+  const { run } = changedBackendRun(bin);
+  Object.assign(run.images[0], { plan: undefined });
+  writeFileSync(join(t.ws.dir, 'apps/backend-image/Dockerfile'), 'ARG BASE_IMAGE=python:3.13-missing\nFROM ${BASE_IMAGE}\n');
+  const lines: string[] = [];
+  await runStepsReadingAhead([], run, (l) => lines.push(l), 'local.reads.json', { buildAhead: true });
+  expect(t.cluster.calls).toContain('docker image inspect python:3.13-missing'); // asked, through the run's runner
+  expect(readFileSync(join(bin, 'calls.log'), { encoding: 'utf8', flag: 'a+' })).not.toMatch(/^(pull|build) /m);
+  expect(lines).toEqual([]);
+  expect(run.images[0].plan).toBeUndefined();
+});

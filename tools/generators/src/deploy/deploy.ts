@@ -45,7 +45,8 @@ export function deploySteps(run: DeployRun): Step<DeployRun>[] {
  * `buildAhead` (deploy-<env>): the images whose content tag the daemon lacks start building while those
  * reads run (DeployRun.buildAhead), so a changed source's build overlaps them instead of following them.
  * Their plans' own reads then run here, live, beside the others. Nothing that fails here is reported:
- * Docker down or a base image missing is for the tools and build steps to say, with their fixes.
+ * Docker down is for the tools step to say, and an image whose base is missing is left to its build step
+ * (which pulls it, or says how to get it).
  */
 export async function runStepsReadingAhead(steps: Step<DeployRun>[], run: DeployRun, log: (line: string) => void, readsFile: string, opts: { buildAhead?: boolean } = {}): Promise<StepsResult> {
   const file = join(run.workspaceRoot, 'dist', 'deploy', readsFile);

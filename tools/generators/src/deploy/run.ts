@@ -332,6 +332,14 @@ export class DeployRun implements EnvContext {
         }
         continue;
       }
+      if (startedWith === 'checks' && !image.plan) {
+        // Before any step: an image whose base is missing is left to its step (which pulls it on the terminal, once).
+        try {
+          image.plan = planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.docker, this.runner, false);
+        } catch {
+          continue;
+        }
+      }
       if (this.daemonImage(image)) continue;
       this.buildsAhead.set(image.service, { ...startBuild({ ...image.build }, this.workspaceRoot, this.plan(image), join(this.workspaceRoot, output)), startedWith });
       log(`${startedWith === 'checks' ? 'build: ' : ''}building ${this.plan(image).contentRef} in the background meanwhile (output: ${output})`);

@@ -69,10 +69,10 @@ export interface BuildPlan {
 }
 
 /**
- * Everything but the build: bases, key, tags. Pulls a missing base image unless dryRun. Its reads (base
+ * Everything but the build: bases, key, tags. Pulls a missing base image unless dryRun (or `pull` is false: then it throws). Its reads (base
  * images, git) go through `runner` (a deploy's, so they are read ahead with its checks: deploy/read-ahead.ts).
  */
-export function planBuild(options: BuildOptions, workspaceRoot: string, docker: string, runner: Runner = capture): BuildPlan {
+export function planBuild(options: BuildOptions, workspaceRoot: string, docker: string, runner: Runner = capture, pull = true): BuildPlan {
   const environment = options.environment ?? 'local';
   const context = options.context ?? '.';
   const dockerfilePath = join(workspaceRoot, options.dockerfile);
@@ -90,6 +90,8 @@ export function planBuild(options: BuildOptions, workspaceRoot: string, docker: 
     const ref = explicit[name] ?? fromEnv[name] ?? defaults[name];
     if (!ref) throw new OptionError(`${options.dockerfile}: ARG ${name} has no default and no value was given`, `give it a default in the Dockerfile, or pass buildArgs.${name}`);
     let found = inspectImage(ref, docker, runner);
+    // pull=false (a build started ahead of its step): a missing base is left for the step, which pulls it on the terminal.
+    if (!found && !pull) throw new ClusterError('base images', `Base image ${ref} (${name}) is not in the Docker daemon`, 'the build step pulls it');
     if (!found && !options.dryRun) {
       console.log(`Base image ${ref} is not in the daemon; pulling it.`);
       if (stream(docker, ['pull', ref]) !== 0 || !(found = inspectImage(ref, docker)))
