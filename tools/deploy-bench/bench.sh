@@ -75,7 +75,10 @@ KIND_NODE_IMAGE="$(bash tools/offline-kind/scripts/build-node.sh 2>"$logs/build-
 TRAEFIK_VERSION="$(sed -n 's/^TRAEFIK_VERSION=\([^ #]*\).*/\1/p' tools/offline-kind/versions.env)" || die "cannot read tools/offline-kind/versions.env"
 KIND_BIN="$(bash scripts/go-tool.sh kind | tail -1)" || die "scripts/go-tool.sh kind failed"
 KUBECTL_BIN="$(bash tools/offline-kind/scripts/build-go.sh kubernetes 2>"$logs/build-go.log" | tail -1)/kubectl" || { tail -20 "$logs/build-go.log" >&2; die "build-go.sh kubernetes failed"; }
-HELM_BIN="$(bash scripts/go-tool.sh helm3 | tail -1)" || die "scripts/go-tool.sh helm3 failed"
+# BENCH_HELM=helm4 measures both ours and the anchor with Helm 4 (its --wait watches instead of polling every 2 s).
+BENCH_HELM="${BENCH_HELM:-helm3}"
+case "$BENCH_HELM" in helm3) ROLLBACK_FLAG=--atomic ;; helm4) ROLLBACK_FLAG=--rollback-on-failure ;; *) die "BENCH_HELM must be helm3 or helm4 (got '$BENCH_HELM')" ;; esac
+HELM_BIN="$(bash scripts/go-tool.sh "$BENCH_HELM" | tail -1)" || die "scripts/go-tool.sh $BENCH_HELM failed"
 [ -n "$KIND_NODE_IMAGE" ] && [ -n "$TRAEFIK_VERSION" ] || die "could not resolve the offline node image (see $logs/build-node.log)"
 for b in "$KIND_BIN" "$KUBECTL_BIN" "$HELM_BIN"; do [ -x "$b" ] || die "$b is not an executable"; done
 
@@ -270,7 +273,7 @@ anchor() {
     tl=$(now)
     for svc in backend frontend; do sets+=(--set "services.$svc.image.repository=todo-$svc" --set "services.$svc.image.tag=$tag"); done
     "$HELM_BIN" upgrade --install "$RELEASE" charts/todo --kube-context "$CONTEXT" --namespace "$NAMESPACE" --create-namespace \
-      -f charts/todo/values.yaml -f "charts/todo/values-$ENV_NAME.yaml" -f "$PG_VALUES" --set "global.imageRegistry=$REG" "${sets[@]}" --wait --timeout 5m --atomic
+      -f charts/todo/values.yaml -f "charts/todo/values-$ENV_NAME.yaml" -f "$PG_VALUES" --set "global.imageRegistry=$REG" "${sets[@]}" --wait --timeout 5m "$ROLLBACK_FLAG"
     th=$(now)
   } >"$logs/$label.log" 2>&1 || { tail -40 "$logs/$label.log" >&2; die "anchor ($label) failed; log: $logs/$label.log"; }
   t1=$(now)
