@@ -49,10 +49,10 @@ export interface DeployOptions extends EnvExecutorOptions {
   localRegistry?: boolean;
 }
 
-/** --localRegistry, else TODO_LOCAL_REGISTRY (false/0/no turns it off), else on. */
 /** What a build started ahead of its step was started with (DeployRun.buildAhead). */
 export type BuildAheadOrigin = 'checks' | 'cluster';
 
+/** --localRegistry, else TODO_LOCAL_REGISTRY (false/0/no turns it off), else on. */
 export function localRegistryWanted(flag: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
   if (flag !== undefined) return flag;
   return !['0', 'false', 'no'].includes((env.TODO_LOCAL_REGISTRY ?? '').toLowerCase());
@@ -274,9 +274,9 @@ export class DeployRun implements EnvContext {
     return this.tools?.docker ?? dockerBin();
   }
 
-  /** The image's build plan (bases, content key, tags), computed once. */
-  plan(image: ServiceImage): BuildPlan {
-    return (image.plan ??= planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.docker, this.runner));
+  /** The image's build plan (bases, content key, tags), computed once. `pull` false: a missing base throws instead of being pulled. */
+  plan(image: ServiceImage, pull = true): BuildPlan {
+    return (image.plan ??= planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.docker, this.runner, pull));
   }
 
   /** The daemon's image under the content tag, inspected once per run. */
@@ -332,10 +332,10 @@ export class DeployRun implements EnvContext {
         }
         continue;
       }
-      if (startedWith === 'checks' && !image.plan) {
+      if (startedWith === 'checks') {
         // Before any step: an image whose base is missing is left to its step (which pulls it on the terminal, once).
         try {
-          image.plan = planBuild({ ...image.build, dryRun: this.dryRun }, this.workspaceRoot, this.docker, this.runner, false);
+          this.plan(image, false);
         } catch {
           continue;
         }

@@ -69,8 +69,9 @@ export interface BuildPlan {
 }
 
 /**
- * Everything but the build: bases, key, tags. Pulls a missing base image unless dryRun (or `pull` is false: then it throws). Its reads (base
- * images, git) go through `runner` (a deploy's, so they are read ahead with its checks: deploy/read-ahead.ts).
+ * Everything but the build: bases, key, tags. Pulls a missing base image unless dryRun (`pull` false: throws
+ * instead). Its reads (base images, git) go through `runner` (a deploy's, so they are read ahead with its
+ * checks: deploy/read-ahead.ts).
  */
 export function planBuild(options: BuildOptions, workspaceRoot: string, docker: string, runner: Runner = capture, pull = true): BuildPlan {
   const environment = options.environment ?? 'local';
