@@ -6,7 +6,7 @@
  */
 import { type RunResult, streamAndCapture } from '@todo/cluster';
 import { type Output, progressLine } from './line';
-import { type K8sList, type Pod, type Workload, allReady, formatProgress, podProblems, readySummary } from './workloads';
+import { type K8sList, type Pod, type PodProblem, type Workload, allReady, formatProgress, podProblems, readySummary } from './workloads';
 
 /** Where the release's objects are: kubectl with its --kubeconfig/--context, the namespace, a label selector. */
 export interface WatchTarget {
@@ -40,18 +40,47 @@ async function lastLogLine(w: WatchTarget, pod: string, container: string, spawn
   return r.status === 0 ? (r.stdout.trim().split('\n').filter(Boolean).pop() ?? '') : '';
 }
 
-/** One look at the release: the progress line, and the ready summary (to tell a change). */
-export async function snapshot(w: WatchTarget, seconds: number, spawn: Spawn = streamAndCapture): Promise<{ text: string; summary: string; ready: boolean } | undefined> {
-  const [workloads, pods] = await Promise.all([
-    kubectlJson<K8sList<Workload>>(w, ['get', 'deployments,statefulsets', '-l', w.selector, '-o', 'json'], spawn),
+/**
+ * One look at the release: the progress line, and the ready summary (to tell a change). `kinds` are the
+ * workload kinds read here; `watched` are Deployments known from the watch (fresher than any poll).
+ */
+export async function snapshot(
+  w: WatchTarget,
+  seconds: number,
+  spawn: Spawn = streamAndCapture,
+  kinds = 'deployments,statefulsets',
+  watched: Workload[] = [],
+): Promise<{ text: string; summary: string; ready: boolean; workloads: Workload[]; problems: PodProblem[]; logs: Record<string, string> } | undefined> {
+  const [polled, pods] = await Promise.all([
+    kubectlJson<K8sList<Workload>>(w, ['get', kinds, '-l', w.selector, '-o', 'json'], spawn),
     kubectlJson<K8sList<Pod>>(w, ['get', 'pods', '-l', w.selector, '-o', 'json'], spawn),
   ]);
-  if (!workloads || !pods) return undefined;
+  if (!polled || !pods) return undefined;
   const problems = podProblems(pods.items);
   const logs: Record<string, string> = {};
   await Promise.all(problems.filter((p) => p.crashing).map(async (p) => (logs[p.pod] = await lastLogLine(w, p.pod, p.crashing!, spawn))));
-  const summary = `${readySummary(workloads.items)}|${problems.map((p) => `${p.pod}:${p.reason}`).join(',')}`;
-  return { text: formatProgress(seconds, workloads.items, problems, logs), summary, ready: allReady(workloads.items) };
+  const workloads = [...watched, ...polled.items];
+  return { ...describe(seconds, workloads, problems, logs), workloads: polled.items, problems, logs };
+}
+
+/** The line and its summary (ready/desired and each pod's reason: a change prints at once). */
+function describe(seconds: number, workloads: Workload[], problems: PodProblem[], logs: Record<string, string>) {
+  const summary = `${readySummary(workloads)}|${problems.map((p) => `${p.pod}:${p.reason}`).join(',')}`;
+  return { text: formatProgress(seconds, workloads, problems, logs), summary, ready: allReady(workloads) };
+}
+
+/**
+ * `kubectl get deployments --watch`, one line per event: "<type> <name> <replicas> <readyReplicas>".
+ * A poll every few seconds misses a replica that becomes ready between two looks (a second backend pod
+ * starts in about 2 s); the watch sees every step of ready/desired, in one process for the whole wait.
+ */
+const WATCH_ARGS = ['get', 'deployments', '--watch', '--output-watch-events', '-o', 'jsonpath={.type} {.object.metadata.name} {.object.spec.replicas} {.object.status.readyReplicas}{"\\n"}'];
+
+/** One watch line as a Deployment (replicas defaults to 1, ready to 0, as the API leaves them out), or undefined. */
+export function parseWatchLine(line: string): { type: string; workload: Workload } | undefined {
+  const m = /^(ADDED|MODIFIED|DELETED|BOOKMARK|ERROR) (\S+) (\d*) ?(\d*)$/.exec(line.trim());
+  if (!m || m[1] === 'BOOKMARK' || m[1] === 'ERROR') return undefined;
+  return { type: m[1], workload: { kind: 'Deployment', metadata: { name: m[2] }, spec: { replicas: m[3] === '' ? 1 : Number(m[3]) }, status: { readyReplicas: m[4] === '' ? 0 : Number(m[4]) } } };
 }
 
 export interface WaitOptions {
@@ -64,10 +93,19 @@ export interface WaitOptions {
   spawn?: Spawn;
 }
 
-/** Runs `bin args` (Helm with --wait) and reports the release's progress until it exits. */
+/** Whether `pod` is one of Deployment `deployment`'s (<deployment>-<template hash>-<suffix>). */
+const podOf = (pod: string, deployment: string) => pod.startsWith(`${deployment}-`) && /^[a-z0-9]+-[a-z0-9]+$/.test(pod.slice(deployment.length + 1));
+
+/**
+ * Runs `bin args` (Helm with --wait) and reports the release's progress until it exits: Deployments
+ * from a watch (each change of ready/desired prints at once), StatefulSets and pods from a poll every
+ * few seconds (the pods' reasons, and a plain line when nothing changed). Should the watch end early
+ * (kubectl refused it), the poll reads Deployments too.
+ */
 export async function runWithProgress(bin: string, args: string[], w: WatchTarget, o: WaitOptions = {}): Promise<RunResult> {
   const line = progressLine(o.out ?? process.stdout, o.everyMs ?? 5000);
   const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
   let exited = false;
   // Helm's own output is captured (printed by the caller after it exits); the progress line is ours.
   const spawn = o.spawn ?? streamAndCapture;
@@ -77,19 +115,53 @@ export async function runWithProgress(bin: string, args: string[], w: WatchTarge
   });
   let previous = '';
   let lastText = '';
+  const show = (s: { text: string; summary: string }) => {
+    line.update(s.text, s.summary !== previous);
+    previous = s.summary;
+    lastText = s.text;
+  };
+
+  // The Deployments as the watch last reported them; `first` is each one's state when the wait began, so
+  // the watch's opening list prints nothing and only a change does.
+  const deployments = new Map<string, Workload>();
+  const first = new Map<string, string>();
+  let polled: { workloads: Workload[]; problems: PodProblem[]; logs: Record<string, string> } | undefined;
+  let watching = true;
+  const stop = new AbortController();
+  const watch = spawn(w.kubectl, [...w.kubectlArgs, '-n', w.namespace, ...WATCH_ARGS, '-l', w.selector], {
+    signal: stop.signal,
+    onLine: (text, from) => {
+      const event = from === 'stdout' ? parseWatchLine(text) : undefined;
+      if (!event || exited) return;
+      const { name } = event.workload.metadata;
+      if (event.type === 'DELETED') deployments.delete(name);
+      else deployments.set(name, event.workload);
+      const now = readySummary([event.workload]);
+      if (!first.has(name)) first.set(name, now);
+      if (!polled && first.get(name) === now) return;
+      // Pods of a Deployment now fully ready are no longer waited for, whatever the last poll said.
+      const done = [...deployments.values()].filter((d) => allReady([d])).map((d) => d.metadata.name);
+      const problems = (polled?.problems ?? []).filter((p) => !done.some((d) => podOf(p.pod, d)));
+      show(describe(seconds(), [...deployments.values(), ...(polled?.workloads ?? [])], problems, polled?.logs ?? {}));
+    },
+  }).then((r) => {
+    watching = false;
+    return r;
+  });
+
   const poll = (async () => {
     while (!exited) {
       await Promise.race([result, new Promise((r) => setTimeout(r, o.pollMs ?? 3000))]);
       if (exited) break;
-      const s = await snapshot(w, (Date.now() - started) / 1000, spawn);
+      const s = watching ? await snapshot(w, seconds(), spawn, 'statefulsets', [...deployments.values()]) : await snapshot(w, seconds(), spawn);
       if (!s || exited) continue;
-      line.update(s.text, s.summary !== previous);
-      previous = s.summary;
-      lastText = s.text;
+      polled = s;
+      show(s);
     }
   })();
   const r = await result;
-  await poll;
-  line.done(lastText ? `  waited ${((Date.now() - started) / 1000).toFixed(0)}s (helm exited ${r.status})` : undefined);
+  stop.abort();
+  await Promise.all([poll, watch]);
+  line.done(lastText ? `  waited ${seconds().toFixed(0)}s (helm exited ${r.status})` : undefined);
   return r;
 }
