@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -77,4 +78,64 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path):
     assert result["response"].json()["actions"][0]["task"]["title"] == "finish me"
     assert status in (0, -signal.SIGTERM), output  # uvicorn re-raises the signal after a clean stop
     assert '"msg": "stopped"' in output
+    assert "Traceback" not in output
+
+
+def test_listens_while_the_app_imports_and_answers_once_it_is_up(tmp_path):
+    """`python -m todo_api` (the image's command) listens before it imports the app: the kubelet's first
+    startup probe comes about 0.7 s after the container starts, before FastAPI and SQLAlchemy are imported.
+    Its connection must wait in the backlog and get the real answer, not be refused until the next period.
+    """
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    upgrade(url)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(
+        APP_ENV="production",
+        JWT_SECRET="x" * 40,
+        DATABASE_URL=url,
+        LOG_LEVEL="info",
+        HOST="127.0.0.1",
+        PORT=str(port),
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "todo_api"],
+        cwd=BACKEND,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(line.decode() for line in server.stdout or []), daemon=True
+    )
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                assert server.poll() is None, "".join(lines)
+                assert time.monotonic() < deadline, "".join(lines)
+                time.sleep(0.005)
+        with conn:
+            time.sleep(0.05)  # a line the server printed before it listened has reached `lines` by now
+            before = "".join(lines)
+            conn.settimeout(60)
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: backend\r\nConnection: close\r\n\r\n")
+            response = b""
+            while chunk := conn.recv(65536):
+                response += chunk
+    finally:
+        server.send_signal(signal.SIGTERM)
+        status = server.wait(timeout=30)
+        reader.join(timeout=5)
+    output = "".join(lines)
+    # Connected while the app was still importing: uvicorn logs its startup once the app is imported.
+    assert "Application startup complete" not in before, before
+    assert "Application startup complete" in output, output
+    assert response.startswith(b"HTTP/1.1 200"), (response, output)
+    assert status in (0, -signal.SIGTERM), output
     assert "Traceback" not in output
