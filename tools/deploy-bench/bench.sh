@@ -228,7 +228,9 @@ deploy() {
 }
 
 revision() { "$HELM_BIN" list --kube-context "$CONTEXT" -n "$NAMESPACE" -o json | jq -r --arg r "$RELEASE" '(.[] | select(.name == $r) | .revision) // "none"'; }
-frontend_uids() { kc -n "$NAMESPACE" get pods -l app.kubernetes.io/component=frontend,app.kubernetes.io/instance="$RELEASE" -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort | paste -sd, -; }
+# The serving frontend pods' UIDs: a pod still draining after the previous (reset) deploy's rollout has a
+# deletionTimestamp and is left out, or its exit during the measured run would look like a restart.
+frontend_uids() { kc -n "$NAMESPACE" get pods -l app.kubernetes.io/component=frontend,app.kubernetes.io/instance="$RELEASE" -o jsonpath='{range .items[*]}{.metadata.uid} {.metadata.deletionTimestamp}{"\n"}{end}' | awk 'NF == 1 { print $1 }' | sort | paste -sd, -; }
 ran_steps() { jq -r '[.steps[] | select(.outcome == "ran") | .name] | join(", ")' "$work/json/$1.json"; }
 changed_steps() { jq -r '[.steps[] | select(.outcome == "ran" and .name != "smoke check") | .name] | sort | join(",")' "$work/json/$1.json"; }
 
