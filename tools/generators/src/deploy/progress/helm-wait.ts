@@ -41,16 +41,16 @@ async function lastLogLine(w: WatchTarget, pod: string, container: string, spawn
 }
 
 /**
- * One look at the release: the progress line, and the ready summary (to tell a change). `kinds` are the
- * workload kinds read here; `watched` are Deployments known from the watch (fresher than any poll).
+ * One look at the release: the progress line, and the summary that tells a change. With `watched` (the
+ * Deployments as the watch reports them, fresher than any poll) only StatefulSets are read here.
  */
 export async function snapshot(
   w: WatchTarget,
   seconds: number,
   spawn: Spawn = streamAndCapture,
-  kinds = 'deployments,statefulsets',
-  watched: Workload[] = [],
-): Promise<{ text: string; summary: string; ready: boolean; workloads: Workload[]; problems: PodProblem[]; logs: Record<string, string> } | undefined> {
+  watched?: Workload[],
+): Promise<{ text: string; summary: string; workloads: Workload[]; problems: PodProblem[]; logs: Record<string, string> } | undefined> {
+  const kinds = watched ? 'statefulsets' : 'deployments,statefulsets';
   const [polled, pods] = await Promise.all([
     kubectlJson<K8sList<Workload>>(w, ['get', kinds, '-l', w.selector, '-o', 'json'], spawn),
     kubectlJson<K8sList<Pod>>(w, ['get', 'pods', '-l', w.selector, '-o', 'json'], spawn),
@@ -59,14 +59,13 @@ export async function snapshot(
   const problems = podProblems(pods.items);
   const logs: Record<string, string> = {};
   await Promise.all(problems.filter((p) => p.crashing).map(async (p) => (logs[p.pod] = await lastLogLine(w, p.pod, p.crashing!, spawn))));
-  const workloads = [...watched, ...polled.items];
-  return { ...describe(seconds, workloads, problems, logs), workloads: polled.items, problems, logs };
+  return { ...describe(seconds, [...(watched ?? []), ...polled.items], problems, logs), workloads: polled.items, problems, logs };
 }
 
 /** The line and its summary (ready/desired and each pod's reason: a change prints at once). */
 function describe(seconds: number, workloads: Workload[], problems: PodProblem[], logs: Record<string, string>) {
   const summary = `${readySummary(workloads)}|${problems.map((p) => `${p.pod}:${p.reason}`).join(',')}`;
-  return { text: formatProgress(seconds, workloads, problems, logs), summary, ready: allReady(workloads) };
+  return { text: formatProgress(seconds, workloads, problems, logs), summary };
 }
 
 /**
@@ -153,7 +152,7 @@ export async function runWithProgress(bin: string, args: string[], w: WatchTarge
     while (!exited) {
       await Promise.race([result, new Promise((r) => setTimeout(r, o.pollMs ?? 3000))]);
       if (exited) break;
-      const s = watching ? await snapshot(w, seconds(), spawn, 'statefulsets', [...deployments.values()]) : await snapshot(w, seconds(), spawn);
+      const s = await snapshot(w, seconds(), spawn, watching ? [...deployments.values()] : undefined);
       if (!s || exited) continue;
       polled = s;
       show(s);
