@@ -20,6 +20,14 @@ from todo_api.migrate import upgrade
 BACKEND = Path(__file__).resolve().parents[1]
 
 
+def production_env(database_url: str, **extra: str) -> dict[str, str]:
+    """A server's environment: production mode on `database_url`, info logs, only PATH/HOME/LANG inherited."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(APP_ENV="production", JWT_SECRET="x" * 40, DATABASE_URL=database_url, LOG_LEVEL="info")
+    env.update(extra)
+    return env
+
+
 def test_sigterm_lets_in_flight_requests_finish(tmp_path):
     url = f"sqlite:///{tmp_path / 'server.db'}"
     upgrade(url)
@@ -27,16 +35,7 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path):
     fake.reply_tool("add_task", {"title": "finish me"})
     fake.delay = 1.5  # the request is in flight when SIGTERM arrives
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env.update(
-        APP_ENV="production",
-        JWT_SECRET="x" * 40,
-        DATABASE_URL=url,
-        AI_PROVIDER="groq",
-        GROQ_API_KEY="k",
-        GROQ_BASE_URL=fake.base_url,
-        LOG_LEVEL="info",
-    )
+    env = production_env(url, AI_PROVIDER="groq", GROQ_API_KEY="k", GROQ_BASE_URL=fake.base_url)
     cmd = [sys.executable, "-m", "uvicorn", "todo_api.main:app", "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(cmd, cwd=BACKEND, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -89,15 +88,7 @@ def test_listens_while_the_app_imports_and_answers_once_it_is_up(tmp_path):
     url = f"sqlite:///{tmp_path / 'server.db'}"
     upgrade(url)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env.update(
-        APP_ENV="production",
-        JWT_SECRET="x" * 40,
-        DATABASE_URL=url,
-        LOG_LEVEL="info",
-        HOST="127.0.0.1",
-        PORT=str(port),
-    )
+    env = production_env(url, HOST="127.0.0.1", PORT=str(port))
     server = subprocess.Popen(
         [sys.executable, "-m", "todo_api"],
         cwd=BACKEND,
